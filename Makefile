@@ -1,0 +1,119 @@
+# eessi-bot - build-and-deploy bot for the EESSI software layer.
+#
+#   make                 build lib/, the webhook handler and the manager in $(BUILD)
+#   make check           unit tests (check) + end-to-end tests (t/e2e) + style checks
+#   make check-unit      unit tests only
+#   make check-e2e       end-to-end tests only (real Slurm, nginx, Apache, git, ...)
+#   make check-asan      unit tests built with -fsanitize=address,undefined
+#   make test            install what the tests need, then check + check-asan (CI)
+#   make demo            build and run the bot's main job on the embedded default
+#   make install PREFIX=/opt/eessi-bot
+#
+# Out-of-tree: every object lands in $(BUILD) (default build/), so a sanitizer
+# build (build-asan/) lives beside the normal one.
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+SAN ?=
+
+PKGS := fcgi libcurl json-c gnutls libjwt-gnutls libconfig
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wwrite-strings -Werror
+HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE \
+	-D_FORTIFY_SOURCE=2
+HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+OPT := -O2 -g
+
+ifneq ($(SAN),)
+OPT := -O1 -g -fno-omit-frame-pointer
+HARDEN := -fPIE
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) \
+	-Ilib $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(HARDEN_LD) $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA := $(BUILD)/libeessibot.a
+
+PROGS := $(BUILD)/eessi-bot-webhook $(BUILD)/eessi-bot-manager
+UNIT_SRC := $(wildcard t/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+UNIT := $(BUILD)/t/unit-tests
+TOOLS := $(BUILD)/t/fcgi-probe
+
+.PHONY: all check check-unit check-e2e check-asan check-style test demo \
+	install clean deps
+
+all: $(LIBA) $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/eessi-bot-webhook: $(BUILD)/cgi/main.o $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/eessi-bot-manager: $(BUILD)/cron/main.o $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/t/unit/%.o: t/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(UNIT): $(UNIT_OBJ) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+$(BUILD)/t/fcgi-probe: $(BUILD)/t/tools/fcgi-probe.o $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+check: check-style check-unit check-e2e
+
+check-unit: $(UNIT)
+	cd t && ../$(UNIT)
+
+check-e2e: all $(TOOLS)
+	BUILD=$(abspath $(BUILD)) t/run-e2e
+
+check-asan:
+	$(MAKE) BUILD=build-asan SAN=1 check-unit
+
+check-style:
+	scripts/check-style
+
+test:
+	scripts/install-test-deps
+	$(MAKE) check
+	$(MAKE) check-asan
+
+deps:
+	scripts/install-test-deps
+
+demo: all
+	scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/eessi-bot \
+		$(DESTDIR)$(PREFIX)/share/eessi-bot
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 scripts/bot-build.slurm \
+		$(DESTDIR)$(PREFIX)/libexec/eessi-bot/
+	install -m 0644 conf/app.cfg.example $(DESTDIR)$(PREFIX)/share/eessi-bot/
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/cgi/main.d $(BUILD)/cron/main.d

@@ -1,0 +1,191 @@
+# t/lib/common.sh - shared helpers for the end-to-end test scripts.
+#
+# Source it first in every t/e2e/*.sh.  A script reports each assertion as a
+# TAP-like line ("ok - ..." / "not ok - ...") and ends with done_testing;
+# t/run-e2e counts the lines of all scripts and prints "N passed, N failed".
+#
+# Everything a script starts is registered with at_exit and stopped when the
+# script exits (in reverse order); its files live in $T_TMP, removed at exit
+# unless KEEP_TMP=1.  Servers listen on 127.0.0.1 only.
+
+set -u
+
+T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOP=$(cd "$T_DIR/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+export T_DIR TOP BUILD
+
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/eessi-t.XXXXXX")
+chmod 0755 "$T_TMP"
+export T_TMP
+
+_t_pass=0
+_t_fail=0
+_t_cleanups=()
+
+at_exit() {
+	_t_cleanups+=("$*")
+}
+
+_t_cleanup() {
+	local i
+	for ((i = ${#_t_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_t_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		echo "# kept $T_TMP" >&2
+	else
+		rm -rf "$T_TMP"
+	fi
+}
+trap _t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+note() { printf '# %s\n' "$*"; }
+
+ok() {
+	_t_pass=$((_t_pass + 1))
+	printf 'ok - %s\n' "$1"
+}
+
+not_ok() {
+	_t_fail=$((_t_fail + 1))
+	printf 'not ok - %s\n' "$1"
+	shift
+	local line
+	for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+
+# check DESC CMD...: passes when CMD exits 0; shows CMD's output otherwise.
+check() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "exit $rc: $*" "$(printf '%s' "$out" | tail -n 20)"
+	fi
+	return $rc
+}
+
+# check_fails DESC CMD...: passes when CMD exits non-zero.
+check_fails() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "expected failure, got exit 0: $*" "$(printf '%s' "$out" | tail -n 20)"
+	fi
+	[ $rc -ne 0 ]
+}
+
+# is DESC GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "got:  '$2'" "want: '$3'"
+		return 1
+	fi
+}
+
+# like DESC GOT EXTENDED-REGEX
+like() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1" "got: '$(printf '%s' "$2" | head -c 2000)'" "does not match: $3"
+		return 1
+	fi
+}
+
+# unlike DESC GOT EXTENDED-REGEX
+unlike() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then
+		not_ok "$1" "got: '$(printf '%s' "$2" | head -c 2000)'" "matches: $3"
+		return 1
+	fi
+	ok "$1"
+}
+
+# bail REASON: the script cannot go on (a harness piece failed to start).
+bail() {
+	not_ok "$1" "${@:2}"
+	done_testing
+}
+
+done_testing() {
+	printf '# %s: %d passed, %d failed\n' "$(basename "$0")" "$_t_pass" "$_t_fail"
+	[ "$_t_fail" -eq 0 ] && [ "$_t_pass" -gt 0 ]
+	exit $?
+}
+
+# need CMD...: every command must exist; a missing one fails the script
+# (tests that need a tool run in CI, they are never skipped).
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			bail "required tool '$c' is missing (run scripts/install-test-deps)"
+	done
+}
+
+# free_port: prints a TCP port free on 127.0.0.1 right now.
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_until() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_port PORT [SECONDS]
+wait_port() {
+	wait_until "${2:-20}" port_open "$1"
+}
+
+# kill_pidfile FILE: TERM, then KILL, the process whose pid FILE holds.
+kill_pidfile() {
+	local f=$1 pid i
+	[ -s "$f" ] || return 0
+	for pid in $(cat "$f"); do
+		kill "$pid" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+}
+
+# bg_start PIDFILE LOG CMD...: runs CMD in the background, records its pid and
+# stops it at exit.
+bg_start() {
+	local pidfile=$1 log=$2
+	shift 2
+	"$@" >"$log" 2>&1 &
+	echo $! >"$pidfile"
+	at_exit kill_pidfile "$pidfile"
+}

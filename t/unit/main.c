@@ -1,0 +1,23 @@
+/* The unit-test runner: every lib/ module's check suite in one run, so one
+ * closing line ("100%: Checks: N, Failures: 0, Errors: 0") covers them all. */
+#include <stdlib.h>
+
+#include "unit.h"
+
+static Suite *(*const suites[])(void) = {
+	buf_suite, err_suite, spawn_suite, xio_suite, log_suite, conf_suite,
+};
+
+int main(void)
+{
+	SRunner *sr = srunner_create(NULL);
+	size_t i;
+	int failed;
+
+	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(sr, suites[i]());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
