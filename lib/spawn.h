@@ -1,0 +1,50 @@
+/* spawn.h - the one way this project runs a child process.
+ *
+ * The child gets an argv array (never a shell string), an explicit
+ * environment, an optional working directory and stdin bytes; its stdout and
+ * stderr are captured into capped buffers; a timeout ends it.  Everything is
+ * prepared before fork(): the child only dup2()s, chdir()s, execve()s and
+ * _exit()s.  The child runs in its own process group, so a timeout kills
+ * whatever it started too.
+ */
+#ifndef EESSI_SPAWN_H
+#define EESSI_SPAWN_H
+
+#include "buf.h"
+#include "err.h"
+
+struct spawn {
+	/* argv[0] is the program: a path, or a name looked up in the PATH of
+	 * envp (default "/usr/local/bin:/usr/bin:/bin").  NULL-terminated. */
+	const char *const *argv;
+	/* The child's whole environment, NULL-terminated; NULL = empty. */
+	const char *const *envp;
+	const char *cwd;        /* NULL: stay where we are */
+	const char *in;         /* bytes for the child's stdin; NULL: /dev/null */
+	size_t in_len;
+	struct buf *out;        /* captured stdout; NULL: /dev/null */
+	struct buf *errout;     /* captured stderr; NULL: /dev/null */
+	int timeout_ms;         /* > 0: TERM at the limit, KILL 1 s later */
+};
+
+/* Results, filled by spawn_run(). */
+struct spawn_result {
+	int status;          /* exit code, or 128 + signal number */
+	int timed_out;       /* 1 if the timeout ended the child */
+	int out_truncated;   /* 1 if stdout passed out->cap (rest discarded) */
+	int err_truncated;   /* same for stderr */
+};
+
+/* Runs the child to its end.  Returns 0 when it ran (whatever its status:
+ * check res->status), or -1 when it could not be started, a timeout ended it
+ * (ERR_TIMEOUT, res filled) or captured output passed its cap (ERR_TOOBIG,
+ * res filled).  Output captured so far stays in the buffers. */
+int spawn_run(const struct spawn *sp, struct spawn_result *res,
+	      struct err *e);
+
+/* Resolves a program name against a PATH value into `out` (consumes
+ * nothing).  Names holding '/' are taken as they are.  -1: not found. */
+int spawn_which(const char *name, const char *path, struct buf *out,
+		struct err *e);
+
+#endif

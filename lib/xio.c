@@ -1,0 +1,185 @@
+#include "xio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int xio_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* dirname() may modify its argument: work on a copy in a buf. */
+static int dir_of(const char *path, struct buf *dir, struct err *e)
+{
+	struct buf tmp = BUF_INIT(4096);
+	int rc = 0;
+
+	if (buf_adds(&tmp, path) < 0)
+		return err_sys(e, "%s: path too long", path);
+	buf_clear(dir);
+	if (buf_adds(dir, dirname(tmp.s)) < 0)
+		rc = err_sys(e, "%s: path too long", path);
+	buf_release(&tmp);
+	return rc;
+}
+
+int xio_fsync_dir(const char *dir, struct err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return err_sys(e, "open %s", dir);
+	if (fsync(fd) < 0)
+		rc = err_sys(e, "fsync %s", dir);
+	close(fd);
+	return rc;
+}
+
+/* Writes data to a fresh temporary file beside path; tmp receives its name. */
+static int write_temp(const char *path, const void *data, size_t len,
+		      mode_t mode, struct buf *tmp, struct err *e)
+{
+	int fd, rc = -1;
+
+	buf_clear(tmp);
+	if (buf_addf(tmp, "%s.tmp.XXXXXX", path) < 0)
+		return err_sys(e, "%s: path too long", path);
+	fd = mkostemp(tmp->s, O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "create temporary file for %s", path);
+	if (fchmod(fd, mode) < 0)
+		err_sys(e, "chmod %s", tmp->s);
+	else if (xio_write_all(fd, data, len) < 0)
+		err_sys(e, "write %s", tmp->s);
+	else if (fsync(fd) < 0)
+		err_sys(e, "fsync %s", tmp->s);
+	else
+		rc = 0;
+	if (close(fd) < 0 && rc == 0)
+		rc = err_sys(e, "close %s", tmp->s);
+	if (rc < 0)
+		unlink(tmp->s);
+	return rc;
+}
+
+static int write_atomic(const char *path, const void *data, size_t len,
+			mode_t mode, int exclusive, struct err *e)
+{
+	struct buf tmp = BUF_INIT(4096), dir = BUF_INIT(4096);
+	int rc = -1;
+
+	if (dir_of(path, &dir, e) < 0 ||
+	    write_temp(path, data, len, mode, &tmp, e) < 0)
+		goto out;
+	if (exclusive) {
+		/* link() fails with EEXIST instead of replacing */
+		if (link(tmp.s, path) < 0) {
+			if (errno == EEXIST)
+				err_set(e, ERR_INVAL, "%s already exists", path);
+			else
+				err_sys(e, "link %s", path);
+			unlink(tmp.s);
+			goto out;
+		}
+		unlink(tmp.s);
+	} else if (rename(tmp.s, path) < 0) {
+		err_sys(e, "rename %s", path);
+		unlink(tmp.s);
+		goto out;
+	}
+	rc = xio_fsync_dir(dir.s, e);
+out:
+	buf_release(&tmp);
+	buf_release(&dir);
+	return rc;
+}
+
+int xio_write_atomic(const char *path, const void *data, size_t len,
+		     mode_t mode, struct err *e)
+{
+	return write_atomic(path, data, len, mode, 0, e);
+}
+
+int xio_create_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode, struct err *e)
+{
+	return write_atomic(path, data, len, mode, 1, e);
+}
+
+int xio_read_file(const char *path, struct buf *out, int nofollow,
+		  struct err *e)
+{
+	char chunk[65536];
+	struct stat st;
+	int fd, rc = 0;
+	ssize_t n;
+
+	buf_clear(out);
+	fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return err_sys(e, "open %s", path);
+	if (fstat(fd, &st) < 0) {
+		rc = err_sys(e, "stat %s", path);
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = err_set(e, ERR_INVAL, "%s: not a regular file", path);
+	} else if ((unsigned long long)st.st_size > out->cap) {
+		rc = err_set(e, ERR_TOOBIG, "%s: %lld bytes, more than %zu allowed",
+			     path, (long long)st.st_size, out->cap);
+	}
+	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = err_sys(e, "read %s", path);
+		else if (buf_add(out, chunk, (size_t)n) < 0)
+			rc = err_set(e, ERR_TOOBIG, "%s: larger than %zu bytes",
+				     path, out->cap);
+	}
+	close(fd);
+	return rc;
+}
+
+int xio_mkdir_p(const char *path, mode_t mode, struct err *e)
+{
+	struct buf p = BUF_INIT(4096);
+	struct stat st;
+	size_t i;
+	int rc = 0;
+
+	if (buf_adds(&p, path) < 0)
+		return err_sys(e, "%s: path too long", path);
+	for (i = 1; i <= p.len && rc == 0; i++) {
+		if (p.s[i] != '/' && p.s[i] != '\0')
+			continue;
+		p.s[i] = '\0';
+		if (mkdir(p.s, mode) < 0 && errno != EEXIST)
+			rc = err_sys(e, "mkdir %s", p.s);
+		else if (stat(p.s, &st) < 0)
+			rc = err_sys(e, "stat %s", p.s);
+		else if (!S_ISDIR(st.st_mode))
+			rc = err_set(e, ERR_INVAL, "%s: not a directory", p.s);
+		if (i < p.len)
+			p.s[i] = '/';
+	}
+	buf_release(&p);
+	return rc;
+}

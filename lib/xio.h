@@ -1,0 +1,41 @@
+/* xio.h - file I/O that matters: atomic durable writes, bounded reads.
+ *
+ * Every descriptor is opened O_CLOEXEC.  An atomic write goes to a temporary
+ * file in the target's directory, is fsync()ed, renamed over the target, and
+ * the directory is fsync()ed: after a crash the target holds either the old
+ * or the new content, never a mix, and a completed write survives power loss.
+ */
+#ifndef EESSI_XIO_H
+#define EESSI_XIO_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* Writes data to path atomically and durably with the given mode. */
+int xio_write_atomic(const char *path, const void *data, size_t len,
+		     mode_t mode, struct err *e);
+
+/* Like xio_write_atomic(), but fails (errno EEXIST, ERR_INVAL) if path
+ * already exists; the existence check and the rename are one link() call,
+ * so two writers racing on one path cannot both succeed. */
+int xio_create_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode, struct err *e);
+
+/* Reads a whole regular file into out (cleared first), bounded by out->cap:
+ * a larger file fails with ERR_TOOBIG.  Symlinks are followed unless
+ * nofollow is set. */
+int xio_read_file(const char *path, struct buf *out, int nofollow,
+		  struct err *e);
+
+/* mkdir -p with mode for the directories it creates. */
+int xio_mkdir_p(const char *path, mode_t mode, struct err *e);
+
+/* fsync()s a directory, making renames and creations in it durable. */
+int xio_fsync_dir(const char *dir, struct err *e);
+
+/* Writes all of data to fd (retrying short writes and EINTR). */
+int xio_write_all(int fd, const void *data, size_t len);
+
+#endif

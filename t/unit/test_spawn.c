@@ -1,0 +1,212 @@
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "spawn.h"
+#include "unit.h"
+
+static const char *const env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+
+static int run(const char *const *argv, struct buf *out, struct buf *errb,
+	       int timeout_ms, struct spawn_result *res, struct err *e)
+{
+	struct spawn sp = { argv, env, NULL, NULL, 0, out, errb, timeout_ms };
+
+	return spawn_run(&sp, res, e);
+}
+
+START_TEST(captures_stdout_stderr_and_status)
+{
+	const char *const argv[] = { "sh", "-c", "echo out; echo err >&2; exit 3",
+				     NULL };
+	struct buf out = BUF_INIT(1024), errb = BUF_INIT(1024);
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(run(argv, &out, &errb, 5000, &res, &e), 0);
+	ck_assert_int_eq(res.status, 3);
+	ck_assert_str_eq(out.s, "out\n");
+	ck_assert_str_eq(errb.s, "err\n");
+	ck_assert_int_eq(res.timed_out, 0);
+	buf_release(&out);
+	buf_release(&errb);
+}
+END_TEST
+
+START_TEST(argv_is_not_a_shell_string)
+{
+	/* a hostile value reaches the child as one argument, unexpanded */
+	const char *hostile = "zzz\";echo${IFS}\"hello\";#$(id)`id`";
+	const char *const argv[] = { "printf", "%s", hostile, NULL };
+	struct buf out = BUF_INIT(1024);
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(run(argv, &out, NULL, 5000, &res, &e), 0);
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_str_eq(out.s, hostile);
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(environment_is_only_what_is_given)
+{
+	const char *const argv[] = { "env", NULL };
+	struct buf out = BUF_INIT(4096);
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	setenv("EESSI_SECRET_SHOULD_NOT_PASS", "x", 1);
+	ck_assert_int_eq(run(argv, &out, NULL, 5000, &res, &e), 0);
+	ck_assert_str_eq(out.s, "PATH=/usr/bin:/bin\nLC_ALL=C\n");
+	unsetenv("EESSI_SECRET_SHOULD_NOT_PASS");
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(stdin_and_cwd)
+{
+	const char *const argv[] = { "sh", "-c", "pwd; cat", NULL };
+	struct spawn sp = { argv, env, "/tmp", "line one\nline two\n", 18, NULL,
+			    NULL, 5000 };
+	struct buf out = BUF_INIT(1024);
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	sp.out = &out;
+	ck_assert_int_eq(spawn_run(&sp, &res, &e), 0);
+	ck_assert_str_eq(out.s, "/tmp\nline one\nline two\n");
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(large_stdin_to_child_that_exits)
+{
+	/* the child ignores its stdin: no SIGPIPE may kill us */
+	static char big[1 << 20];
+	const char *const argv[] = { "true", NULL };
+	struct spawn sp = { argv, env, NULL, big, sizeof(big), NULL, NULL, 5000 };
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	memset(big, 'x', sizeof(big));
+	ck_assert_int_eq(spawn_run(&sp, &res, &e), 0);
+	ck_assert_int_eq(res.status, 0);
+}
+END_TEST
+
+START_TEST(timeout_kills_the_group)
+{
+	const char *const argv[] = { "sh", "-c", "sleep 30 & sleep 30; echo no",
+				     NULL };
+	struct buf out = BUF_INIT(1024);
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+	time_t t0 = time(NULL);
+
+	ck_assert_int_eq(run(argv, &out, NULL, 300, &res, &e), -1);
+	ck_assert_int_eq(e.code, ERR_TIMEOUT);
+	ck_assert_int_eq(res.timed_out, 1);
+	ck_assert_int_eq(res.status, 128 + SIGTERM);
+	ck_assert_int_le(time(NULL) - t0, 5);
+	ck_assert_str_eq(out.s, "");
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(term_ignored_then_killed)
+{
+	const char *const argv[] = { "sh", "-c", "trap '' TERM; sleep 30", NULL };
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(run(argv, NULL, NULL, 200, &res, &e), -1);
+	ck_assert_int_eq(res.timed_out, 1);
+	ck_assert_int_eq(res.status, 128 + SIGKILL);
+}
+END_TEST
+
+START_TEST(output_cap)
+{
+	const char *const argv[] = { "sh", "-c", "head -c 100000 /dev/zero", NULL };
+	struct buf out = BUF_INIT(1000);
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(run(argv, &out, NULL, 5000, &res, &e), -1);
+	ck_assert_int_eq(e.code, ERR_TOOBIG);
+	ck_assert_int_eq(res.out_truncated, 1);
+	ck_assert_int_eq(res.status, 0); /* drained to the end, not killed */
+	ck_assert_uint_le(out.len, 1000);
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(missing_program_and_bad_cwd)
+{
+	const char *const argv[] = { "no-such-program-eessi", NULL };
+	const char *const argv2[] = { "/nonexistent/prog", NULL };
+	const char *const argv3[] = { "true", NULL };
+	struct spawn sp = { argv3, env, "/nonexistent-dir", NULL, 0, NULL, NULL, 0 };
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(run(argv, NULL, NULL, 0, &res, &e), -1);
+	ck_assert_int_eq(e.code, ERR_CHILD);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not found"));
+	err_clear(&e);
+	ck_assert_int_eq(run(argv2, NULL, NULL, 0, &res, &e), -1);
+	ck_assert_int_eq(e.code, ERR_CHILD);
+	ck_assert_ptr_nonnull(strstr(e.msg, "No such file"));
+	err_clear(&e);
+	ck_assert_int_eq(spawn_run(&sp, &res, &e), -1);
+	ck_assert_int_eq(e.code, ERR_CHILD);
+}
+END_TEST
+
+START_TEST(killed_by_signal_status)
+{
+	const char *const argv[] = { "sh", "-c", "kill -9 $$", NULL };
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(run(argv, NULL, NULL, 5000, &res, &e), 0);
+	ck_assert_int_eq(res.status, 128 + SIGKILL);
+}
+END_TEST
+
+START_TEST(which_resolves)
+{
+	struct buf out = BUF_INIT(4096);
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(spawn_which("sh", "/nonexistent::/bin", &out, &e), 0);
+	ck_assert_str_eq(out.s, "/bin/sh");
+	ck_assert_int_eq(spawn_which("./rel/x", "/bin", &out, &e), 0);
+	ck_assert_str_eq(out.s, "./rel/x");
+	ck_assert_int_eq(spawn_which("", "/bin", &out, &e), -1);
+	buf_release(&out);
+}
+END_TEST
+
+Suite *spawn_suite(void)
+{
+	Suite *s = suite_create("spawn");
+	TCase *tc = tcase_create("spawn");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, captures_stdout_stderr_and_status);
+	tcase_add_test(tc, argv_is_not_a_shell_string);
+	tcase_add_test(tc, environment_is_only_what_is_given);
+	tcase_add_test(tc, stdin_and_cwd);
+	tcase_add_test(tc, large_stdin_to_child_that_exits);
+	tcase_add_test(tc, timeout_kills_the_group);
+	tcase_add_test(tc, term_ignored_then_killed);
+	tcase_add_test(tc, output_cap);
+	tcase_add_test(tc, missing_program_and_bad_cwd);
+	tcase_add_test(tc, killed_by_signal_status);
+	tcase_add_test(tc, which_resolves);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,171 @@
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "xio.h"
+#include "unit.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/eessi-xio.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void rm_rf(const char *path)
+{
+	const char *const argv[] = { "rm", "-rf", path, NULL };
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv("/bin/rm", (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
+
+static void teardown(void)
+{
+	rm_rf(dir);
+}
+
+static int entries(const char *d)
+{
+	DIR *dh = opendir(d);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(dh);
+	while ((de = readdir(dh)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(dh);
+	return n;
+}
+
+START_TEST(atomic_write_replaces_and_leaves_no_temp)
+{
+	struct buf path = BUF_INIT(256), got = BUF_INIT(1024);
+	struct err e = ERR_INIT;
+	struct stat st;
+
+	buf_addf(&path, "%s/record", dir);
+	ck_assert_int_eq(xio_write_atomic(path.s, "one", 3, 0600, &e), 0);
+	ck_assert_int_eq(xio_write_atomic(path.s, "two!", 4, 0640, &e), 0);
+	ck_assert_int_eq(xio_read_file(path.s, &got, 1, &e), 0);
+	ck_assert_str_eq(got.s, "two!");
+	ck_assert_int_eq(stat(path.s, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0640);
+	ck_assert_int_eq(entries(dir), 1);
+	buf_release(&path);
+	buf_release(&got);
+}
+END_TEST
+
+START_TEST(create_refuses_existing)
+{
+	struct buf path = BUF_INIT(256), got = BUF_INIT(1024);
+	struct err e = ERR_INIT;
+
+	buf_addf(&path, "%s/delivery", dir);
+	ck_assert_int_eq(xio_create_atomic(path.s, "first", 5, 0600, &e), 0);
+	ck_assert_int_eq(xio_create_atomic(path.s, "second", 6, 0600, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "already exists"));
+	ck_assert_int_eq(xio_read_file(path.s, &got, 1, &e), 0);
+	ck_assert_str_eq(got.s, "first");
+	ck_assert_int_eq(entries(dir), 1);
+	buf_release(&path);
+	buf_release(&got);
+}
+END_TEST
+
+START_TEST(write_into_missing_dir_fails_cleanly)
+{
+	struct buf path = BUF_INIT(256);
+	struct err e = ERR_INIT;
+
+	buf_addf(&path, "%s/missing/x", dir);
+	ck_assert_int_eq(xio_write_atomic(path.s, "x", 1, 0600, &e), -1);
+	ck_assert_int_eq(e.code, ERR_SYS);
+	ck_assert_int_eq(entries(dir), 0);
+	buf_release(&path);
+}
+END_TEST
+
+START_TEST(read_is_bounded)
+{
+	struct buf path = BUF_INIT(256), got = BUF_INIT(4);
+	struct err e = ERR_INIT;
+
+	buf_addf(&path, "%s/big", dir);
+	ck_assert_int_eq(xio_write_atomic(path.s, "12345", 5, 0600, &e), 0);
+	ck_assert_int_eq(xio_read_file(path.s, &got, 0, &e), -1);
+	ck_assert_int_eq(e.code, ERR_TOOBIG);
+	err_clear(&e);
+	ck_assert_int_eq(xio_read_file(dir, &got, 0, &e), -1); /* a directory */
+	ck_assert_int_eq(e.code, ERR_INVAL);
+	buf_release(&path);
+	buf_release(&got);
+}
+END_TEST
+
+START_TEST(nofollow_refuses_symlink)
+{
+	struct buf path = BUF_INIT(256), link = BUF_INIT(256), got = BUF_INIT(64);
+	struct err e = ERR_INIT;
+
+	buf_addf(&path, "%s/target", dir);
+	buf_addf(&link, "%s/link", dir);
+	ck_assert_int_eq(xio_write_atomic(path.s, "t", 1, 0600, &e), 0);
+	ck_assert_int_eq(symlink(path.s, link.s), 0);
+	ck_assert_int_eq(xio_read_file(link.s, &got, 1, &e), -1);
+	err_clear(&e);
+	ck_assert_int_eq(xio_read_file(link.s, &got, 0, &e), 0);
+	ck_assert_str_eq(got.s, "t");
+	buf_release(&path);
+	buf_release(&link);
+	buf_release(&got);
+}
+END_TEST
+
+START_TEST(mkdir_p_nested_and_conflicts)
+{
+	struct buf path = BUF_INIT(256), file = BUF_INIT(256);
+	struct err e = ERR_INIT;
+	struct stat st;
+
+	buf_addf(&path, "%s/a/b//c/", dir);
+	ck_assert_int_eq(xio_mkdir_p(path.s, 0750, &e), 0);
+	ck_assert_int_eq(xio_mkdir_p(path.s, 0750, &e), 0); /* idempotent */
+	ck_assert_int_eq(stat(path.s, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	buf_addf(&file, "%s/a/file", dir);
+	ck_assert_int_eq(xio_write_atomic(file.s, "", 0, 0600, &e), 0);
+	buf_adds(&file, "/sub");
+	ck_assert_int_eq(xio_mkdir_p(file.s, 0750, &e), -1);
+	buf_release(&path);
+	buf_release(&file);
+}
+END_TEST
+
+Suite *xio_suite(void)
+{
+	Suite *s = suite_create("xio");
+	TCase *tc = tcase_create("xio");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, atomic_write_replaces_and_leaves_no_temp);
+	tcase_add_test(tc, create_refuses_existing);
+	tcase_add_test(tc, write_into_missing_dir_fails_cleanly);
+	tcase_add_test(tc, read_is_bounded);
+	tcase_add_test(tc, nofollow_refuses_symlink);
+	tcase_add_test(tc, mkdir_p_nested_and_conflicts);
+	suite_add_tcase(s, tc);
+	return s;
+}
