@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "xio.h"
 #include "unit.h"
 
@@ -20,14 +20,13 @@ static void setup(void)
 
 static void rm_rf(const char *path)
 {
-	const char *const argv[] = { "rm", "-rf", path, NULL };
-	pid_t pid = fork();
+	const char *const argv[] = { "/bin/rm", "-rf", path, NULL };
+	struct spawn sp = { argv, NULL, NULL, NULL, 0, NULL, NULL, 10000 };
+	struct spawn_result res;
+	struct err e = ERR_INIT;
 
-	if (pid == 0) {
-		execv("/bin/rm", (char *const *)argv);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
+	ck_assert_int_eq(spawn_run(&sp, &res, &e), 0);
+	ck_assert_int_eq(res.status, 0);
 }
 
 static void teardown(void)
