@@ -102,15 +102,17 @@ test:
 deps:
 	scripts/install-test-deps
 
-demo: all
-	scripts/demo
+# The dependencies are installed first, then a sub-make builds (pkg-config
+# is evaluated again there, after the install).
+demo:
+	scripts/install-test-deps --build
+	$(MAKE) all
+	BUILD=$(abspath $(BUILD)) scripts/demo
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/eessi-bot \
+	install -d $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/eessi-bot
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 scripts/bot-build.slurm \
-		$(DESTDIR)$(PREFIX)/libexec/eessi-bot/
 	install -m 0644 conf/app.cfg.example $(DESTDIR)$(PREFIX)/share/eessi-bot/
 
 clean:

@@ -5,7 +5,7 @@
 #include "unit.h"
 
 static Suite *(*const suites[])(void) = {
-	buf_suite, err_suite, spawn_suite, xio_suite, log_suite, conf_suite,
+	buf_suite, err_suite, spawn_suite, xio_suite, log_suite, conf_suite, webhook_suite,
 };
 
 int main(void)

@@ -11,5 +11,6 @@ Suite *spawn_suite(void);
 Suite *xio_suite(void);
 Suite *log_suite(void);
 Suite *conf_suite(void);
+Suite *webhook_suite(void);
 
 #endif
