@@ -1,0 +1,178 @@
+/* eessi-bot-manager - the bot's command-line tool, run by cron and by hand.
+ *
+ * This version offers one action: --check-config, which loads app.cfg the
+ * way every other part of the bot does and prints what it found.
+ *
+ * Exit status: 0 fine, 1 the configuration has problems (or cannot be
+ * read), 2 the command line is wrong.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "conf.h"
+
+#ifndef EESSI_BOT_VERSION
+#define EESSI_BOT_VERSION "0.1.0-dev"
+#endif
+
+#define PROG "eessi-bot-manager"
+#define DEFAULT_CONFIG "app.cfg"
+
+enum action { ACT_NONE, ACT_CHECK_CONFIG, ACT_HELP, ACT_VERSION };
+
+struct options {
+	enum action action;
+	const char *config; /* -c FILE, NULL: $EESSI_BOT_CONFIG or ./app.cfg */
+};
+
+enum { OPT_CHECK_CONFIG = 256, OPT_VERSION };
+
+static const char usage_text[] =
+	"NAME\n"
+	"    " PROG " - command-line tool of the EESSI build-and-deploy bot\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    " PROG " [-c FILE] --check-config\n"
+	"    " PROG " -h | --help\n"
+	"    " PROG " --version\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    The bot builds software for pull requests on the EESSI software\n"
+	"    layer and deploys what it built.  This program is its command-line\n"
+	"    side; it reads the bot's configuration file, app.cfg (libconfig\n"
+	"    syntax, documented key by key in app.cfg.example).\n"
+	"\n"
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        Read the configuration from FILE.\n"
+	"    --check-config\n"
+	"        Load the configuration and check all of it: types, required\n"
+	"        keys, unknown keys (with a suggestion for near misses), values,\n"
+	"        the architecture and repository target maps.  Prints\n"
+	"        \"FILE: OK\" on standard output and any warnings on standard\n"
+	"        error, or every problem found, one per line, as\n"
+	"        \"FILE:LINE: group.key: what is wrong (expected ..., got ...)\".\n"
+	"    -h, --help\n"
+	"        Show this text.\n"
+	"    --version\n"
+	"        Show the version.\n"
+	"\n"
+	"FILES\n"
+	"    ./app.cfg\n"
+	"        The configuration read when neither -c nor $EESSI_BOT_CONFIG\n"
+	"        names one.\n"
+	"\n"
+	"ENVIRONMENT\n"
+	"    EESSI_BOT_CONFIG\n"
+	"        The configuration file, unless -c is given.\n"
+	"    HOME, USER\n"
+	"        Replace $HOME/${HOME} and $USER/${USER} in the paths of the\n"
+	"        configuration (from the password database when unset).\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0  success (warnings do not change it)\n"
+	"    1  the configuration has problems or cannot be read\n"
+	"    2  wrong command line\n";
+
+static void usage_hint(void)
+{
+	fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+}
+
+/* Fills o from argv: 0, or -1 after saying what is wrong on stderr. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->action = ACT_NONE;
+	o->config = NULL;
+	opterr = 1; /* getopt_long explains unknown options itself */
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			o->action = ACT_CHECK_CONFIG;
+			break;
+		case 'h':
+			o->action = ACT_HELP;
+			return 0;
+		case OPT_VERSION:
+			o->action = ACT_VERSION;
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s'\n",
+			argv[optind]);
+		return -1;
+	}
+	if (o->action == ACT_NONE) {
+		fprintf(stderr, PROG ": no action given\n");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *config_path(const struct options *o)
+{
+	const char *env = getenv("EESSI_BOT_CONFIG");
+
+	if (o->config)
+		return o->config;
+	return env && *env ? env : DEFAULT_CONFIG;
+}
+
+/* --check-config: 0 if the configuration loads, else 1. */
+static int check_config(const char *path)
+{
+	struct buf report = BUF_INIT(BUF_CAP_DEFAULT);
+	struct conf_env env;
+	struct conf *c = NULL;
+	int rc;
+
+	conf_env_from_process(&env);
+	rc = conf_load(path, &env, &c, &report);
+	if (rc == 0)
+		printf("%s: OK\n", path);
+	fflush(stdout);
+	fputs(report.s, stderr);
+	conf_free(c);
+	buf_release(&report);
+	return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+
+	if (parse_options(argc, argv, &o) < 0) {
+		usage_hint();
+		return 2;
+	}
+	switch (o.action) {
+	case ACT_HELP:
+		fputs(usage_text, stdout);
+		return 0;
+	case ACT_VERSION:
+		printf(PROG " (eessi-bot) %s\n", EESSI_BOT_VERSION);
+		return 0;
+	case ACT_CHECK_CONFIG:
+		return check_config(config_path(&o));
+	case ACT_NONE:
+		break;
+	}
+	return 2;
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# t/e2e/05-config.sh - eessi-bot-manager --check-config on real files: the
+# documented example passes; a broken file fails with every problem as
+# FILE:LINE: group.key; a missing file fails with a clear message; the
+# default file comes from $EESSI_BOT_CONFIG, else ./app.cfg; --help and
+# --version work; a wrong command line exits 2 with a usage hint.
+. "$(dirname "$0")/../lib/common.sh"
+
+mgr=$BUILD/eessi-bot-manager
+data=$T_DIR/data/conf
+[ -x "$mgr" ] || bail "$mgr is missing (make first)"
+
+# run VAR-PREFIX CMD...: sets ${VAR}_out (stdout+stderr), ${VAR}_so (stdout
+# only) and ${VAR}_rc.
+run() {
+	local v=$1
+	shift
+	"$@" >"$T_TMP/so" 2>"$T_TMP/se"
+	printf -v "${v}_rc" '%s' $?
+	printf -v "${v}_so" '%s' "$(cat "$T_TMP/so")"
+	printf -v "${v}_out" '%s' "$(cat "$T_TMP/so" "$T_TMP/se")"
+}
+
+# --- the example --------------------------------------------------------------
+example=$TOP/conf/app.cfg.example
+run ex env HOME=/home/bot USER=bot "$mgr" --check-config -c "$example"
+is "example: exit 0" "$ex_rc" 0
+is "example: stdout says OK" "$ex_so" "$example: OK"
+unlike "example: no problem lines" "$ex_out" "^$example:[0-9]+: "
+
+# --- a file with many problems ------------------------------------------------
+many=$data/many.cfg
+run bad "$mgr" --check-config --config "$many"
+is "many.cfg: exit 1" "$bad_rc" 1
+unlike "many.cfg: no OK" "$bad_so" "OK"
+for want in \
+	"4: github.app_id: does not fit in a plain integer" \
+	"5: github.app_name: invalid value" \
+	"6: github.installation_id: wrong type" \
+	"7: github.private_key: not an absolute path" \
+	"8: github.api_url: invalid value" \
+	"9: github.app_secret: credentials never go in app.cfg" \
+	"13: bot_control.command_permission\[1\]: invalid value" \
+	"14: bot_control.chatlevel: invalid value" \
+	"19: buildenv.jobs_base_dir: unsupported variable" \
+	"20: buildenv.slurm_params\[1\]: wrong type" \
+	"21: buildenv.local_tmpp: unknown key 'local_tmpp' in group 'buildenv' \(did you mean 'local_tmp'\?\)" \
+	"24: deploycfg.bucket_name: missing required key" \
+	"31: architecturetargets.arch_target_map\[0\].sbatch: wrong type" \
+	"32: architecturetargets.arch_target_map\[1\].target: duplicate target" \
+	"33: architecturetargets.arch_target_map\[2\].target: invalid value" \
+	"38: repo_targets.repo_target_map\[0\].target: unknown target" \
+	"42: event_handler.log_level: invalid value" \
+	"45: job_manager.job_ids_dir: missing required key" \
+	"46: job_manager.poll_interval: out of range"; do
+	like "many.cfg:${want%%:*}: reported" "$bad_out" "^$many:$want"
+done
+is "many.cfg: 19 problem lines" \
+	"$(printf '%s\n' "$bad_out" | grep -c "^$many:[0-9]*: ")" 19
+like "many.cfg: the warning is marked" "$bad_out" \
+	"^warning: $many:17: buildenv.build_permission: "
+
+# --- other single problems ----------------------------------------------------
+run grp "$mgr" --check-config -c "$data/missing-group.cfg"
+is "missing group: exit 1" "$grp_rc" 1
+like "missing group: named" "$grp_out" \
+	"^$data/missing-group.cfg: missing required group 'job_manager'$"
+
+run syn "$mgr" --check-config -c "$data/syntax.cfg"
+is "syntax error: exit 1" "$syn_rc" 1
+like "syntax error: file and line" "$syn_out" "^$data/syntax.cfg:4: syntax error$"
+
+run inc "$mgr" --check-config -c "$data/include.cfg"
+like "problem in an included file: named by its path" "$inc_out" \
+	"^$data/include-github.inc:4: github.app_name: invalid value"
+
+# --- a missing file -----------------------------------------------------------
+run miss "$mgr" --check-config -c "$T_TMP/nope.cfg"
+is "missing file: exit 1" "$miss_rc" 1
+is "missing file: one clear line" "$miss_out" \
+	"$T_TMP/nope.cfg: cannot open: No such file or directory"
+
+# --- where the file comes from ------------------------------------------------
+mkdir -p "$T_TMP/cwd"
+cp "$data/minimal.cfg" "$T_TMP/cwd/app.cfg"
+run dflt env -u EESSI_BOT_CONFIG HOME=/home/bot bash -c \
+	'cd "$1" && exec "$2" --check-config' _ "$T_TMP/cwd" "$mgr"
+is "default ./app.cfg: exit 0" "$dflt_rc" 0
+is "default ./app.cfg: checked" "$dflt_so" "app.cfg: OK"
+run envf env EESSI_BOT_CONFIG="$data/minimal.cfg" HOME=/home/bot "$mgr" --check-config
+is "\$EESSI_BOT_CONFIG: used" "$envf_so" "$data/minimal.cfg: OK"
+run over env EESSI_BOT_CONFIG="$data/minimal.cfg" "$mgr" --check-config -c "$many"
+is "-c wins over \$EESSI_BOT_CONFIG" "$over_rc" 1
+
+# --- help, version, wrong command lines ---------------------------------------
+run help "$mgr" --help
+is "--help: exit 0" "$help_rc" 0
+like "--help: mentions --check-config" "$help_so" "--check-config"
+like "--help: has a synopsis" "$help_so" "SYNOPSIS"
+like "--help: documents the exit status" "$help_so" "EXIT STATUS"
+run h "$mgr" -h
+is "-h: same as --help" "$h_so" "$help_so"
+run ver "$mgr" --version
+is "--version: exit 0" "$ver_rc" 0
+like "--version: names the program" "$ver_so" "^eessi-bot-manager "
+
+run bogus "$mgr" --frobnicate
+is "unknown option: exit 2" "$bogus_rc" 2
+like "unknown option: named" "$bogus_out" "frobnicate"
+like "unknown option: usage hint" "$bogus_out" "--help"
+run stray "$mgr" --check-config -c "$example" extra
+is "stray argument: exit 2" "$stray_rc" 2
+like "stray argument: named" "$stray_out" "unexpected argument 'extra'"
+run noarg "$mgr" -c
+is "-c without a file: exit 2" "$noarg_rc" 2
+run none "$mgr"
+is "no action: exit 2" "$none_rc" 2
+like "no action: usage hint" "$none_out" "--help"
+
+done_testing
