@@ -110,9 +110,10 @@ demo:
 	BUILD=$(abspath $(BUILD)) scripts/demo
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/eessi-bot \
 		$(DESTDIR)$(PREFIX)/share/eessi-bot
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 scripts/bot-build.slurm $(DESTDIR)$(PREFIX)/libexec/eessi-bot/
 	install -m 0644 conf/app.cfg.example $(DESTDIR)$(PREFIX)/share/eessi-bot/
 
 clean:
