@@ -15,6 +15,11 @@ TOP=$(cd "$T_DIR/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 export T_DIR TOP BUILD
 
+# The interpreter itself, resolved once: pyenv's python3 shim costs
+# 0.2-0.4 s a call.
+: "${T_PYTHON:=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)}"
+export T_PYTHON
+
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/eessi-t.XXXXXX")
 chmod 0755 "$T_TMP"
 export T_TMP
@@ -137,7 +142,7 @@ need() {
 
 # free_port: prints a TCP port free on 127.0.0.1 right now.
 free_port() {
-	python3 - <<'PY'
+	"$T_PYTHON" -S - <<'PY'
 import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -166,18 +171,26 @@ wait_port() {
 	wait_until "${2:-20}" port_open "$1"
 }
 
-# kill_pidfile FILE: TERM, then KILL, the process whose pid FILE holds.
+# alive PID: the process exists and is not a zombie waiting to be reaped
+alive() {
+	local st
+	st=$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "${st:1:1}" != Z ]
+}
+
+# kill_pidfile FILE: TERM, then KILL, the processes whose pids FILE holds.
 kill_pidfile() {
 	local f=$1 pid i
 	[ -s "$f" ] || return 0
 	for pid in $(cat "$f"); do
 		kill "$pid" 2>/dev/null || continue
 		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
+			alive "$pid" || break
 			sleep 0.1
 		done
-		kill -9 "$pid" 2>/dev/null || true
+		alive "$pid" && kill -9 "$pid" 2>/dev/null
 	done
+	return 0
 }
 
 # bg_start PIDFILE LOG CMD...: runs CMD in the background, records its pid and

@@ -17,9 +17,7 @@
 #   gh_token                 an installation token, fetched through the proxy
 #   gh_py EXPR               evaluates a Python expression on JSON from stdin (as d)
 
-# The interpreter itself rather than pyenv's shim, which costs ~0.4 s a call.
-: "${T_PYTHON:=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)}"
-export T_PYTHON
+# T_PYTHON (common.sh) is the interpreter itself, not pyenv's slow shim.
 GH_APP_ID=${GH_APP_ID:-123456}
 GH_INSTALLATION_ID=${GH_INSTALLATION_ID:-4242}
 

@@ -35,9 +35,9 @@
 WEB_USER=www-data
 WEB_MODULES=/usr/lib/apache2/modules
 WEB_MAX_BODY=26214400 # 25 MiB, what the webhook handler accepts
-# the interpreter itself: pyenv's shim costs ~0.2 s a call; -S as
+# T_PYTHON (common.sh) is the interpreter itself; run with -S, as
 # webhook.py needs nothing beyond the standard library
-WEB_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+WEB_PYTHON=$T_PYTHON
 
 webhook() {
 	"$WEB_PYTHON" -S "$T_DIR/tools/webhook.py" "$@"
