@@ -5,7 +5,9 @@
 #   make check-unit      unit tests only
 #   make check-e2e       end-to-end tests only (real Slurm, nginx, Apache, git, ...)
 #   make check-asan      unit tests built with -fsanitize=address,undefined
-#   make test            install what the tests need, then check + check-asan (CI)
+#   make check-valgrind  unit tests under valgrind memcheck (errors, leaks)
+#   make test            install what the tests need, then check, check-asan
+#                        and check-valgrind (what CI runs)
 #   make demo            build and run the bot's main job on the embedded default
 #   make install PREFIX=/opt/eessi-bot
 #
@@ -50,7 +52,8 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 UNIT := $(BUILD)/t/unit-tests
 TOOLS := $(BUILD)/t/fcgi-probe
 
-.PHONY: all check check-unit check-e2e check-asan check-style test demo \
+.PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
+	test demo \
 	install clean deps
 
 all: $(LIBA) $(PROGS)
@@ -89,15 +92,24 @@ check-e2e: all $(TOOLS)
 	BUILD=$(abspath $(BUILD)) t/run-e2e
 
 check-asan:
-	$(MAKE) BUILD=build-asan SAN=1 check-unit
+	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check-unit
+
+# In-process (CK_FORK=no) so that valgrind sees every test; any error or
+# leak fails the run.
+check-valgrind: $(UNIT)
+	cd t && CK_FORK=no valgrind -q --leak-check=full --show-leak-kinds=all \
+		--errors-for-leak-kinds=all --error-exitcode=99 ../$(UNIT)
 
 check-style:
 	scripts/check-style
 
+# The end-to-end runner goes last: its "N passed, N failed" closes the run.
 test:
 	scripts/install-test-deps
-	$(MAKE) check
-	$(MAKE) check-asan
+	$(MAKE) --no-print-directory all check-style check-unit
+	$(MAKE) --no-print-directory check-asan
+	$(MAKE) --no-print-directory check-valgrind
+	$(MAKE) --no-print-directory check-e2e
 
 deps:
 	scripts/install-test-deps
