@@ -10,6 +10,9 @@
 #include "buf.h"
 #include "xio.h"
 
+/* In the order an entry moves through them.  spool_known() looks them up in
+ * this order too, so an entry renamed onward while it looks is still found
+ * in a later directory. */
 static const char *const states[] = { "incoming", "claimed", "done", "failed" };
 
 int spool_init(const char *dir, struct err *e)
