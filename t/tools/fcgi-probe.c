@@ -25,6 +25,7 @@
  * CGI request in its environment and stdin.
  */
 #include "buf.h"
+#include "xio.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -166,50 +167,16 @@ static int join_path(struct buf *p, const char *dir, const char *name)
 	return buf_addf(p, "%s/%s", dir, name);
 }
 
-static int write_all_fd(int fd, const char *p, size_t n)
-{
-	ssize_t put;
-
-	for (; n > 0; p += put, n -= (size_t)put) {
-		put = write(fd, p, n);
-		if (put < 0 && errno == EINTR)
-			put = 0;
-		else if (put <= 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Writes dir/name atomically: dir/.name.tmp.PID, fsync, rename. */
+/* Writes dir/name atomically and durably (lib/xio). */
 static int write_file_atomic(const char *dir, const char *name,
 			     const char *data, size_t len)
 {
-	struct buf tmp = BUF_INIT(4096), dst = BUF_INIT(4096);
-	int fd = -1, rc = -1;
+	struct buf dst = BUF_INIT(4096);
+	struct err e = ERR_INIT;
+	int rc = -1;
 
-	if (buf_addf(&tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid()) < 0 ||
-	    join_path(&dst, dir, name) < 0)
-		goto out;
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
-	if (fd < 0)
-		goto out;
-	if (write_all_fd(fd, data, len) < 0 || fsync(fd) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.s, dst.s) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp.len)
-		unlink(tmp.s);
-	buf_release(&tmp);
+	if (join_path(&dst, dir, name) == 0)
+		rc = xio_write_atomic(dst.s, data, len, 0644, &e);
 	buf_release(&dst);
 	return rc;
 }
