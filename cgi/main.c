@@ -25,6 +25,7 @@
 #define VERSION "0.1.0"
 #define SECRET_ENV "GITHUB_APP_SECRET_TOKEN"
 #define SECRET_CAP 4096
+#define SECRET_MIN 8
 
 static const char usage_text[] =
 "Usage: " PROG " [-c FILE]\n"
@@ -55,7 +56,8 @@ static const char usage_text[] =
 "Environment:\n"
 "  GITHUB_APP_SECRET_TOKEN  the webhook secret, unless\n"
 "                           github.webhook_secret_file names a file holding\n"
-"                           it (one line; a trailing newline is ignored)\n"
+"                           it (one line; a trailing newline is ignored;\n"
+"                           at least 8 characters)\n"
 "  EESSI_BOT_CONFIG         default configuration file\n"
 "\n"
 "Exit status: 0 when the FastCGI socket closes or the CGI request was\n"
@@ -118,6 +120,9 @@ static int read_secret(const struct conf *c, struct buf *secret,
 	if (secret->len == 0)
 		return err_set(e, ERR_CONFIG, "no webhook secret: set $" SECRET_ENV
 				  " or github.webhook_secret_file");
+	if (secret->len < SECRET_MIN || memchr(secret->s, '\0', secret->len))
+		return err_set(e, ERR_CONFIG, "the webhook secret must be at least %d "
+				  "characters, without NUL bytes", SECRET_MIN);
 	return 0;
 }
 

@@ -171,6 +171,8 @@ is "broken config: exit 1" "$rc" 1
 like "broken config: problems named with file:line" "$out" "broken.cfg:1: github.app_id"
 out=$(GITHUB_APP_SECRET_TOKEN= "$HANDLER" -c "$T_DIR/data/conf/minimal.cfg" 2>&1 </dev/null)
 like "no secret: refused with the reason" "$out" "no webhook secret"
+out=$(GITHUB_APP_SECRET_TOKEN=abc "$HANDLER" -c "$T_DIR/data/conf/minimal.cfg" 2>&1 </dev/null)
+like "short secret: refused with the reason" "$out" "at least 8 characters"
 check "--help documents the statuses" sh -c "'$HANDLER' --help | grep -q 'answered 202'"
 check_fails "nonsense option refused" "$HANDLER" --frobnicate
 
