@@ -7,7 +7,6 @@
 
 #include "buf.h"
 #include "hmac.h"
-#include "spawn.h"
 #include "spool.h"
 #include "webhook.h"
 #include "xio.h"
@@ -93,19 +92,13 @@ static void setup(void)
 {
 	struct err e = ERR_INIT;
 
-	snprintf(dir, sizeof(dir), "/tmp/eessi-spool.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_mkdtemp(dir, sizeof(dir), "spool");
 	ck_assert_int_eq(spool_init(dir, &e), 0);
 }
 
 static void teardown(void)
 {
-	const char *const argv[] = { "/bin/rm", "-rf", dir, NULL };
-	struct spawn sp = { argv, NULL, NULL, NULL, 0, NULL, NULL, 10000 };
-	struct spawn_result res;
-	struct err e = ERR_INIT;
-
-	spawn_run(&sp, &res, &e);
+	unit_rm_rf(dir);
 }
 
 static int count_files(void)

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "spawn.h"
 #include "xio.h"
 #include "unit.h"
 
@@ -14,24 +13,12 @@ static char dir[64];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/eessi-xio.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void rm_rf(const char *path)
-{
-	const char *const argv[] = { "/bin/rm", "-rf", path, NULL };
-	struct spawn sp = { argv, NULL, NULL, NULL, 0, NULL, NULL, 10000 };
-	struct spawn_result res;
-	struct err e = ERR_INIT;
-
-	ck_assert_int_eq(spawn_run(&sp, &res, &e), 0);
-	ck_assert_int_eq(res.status, 0);
+	unit_mkdtemp(dir, sizeof(dir), "xio");
 }
 
 static void teardown(void)
 {
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 static int entries(const char *d)

@@ -4,6 +4,12 @@
 #define EESSI_UNIT_H
 
 #include <check.h>
+#include <stddef.h>
+
+/* A fresh directory /tmp/eessi-NAME.XXXXXX, its path in path. */
+void unit_mkdtemp(char *path, size_t size, const char *name);
+/* Removes a tree (rm -rf through lib/spawn). */
+void unit_rm_rf(const char *path);
 
 Suite *buf_suite(void);
 Suite *err_suite(void);
