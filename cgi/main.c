@@ -127,7 +127,6 @@ static int read_secret(const struct conf *c, struct buf *secret,
 }
 
 struct server {
-	const struct conf *conf;
 	struct webhook_cfg wh;
 };
 
@@ -250,7 +249,6 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	srv.conf = c;
 	srv.wh = (struct webhook_cfg){ c->event_handler.spool_dir,
 				       (const unsigned char *)secret.s,
 				       secret.len, WEBHOOK_MAX_BODY };
