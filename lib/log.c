@@ -215,10 +215,12 @@ static void add_prefix(struct buf *line, enum log_level level)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	if (strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		stamp[0] = '\0';
-	(void)buf_addf(line, "%s %s %s[%ld]", stamp, level_names[level],
-		       lg.prog, (long)getpid());
+	/* milliseconds: the time from an answer to its handling is read off
+	 * the logs of two processes */
+	(void)buf_addf(line, "%s.%03ldZ %s %s[%ld]", stamp, ts.tv_nsec / 1000000,
+		       level_names[level], lg.prog, (long)getpid());
 	if (lg.ctx[0]) {
 		(void)buf_adds(line, " [");
 		(void)log_clean(lg.ctx, strlen(lg.ctx), line);

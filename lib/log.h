@@ -1,6 +1,6 @@
 /* log.h - the one logger.
  *
- * One line per event: "2026-11-24T01:02:03Z LEVEL prog[pid] [context] text".
+ * One line per event: "2026-11-24T01:02:03.456Z LEVEL prog[pid] [context] text".
  * A line is written with a single write() to a file opened O_APPEND, so
  * lines from several processes never interleave.  Control characters in the
  * text (a newline in a PR title, say) are escaped, so nobody can forge a
