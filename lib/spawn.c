@@ -342,3 +342,95 @@ int spawn_run(const struct spawn *sp, struct spawn_result *res,
 			     sp->argv[0]);
 	return rc;
 }
+
+/* In the grandchild of spawn_detached(): async-signal-safe calls only. */
+static void __attribute__((noreturn))
+run_detached(const struct spawn *sp, const char *prog, int devnull,
+	     int exec_fd)
+{
+	static const char *const empty_env[] = { NULL };
+	sigset_t none;
+	int sig, saved;
+	ssize_t w;
+
+	child_fd(-1, devnull, STDIN_FILENO);
+	child_fd(-1, devnull, STDOUT_FILENO);
+	/* the FastCGI listening socket, accepted connections, ...: whatever
+	 * the caller did not mark close-on-exec must not reach the child */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		int fd;
+
+		for (fd = 3; fd < 1024; fd++)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sp->cwd && chdir(sp->cwd) < 0)
+		goto fail;
+	execve(prog, (char *const *)sp->argv,
+	       (char *const *)(sp->envp ? sp->envp : empty_env));
+fail:
+	saved = errno;
+	w = write(exec_fd, &saved, sizeof(saved));
+	(void)w;
+	_exit(127);
+}
+
+int spawn_detached(const struct spawn *sp, struct err *e)
+{
+	struct buf prog = BUF_INIT(4096);
+	int pipefd[2] = { -1, -1 }, devnull = -1, status, exec_errno, rc = -1;
+	pid_t pid;
+
+	if (!sp->argv || !sp->argv[0] || sp->in || sp->out || sp->errout ||
+	    sp->timeout_ms)
+		return err_set(e, ERR_INVAL, "spawn_detached: argv only");
+	if (spawn_which(sp->argv[0], env_path(sp->envp), &prog, e) < 0)
+		goto out;
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+		err_sys(e, "spawn %s", sp->argv[0]);
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err_sys(e, "fork for %s", sp->argv[0]);
+		goto out;
+	}
+	if (pid == 0) {
+		pid_t grandchild;
+
+		setsid();
+		grandchild = fork();
+		if (grandchild == 0)
+			run_detached(sp, prog.s, devnull, pipefd[1]);
+		_exit(grandchild < 0 ? 126 : 0);
+	}
+	close_fd(&pipefd[1]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			err_sys(e, "waitpid for %s", sp->argv[0]);
+			goto out;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		err_set(e, ERR_CHILD, "cannot start %s: fork failed", sp->argv[0]);
+		goto out;
+	}
+	exec_errno = read_exec_errno(pipefd[0]);
+	if (exec_errno) {
+		err_set(e, ERR_CHILD, "cannot run %s: %s", sp->argv[0],
+			strerror(exec_errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	close_fd(&pipefd[0]);
+	close_fd(&pipefd[1]);
+	if (devnull >= 0)
+		close(devnull);
+	buf_release(&prog);
+	return rc;
+}

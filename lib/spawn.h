@@ -42,6 +42,14 @@ struct spawn_result {
 int spawn_run(const struct spawn *sp, struct spawn_result *res,
 	      struct err *e);
 
+/* Starts a child that outlives the caller and is never waited for: a new
+ * session, reparented to init (a double fork, so no zombie is left behind),
+ * stdin and stdout on /dev/null, stderr kept, every other inherited
+ * descriptor closed, signal dispositions and mask reset.  sp->in, out,
+ * errout and timeout_ms must be unset.  Returns once the child has exec'd:
+ * -1 (ERR_CHILD) if it could not. */
+int spawn_detached(const struct spawn *sp, struct err *e);
+
 /* Resolves a program name against a PATH value into `out` (consumes
  * nothing).  Names holding '/' are taken as they are.  -1: not found. */
 int spawn_which(const char *name, const char *path, struct buf *out,

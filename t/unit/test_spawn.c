@@ -1,7 +1,12 @@
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "xio.h"
 
 #include "spawn.h"
 #include "unit.h"
@@ -190,6 +195,67 @@ START_TEST(which_resolves)
 }
 END_TEST
 
+/* The detached child: not our child (its parent is init or a subreaper),
+ * its own session, stdin/stdout on /dev/null, no descriptor of ours. */
+START_TEST(detached_child_outlives_and_inherits_nothing)
+{
+	char dir[256], script[1024];
+	const char *argv[] = { "sh", "-c", script, NULL };
+	struct spawn sp = { argv, env, "/", NULL, 0, NULL, NULL, 0 };
+	struct buf got = BUF_INIT(8192), path = BUF_INIT(512);
+	struct err e = ERR_INIT;
+	int fd = open("/dev/null", O_RDONLY);
+	int leak = fcntl(fd, F_DUPFD, 20); /* not close-on-exec */
+	int i;
+
+	close(fd);
+	ck_assert_int_ge(leak, 20);
+	unit_mkdtemp(dir, sizeof(dir), "detach");
+	snprintf(script, sizeof(script),
+		 "p=$(readlink /proc/$$/fd/0 /proc/$$/fd/1); exec 9>%s/out.tmp; "
+		 "{ ps -o ppid= -o sid= -p $$; echo \"$p\"; ls /proc/$$/fd; } >&9; "
+		 "mv %s/out.tmp %s/out", dir, dir, dir);
+	ck_assert_int_eq(spawn_detached(&sp, &e), 0);
+	buf_addf(&path, "%s/out", dir);
+	for (i = 0; i < 200 && access(path.s, F_OK) < 0; i++)
+		usleep(10000);
+	ck_assert_int_eq(xio_read_file(path.s, &got, 1, &e), 0);
+	{
+		long ppid = strtol(got.s, NULL, 10);
+
+		ck_assert_msg(ppid != (long)getpid(), "still our child: %s", got.s);
+	}
+	ck_assert_msg(strstr(got.s, "/dev/null\n/dev/null\n"), "%s", got.s);
+	{
+		char needle[16];
+
+		snprintf(needle, sizeof(needle), "\n%d\n", leak);
+		ck_assert_msg(!strstr(strstr(got.s, "/dev/null\n/dev/null\n"), needle),
+			      "descriptor %d leaked: %s", leak, got.s);
+	}
+	close(leak);
+	unit_rm_rf(dir);
+	buf_release(&got);
+	buf_release(&path);
+}
+END_TEST
+
+START_TEST(detached_reports_a_missing_program)
+{
+	const char *argv[] = { "/nonexistent/program", NULL };
+	const char *argv2[] = { "/etc/passwd", NULL };
+	struct spawn sp = { argv, env, NULL, NULL, 0, NULL, NULL, 0 };
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(spawn_detached(&sp, &e), -1);
+	err_clear(&e);
+	sp.argv = argv2;
+	ck_assert_int_eq(spawn_detached(&sp, &e), -1);
+	ck_assert_int_eq(e.code, ERR_CHILD);
+	ck_assert_ptr_nonnull(strstr(e.msg, "Permission denied"));
+}
+END_TEST
+
 Suite *spawn_suite(void)
 {
 	Suite *s = suite_create("spawn");
@@ -207,6 +273,8 @@ Suite *spawn_suite(void)
 	tcase_add_test(tc, missing_program_and_bad_cwd);
 	tcase_add_test(tc, killed_by_signal_status);
 	tcase_add_test(tc, which_resolves);
+	tcase_add_test(tc, detached_child_outlives_and_inherits_nothing);
+	tcase_add_test(tc, detached_reports_a_missing_program);
 	suite_add_tcase(s, tc);
 	return s;
 }
