@@ -66,3 +66,21 @@ int hmac_verify_github(const char *header, const void *key, size_t keylen,
 	gnutls_memset(want, 0, sizeof(want));
 	return rc;
 }
+
+int hmac_sign_github(const void *key, size_t keylen, const void *body,
+		     size_t len, char out[HMAC_GITHUB_SIG_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char mac[HMAC_SHA256_LEN];
+	size_t i;
+
+	if (hmac_sha256(key, keylen, body, len, mac) < 0)
+		return -1;
+	memcpy(out, "sha256=", 7);
+	for (i = 0; i < HMAC_SHA256_LEN; i++) {
+		out[7 + 2 * i] = hex[mac[i] >> 4];
+		out[8 + 2 * i] = hex[mac[i] & 15];
+	}
+	out[HMAC_GITHUB_SIG_LEN] = '\0';
+	return 0;
+}

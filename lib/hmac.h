@@ -18,6 +18,13 @@ int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 int hmac_verify_github(const char *header, const void *key, size_t keylen,
 		       const void *body, size_t len);
 
+#define HMAC_GITHUB_SIG_LEN 71 /* "sha256=" + 64 hex digits */
+
+/* Writes the X-Hub-Signature-256 value of body under key into out
+ * (NUL-terminated).  0 or -1. */
+int hmac_sign_github(const void *key, size_t keylen, const void *body,
+		     size_t len, char out[HMAC_GITHUB_SIG_LEN + 1]);
+
 /* Constant-time equality of two n-byte areas: 1 equal, 0 not. */
 int hmac_equal(const unsigned char *a, const unsigned char *b, size_t n);
 
