@@ -1,0 +1,63 @@
+#include "names.h"
+
+#include <string.h>
+
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* The login part of s[0..n): letters, digits, single inner hyphens. */
+static int login_part(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > 39 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '-' ? s[i + 1] == '-' : !is_alnum(s[i]))
+			return 0;
+	return 1;
+}
+
+int names_valid_login(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return 0;
+	n = strlen(s);
+	if (n > 5 && strcmp(s + n - 5, "[bot]") == 0)
+		n -= 5;
+	return login_part(s, n);
+}
+
+int names_valid_repo(const char *s)
+{
+	const char *slash, *name;
+	size_t i, n;
+
+	if (!s || !(slash = strchr(s, '/')) || !login_part(s, (size_t)(slash - s)))
+		return 0;
+	name = slash + 1;
+	n = strlen(name);
+	if (n < 1 || n > 100 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_alnum(name[i]) && !strchr("._-", name[i]))
+			return 0;
+	return 1;
+}
+
+int names_valid_label(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i >= 100 || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}

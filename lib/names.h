@@ -1,0 +1,20 @@
+/* names.h - the shapes of names that come from GitHub and may reach a path,
+ * a URL, an argv or a comment: each is checked against what GitHub itself
+ * allows before it is used anywhere.
+ */
+#ifndef EESSI_NAMES_H
+#define EESSI_NAMES_H
+
+/* 1 if s is a GitHub login: 1-39 letters, digits or single hyphens, not
+ * starting or ending with '-', optionally followed by "[bot]". */
+int names_valid_login(const char *s);
+
+/* 1 if s is "owner/name": owner a login without "[bot]", name 1-100
+ * letters, digits, '.', '_' or '-', and not "." or "..". */
+int names_valid_repo(const char *s);
+
+/* 1 if s is a label or action name worth keeping: 1-100 bytes, no control
+ * characters. */
+int names_valid_label(const char *s);
+
+#endif
