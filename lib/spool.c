@@ -1,8 +1,12 @@
 #include "spool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,15 +19,19 @@
  * in a later directory. */
 static const char *const states[] = { "incoming", "claimed", "done", "failed" };
 
+/* Every directory of a spool: the states, then the effect journals. */
+static const char *const dirs[] = { "incoming", "claimed", "done", "failed",
+				    "effects" };
+
 int spool_init(const char *dir, struct err *e)
 {
 	struct buf p = BUF_INIT(4096);
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < sizeof(states) / sizeof(states[0]) && rc == 0; i++) {
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == 0; i++) {
 		buf_clear(&p);
-		if (buf_addf(&p, "%s/%s", dir, states[i]) < 0)
+		if (buf_addf(&p, "%s/%s", dir, dirs[i]) < 0)
 			rc = err_sys(e, "spool path %s", dir);
 		else
 			rc = xio_mkdir_p(p.s, 0750, e);
@@ -105,8 +113,264 @@ int spool_valid_event(const char *s)
 	if (!s || !*s)
 		return 0;
 	for (i = 0; s[i]; i++) {
-		if (i >= 64 || !((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+		if (i >= 64 || !((s[i] >= 'a' && s[i] <= 'z') ||
+				 (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
 	}
 	return 1;
+}
+
+/* Copies a header value (without surrounding blanks) into dst if it fits. */
+static int header_value(const char *v, size_t len, char *dst, size_t size)
+{
+	while (len && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' ||
+		       v[len - 1] == '\r'))
+		len--;
+	if (len >= size)
+		return -1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/* One header line [line, end): fills event or delivery when it names one. */
+static int header_line(const char *line, const char *end,
+		       struct spool_entry *out, struct err *e)
+{
+	const char *colon = memchr(line, ':', (size_t)(end - line));
+	size_t nlen;
+
+	if (!colon)
+		return err_set(e, ERR_INVAL, "header line without ':'");
+	nlen = (size_t)(colon - line);
+	if (nlen == 14 && strncasecmp(line, "X-GitHub-Event", 14) == 0) {
+		if (header_value(colon + 1, (size_t)(end - colon - 1), out->event,
+				 sizeof(out->event)) < 0 ||
+		    !spool_valid_event(out->event))
+			return err_set(e, ERR_INVAL, "malformed X-GitHub-Event");
+	} else if (nlen == 17 && strncasecmp(line, "X-GitHub-Delivery", 17) == 0) {
+		if (header_value(colon + 1, (size_t)(end - colon - 1),
+				 out->delivery, sizeof(out->delivery)) < 0 ||
+		    !spool_valid_delivery(out->delivery))
+			return err_set(e, ERR_INVAL,
+				       "malformed X-GitHub-Delivery (not a UUID)");
+	}
+	return 0;
+}
+
+int spool_parse_entry(const char *text, size_t len, struct spool_entry *out,
+		      struct err *e)
+{
+	const char *p = text, *end = text + len;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol;
+
+		if (!nl)
+			return err_set(e, ERR_INVAL, "no blank line after the headers");
+		eol = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+		if (eol == p) { /* the blank line */
+			p = nl + 1;
+			break;
+		}
+		if (header_line(p, eol, out, e) < 0)
+			return -1;
+		p = nl + 1;
+	}
+	if (!out->event[0])
+		return err_set(e, ERR_INVAL, "no X-GitHub-Event header");
+	if (!out->delivery[0])
+		return err_set(e, ERR_INVAL, "no X-GitHub-Delivery header");
+	out->body = p;
+	out->body_len = (size_t)(end - p);
+	return 0;
+}
+
+struct listed {
+	char *id;
+	struct timespec mtime;
+};
+
+static int by_age(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+void spool_list_free(char **ids)
+{
+	size_t i;
+
+	for (i = 0; ids && ids[i]; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* Appends one id to the list (grown by doubling). */
+static int list_add(struct listed **v, size_t *n, size_t *cap, int dfd,
+		    const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1; /* taken meanwhile: skip */
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct listed *nv = reallocarray(*v, ncap, sizeof(**v));
+
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[*n].id = strdup(name);
+	if (!(*v)[*n].id)
+		return -1;
+	(*v)[*n].mtime = st.st_mtim;
+	(*n)++;
+	return 0;
+}
+
+int spool_list(const char *dir, const char *state, char ***ids, size_t *n,
+	       struct err *e)
+{
+	struct buf p = BUF_INIT(4096);
+	struct listed *v = NULL;
+	size_t cap = 0, i, count = 0;
+	struct dirent *d;
+	DIR *dh = NULL;
+	int rc = -1;
+
+	*ids = NULL;
+	*n = 0;
+	if (buf_addf(&p, "%s/%s", dir, state) < 0 || !(dh = opendir(p.s))) {
+		err_sys(e, "cannot read the spool directory %s", p.s);
+		goto out;
+	}
+	while ((errno = 0, d = readdir(dh)) != NULL) {
+		if (spool_valid_delivery(d->d_name) &&
+		    list_add(&v, &count, &cap, dirfd(dh), d->d_name) < 0) {
+			err_sys(e, "listing %s", p.s);
+			goto out;
+		}
+	}
+	if (errno) {
+		err_sys(e, "listing %s", p.s);
+		goto out;
+	}
+	qsort(v, count, sizeof(*v), by_age);
+	*ids = calloc(count + 1, sizeof(char *));
+	if (!*ids) {
+		err_set(e, ERR_NOMEM, "listing %s", p.s);
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		(*ids)[i] = v[i].id;
+		v[i].id = NULL;
+	}
+	*n = count;
+	rc = 0;
+out:
+	for (i = 0; i < count; i++)
+		free(v[i].id);
+	free(v);
+	if (dh)
+		closedir(dh);
+	buf_release(&p);
+	return rc;
+}
+
+int spool_move(const char *dir, const char *delivery, const char *from,
+	       const char *to, struct err *e)
+{
+	struct buf src = BUF_INIT(4096), dst = BUF_INIT(4096);
+	int rc = -1;
+
+	if (!spool_valid_delivery(delivery))
+		return err_set(e, ERR_INVAL, "invalid delivery id");
+	if (buf_addf(&src, "%s/%s/%s", dir, from, delivery) < 0 ||
+	    buf_addf(&dst, "%s/%s/%s", dir, to, delivery) < 0) {
+		err_set(e, ERR_TOOBIG, "spool path too long");
+		goto out;
+	}
+	if (rename(src.s, dst.s) < 0) {
+		if (errno == ENOENT)
+			rc = 1;
+		else
+			err_sys(e, "cannot move %s to %s", src.s, dst.s);
+		goto out;
+	}
+	buf_clear(&src);
+	if (buf_addf(&src, "%s/%s", dir, to) < 0) {
+		err_set(e, ERR_TOOBIG, "spool path too long");
+		goto out;
+	}
+	rc = xio_fsync_dir(src.s, e);
+out:
+	buf_release(&src);
+	buf_release(&dst);
+	return rc;
+}
+
+int spool_fail(const char *dir, const char *delivery, const char *reason,
+	       struct err *e)
+{
+	struct buf p = BUF_INIT(4096), text = BUF_INIT(4096);
+	int rc = -1;
+
+	if (!spool_valid_delivery(delivery))
+		return err_set(e, ERR_INVAL, "invalid delivery id");
+	if (buf_addf(&p, "%s/failed/%s.reason", dir, delivery) < 0 ||
+	    buf_addf(&text, "%.3000s\n", reason) < 0) {
+		err_set(e, ERR_TOOBIG, "spool path too long");
+		goto out;
+	}
+	if (xio_write_atomic(p.s, text.s, text.len, 0640, e) == 0 &&
+	    spool_move(dir, delivery, "claimed", "failed", e) >= 0)
+		rc = 0;
+out:
+	buf_release(&p);
+	buf_release(&text);
+	return rc;
+}
+
+int spool_sweep(const char *dir, long max_age, struct err *e)
+{
+	struct buf p = BUF_INIT(4096);
+	time_t now = time(NULL);
+	struct dirent *d;
+	struct stat st;
+	DIR *dh;
+	int n = 0;
+
+	if (buf_addf(&p, "%s/incoming", dir) < 0 || !(dh = opendir(p.s))) {
+		buf_release(&p);
+		return err_sys(e, "cannot read %s/incoming", dir);
+	}
+	while ((d = readdir(dh)) != NULL) {
+		const char *t = strstr(d->d_name, ".tmp.");
+
+		if (!t || t - d->d_name != 36 ||
+		    fstatat(dirfd(dh), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now - st.st_mtime < max_age)
+			continue;
+		if (unlinkat(dirfd(dh), d->d_name, 0) == 0)
+			n++;
+	}
+	closedir(dh);
+	buf_release(&p);
+	return n;
 }

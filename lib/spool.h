@@ -6,6 +6,7 @@
  *   claimed/<delivery>    taken by the consumer (a rename: one owner)
  *   done/<delivery>       handled
  *   failed/<delivery>     handling failed; <delivery>.reason beside it
+ *   effects/<delivery>    what handling has done so far (lib/effects.h)
  * A delivery id appears in at most one of them; its presence anywhere means
  * the delivery is known, so a redelivery is not spooled twice.
  *
@@ -34,11 +35,52 @@ int spool_known(const char *dir, const char *delivery, struct err *e);
 int spool_put(const char *dir, const char *delivery, const char *event,
 	      const char *body, size_t len, struct err *e);
 
+/* The parts of an entry.  event and delivery are validated copies; body
+ * points into the text that was parsed. */
+struct spool_entry {
+	char event[65];
+	char delivery[37];
+	const char *body;
+	size_t body_len;
+};
+
+/* Parses an entry, or a delivery saved from GitHub's "Recent Deliveries"
+ * page: header lines "Name: value" (names case-insensitive; a first line
+ * "Request method: POST" and headers other than X-GitHub-Event and
+ * X-GitHub-Delivery are skipped), a blank line (LF or CRLF), the body.
+ * ERR_INVAL naming what is missing or malformed. */
+int spool_parse_entry(const char *text, size_t len, struct spool_entry *out,
+		      struct err *e);
+
+/* The delivery ids in one state directory ("incoming", "claimed", ...),
+ * oldest first (by modification time, then name).  Names that are not
+ * delivery ids (temporary files, .reason files) are skipped.  *ids is a
+ * NULL-terminated array: free it with spool_list_free(). */
+int spool_list(const char *dir, const char *state, char ***ids, size_t *n,
+	       struct err *e);
+void spool_list_free(char **ids);
+
+/* Renames <state from>/<delivery> to <state to>/<delivery>, then fsyncs
+ * the target directory.  Returns 1 if the entry was not in `from` (another
+ * process took it), 0 when moved, -1 on error. */
+int spool_move(const char *dir, const char *delivery, const char *from,
+	       const char *to, struct err *e);
+
+/* Moves a claimed entry to failed/ with failed/<delivery>.reason holding
+ * the reason (one line), written first. */
+int spool_fail(const char *dir, const char *delivery, const char *reason,
+	       struct err *e);
+
+/* Removes temporary files (a handler killed while writing) older than
+ * max_age seconds from incoming/; returns how many. */
+int spool_sweep(const char *dir, long max_age, struct err *e);
+
 /* 1 if s is a delivery id as GitHub makes them (a UUID: 8-4-4-4-12 hex
  * digits), 0 otherwise.  Only such ids become file names. */
 int spool_valid_delivery(const char *s);
 
-/* 1 if s is an event name GitHub could send (1-64 of [a-z_]), else 0. */
+/* 1 if s is an event name GitHub could send (1-64 of [a-z0-9_]: there is
+ * "projects_v2_item"), else 0. */
 int spool_valid_event(const char *s);
 
 #endif

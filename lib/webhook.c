@@ -134,7 +134,9 @@ void webhook_handle(const struct webhook_cfg *cfg,
 	int too_big;
 
 	memset(ans, 0, sizeof(*ans));
-	if (!req->method || strcmp(req->method, "POST") != 0)
+	if (req->path_info && *req->path_info && strcmp(req->path_info, "/") != 0)
+		answer(ans, 404, "no such path (the webhook takes no path below it)");
+	else if (!req->method || strcmp(req->method, "POST") != 0)
 		answer(ans, 405, "only POST is accepted");
 	else if (!req->content_length || !*req->content_length)
 		answer(ans, 411, "Content-Length required");

@@ -1,6 +1,7 @@
 /* webhook.h - the webhook path: every check a delivery passes before it is
  * kept, in order, and the answer it gets.
  *
+ *   no path below the script else 404 (PATH_INFO empty or "/")
  *   method POST              else 405
  *   Content-Length present   else 411; a number, else 400
  *   length <= max_body       else 413, body not read
@@ -31,6 +32,7 @@ struct webhook_req {
 	/* reads up to n body bytes: > 0 bytes read, 0 at the end, -1 error */
 	ssize_t (*read)(void *ctx, char *dst, size_t n);
 	void *ctx;
+	const char *path_info;      /* PATH_INFO, NULL if absent */
 };
 
 struct webhook_cfg {

@@ -59,6 +59,7 @@ START_TEST(delivery_and_event_names)
 	ck_assert(!spool_valid_delivery(""));
 	ck_assert(!spool_valid_delivery(NULL));
 	ck_assert(spool_valid_event("pull_request"));
+	ck_assert(spool_valid_event("projects_v2_item"));
 	ck_assert(!spool_valid_event("pull-request"));
 	ck_assert(!spool_valid_event("a/b"));
 	ck_assert(!spool_valid_event(""));
@@ -144,7 +145,7 @@ static int handle(const struct call *c, struct webhook_answer *ans,
 	struct webhook_cfg cfg = { dir, (const unsigned char *)"s3cret", 6,
 				   4096 };
 	struct webhook_req req = { c->method, c->length, c->event, c->delivery,
-				   c->signature, read_src, src };
+				   c->signature, read_src, src, NULL };
 
 	src->data = c->body;
 	src->len = c->body_len;
@@ -189,6 +190,32 @@ START_TEST(valid_delivery_is_spooled_once)
 	ck_assert_int_eq(ans.spooled, 0);
 	ck_assert_int_eq(count_files(), 1);
 	buf_release(&got);
+}
+END_TEST
+
+START_TEST(path_below_the_handler_is_404)
+{
+	static const char *const paths[] = { "/x", "/../../etc", "//", NULL };
+	struct webhook_cfg cfg = { dir, (const unsigned char *)"s3cret", 6, 4096 };
+	struct webhook_answer ans;
+	struct body_src src = { BODY, strlen(BODY), 0, 0 };
+	char sig[80], len[16];
+	struct webhook_req req = { "POST", len, "issue_comment", DELIVERY, sig,
+				   read_src, &src, NULL };
+	size_t i;
+
+	sign(BODY, strlen(BODY), sig);
+	snprintf(len, sizeof(len), "%zu", strlen(BODY));
+	for (i = 0; paths[i]; i++) {
+		req.path_info = paths[i];
+		webhook_handle(&cfg, &req, &ans);
+		ck_assert_int_eq(ans.status, 404);
+		ck_assert_int_eq(src.reads, 0);
+	}
+	ck_assert_int_eq(count_files(), 0);
+	req.path_info = "/";
+	webhook_handle(&cfg, &req, &ans);
+	ck_assert_int_eq(ans.status, 202);
 }
 END_TEST
 
@@ -312,6 +339,7 @@ Suite *webhook_suite(void)
 	suite_add_tcase(s, pure);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, valid_delivery_is_spooled_once);
+	tcase_add_test(tc, path_below_the_handler_is_404);
 	tcase_add_test(tc, rejections_write_nothing);
 	tcase_add_test(tc, too_big_is_refused_without_reading);
 	tcase_add_test(tc, spool_failure_is_503);
