@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
+
 #define CONF_MAX_FILE (1024 * 1024) /* bytes in app.cfg */
 #define CONF_MAX_STR 4096           /* bytes in one string value */
 #define CONF_MAX_LIST 1024          /* elements in one list */
@@ -115,18 +117,8 @@ static const char *check_app_name(char *s)
 
 static const char *check_login(char *s)
 {
-	size_t n = strlen(s), i;
-
-	if (n > 5 && strcmp(s + n - 5, "[bot]") == 0)
-		n -= 5;
-	if (n < 1 || n > 39 || s[0] == '-' || s[n - 1] == '-')
-		goto bad;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '-' ? s[i + 1] == '-' : !is_alnum((unsigned char)s[i]))
-			goto bad;
-	}
-	return NULL;
-bad:
+	if (names_valid_login(s))
+		return NULL;
 	return "a GitHub login: 1-39 letters, digits or single hyphens, not "
 	       "starting or ending with '-', optionally ending in [bot]";
 }
@@ -338,6 +330,8 @@ static const struct field schema[] = {
 	    github.api_url),
 	STR("github", "webhook_secret_file", PATH, NULL, NULL,
 	    github.webhook_secret_file),
+	STR("github", "token_cache_dir", PATH, "$HOME/.eessi-bot/tokens", NULL,
+	    github.token_cache_dir),
 
 	GROUP("bot_control", 0),
 	STRV("bot_control", "command_permission", 0, NULL, check_login,

@@ -82,6 +82,7 @@ struct conf {
 		char *private_key;        /* expanded */
 		char *api_url;            /* http(s)://..., no trailing slash */
 		char *webhook_secret_file; /* expanded; NULL: $GITHUB_APP_SECRET_TOKEN */
+		char *token_cache_dir;    /* expanded: installation tokens */
 	} github;
 
 	struct conf_bot_control {

@@ -15,7 +15,7 @@ GitHub operations (the same list as OPERATIONS in trim-openapi.py):
     GET  /app, GET /app/installations/{id}, POST /app/installations/{id}/access_tokens
   installation token (Authorization: token X | Bearer X):
     GET  /repos/{o}/{r}, /repos/{o}/{r}/pulls/{n}, /repos/{o}/{r}/issues/{n}
-    GET|POST /repos/{o}/{r}/issues/{n}/comments
+    GET|POST /repos/{o}/{r}/issues/{n}/comments (GET: per_page, page, since)
     GET|PATCH /repos/{o}/{r}/issues/comments/{id}
     GET|POST /repos/{o}/{r}/issues/comments/{id}/reactions
     GET|POST /repos/{o}/{r}/issues/{n}/labels, DELETE .../labels/{name}
@@ -519,13 +519,16 @@ def paginate(st, req, items):
         raise Fail(422, "Validation Failed")
     last = max((len(items) + per_page - 1) // per_page, 1)
     links = []
-    base = f"{st.api}{req.path}"
+    # the other parameters (since, ...) are kept in every link
+    keep = "".join(f"{k}={quote(v[0], safe='')}&" for k, v in sorted(req.query.items())
+                   if k not in ("page", "per_page"))
+    base = f"{st.api}{req.path}?{keep}"
     if page < last:
-        links.append(f'<{base}?per_page={per_page}&page={page + 1}>; rel="next"')
-        links.append(f'<{base}?per_page={per_page}&page={last}>; rel="last"')
+        links.append(f'<{base}per_page={per_page}&page={page + 1}>; rel="next"')
+        links.append(f'<{base}per_page={per_page}&page={last}>; rel="last"')
     if page > 1:
-        links.append(f'<{base}?per_page={per_page}&page=1>; rel="first"')
-        links.append(f'<{base}?per_page={per_page}&page={min(page - 1, last)}>; rel="prev"')
+        links.append(f'<{base}per_page={per_page}&page=1>; rel="first"')
+        links.append(f'<{base}per_page={per_page}&page={min(page - 1, last)}>; rel="prev"')
     headers = {"Link": ", ".join(links)} if links else {}
     return items[(page - 1) * per_page: page * per_page], headers
 
@@ -538,11 +541,26 @@ def body_string(req, field):
     return v
 
 
+def parse_since(req):
+    """GitHub's since (ISO 8601, UTC): only comments updated at or after it."""
+    since = req.q("since")
+    if since is None:
+        return None
+    try:
+        return int(datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ")
+                   .replace(tzinfo=timezone.utc).timestamp())
+    except ValueError:
+        raise Fail(422, "Validation Failed", errors=[{"resource": "IssueComment",
+                                                      "code": "invalid", "field": "since"}])
+
+
 def h_list_comments(st, req, m):
     full_name, n = repo_of(st, m), int(m["n"])
     st.issue(full_name, n)
+    since = parse_since(req)
     items = [st.j_comment(c) for c in sorted(st.comments.values(), key=lambda c: c["id"])
-             if c["repo"] == full_name and c["issue"] == n]
+             if c["repo"] == full_name and c["issue"] == n
+             and (since is None or c["updated_at"] >= since)]
     page, headers = paginate(st, req, items)
     return 200, page, headers
 

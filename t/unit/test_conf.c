@@ -207,6 +207,8 @@ START_TEST(minimal_gets_the_documented_defaults)
 	ck_assert_str_eq(c->path, D "minimal.cfg");
 	ck_assert_str_eq(c->github.api_url, "https://api.github.com");
 	ck_assert_ptr_null(c->github.webhook_secret_file);
+	ck_assert_str_eq(c->github.token_cache_dir,
+			 "/home/tester/.eessi-bot/tokens");
 	ck_assert_uint_eq(c->bot_control.command_permission.n, 0);
 	ck_assert_ptr_null(c->bot_control.command_permission.v);
 	ck_assert_int_eq(c->bot_control.chatlevel, CONF_CHAT_BASIC);
@@ -452,7 +454,10 @@ START_TEST(home_and_user_unknown)
 	struct buf r = BUF_INIT(BUF_CAP_DEFAULT);
 
 	ck_assert_int_eq(conf_load(D "minimal.cfg", NULL, &c, &r), -1);
-	ck_assert_int_eq(count_lines(r.s, 0), 3);
+	ck_assert_int_eq(count_lines(r.s, 0), 4);
+	ck_report_has(&r, D "minimal.cfg:2: github.token_cache_dir: cannot "
+		      "expand $HOME (expected the home directory to be known, "
+		      "got the default \"$HOME/.eessi-bot/tokens\")");
 	ck_report_has(&r, D "minimal.cfg:11: buildenv.jobs_base_dir: cannot "
 		      "expand $HOME (expected the home directory to be known, "
 		      "got \"$HOME/jobs\")");

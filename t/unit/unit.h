@@ -18,5 +18,14 @@ Suite *xio_suite(void);
 Suite *log_suite(void);
 Suite *conf_suite(void);
 Suite *webhook_suite(void);
+Suite *spool_suite(void);
+Suite *event_suite(void);
+Suite *httpc_suite(void);
+Suite *appjwt_suite(void);
+Suite *github_suite(void);
+/* A fresh 2048-bit RSA key (PKCS#1 PEM) in priv, its public key (PEM) in
+ * pub unless NULL (test_appjwt.c). */
+struct buf;
+void unit_rsa_key(struct buf *priv, struct buf *pub);
 
 #endif
