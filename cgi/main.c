@@ -1,14 +1,18 @@
 /* eessi-bot-webhook - the bot's webhook endpoint, a FastCGI program (or a
  * plain CGI program, when started as one).
  *
- * Each request goes through lib/webhook.c: method, length cap, bounded read,
- * signature (before anything is parsed), headers, JSON shape, duplicate
- * check, durable spool write, answer.  Nothing slow happens here: the work
- * on a delivery is done later, by another process, from the spool.
+ * Each request goes through lib/webhook.c: path, method, length cap,
+ * bounded read, signature (before anything is parsed), headers, JSON shape,
+ * duplicate check, durable spool write, answer.  Nothing slow happens here:
+ * once the answer is out, a spool consumer (eessi-bot-manager --consume,
+ * beside this program) is started unless one is running, and the worker
+ * goes back to accepting.
  */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +20,10 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "consume.h"
+#include "hmac.h"
 #include "log.h"
+#include "spawn.h"
 #include "spool.h"
 #include "webhook.h"
 #include "xio.h"
@@ -29,6 +36,7 @@
 
 static const char usage_text[] =
 "Usage: " PROG " [-c FILE]\n"
+"       " PROG " [-c FILE] --replay FILE\n"
 "       " PROG " --help | --version\n"
 "\n"
 "Receives GitHub webhook deliveries for the EESSI build-and-deploy bot.\n"
@@ -36,20 +44,34 @@ static const char usage_text[] =
 "spawn-fcgi behind nginx or Apache), or as a plain CGI program; it tells\n"
 "the two apart by itself.  A plain CGI run handles one request.\n"
 "\n"
-"Every delivery is checked, in this order, and answered at once:\n"
-"  POST only (405); Content-Length required (411) and at most 25 MiB (413,\n"
-"  body not read); the whole body read (400 if cut short);\n"
-"  X-Hub-Signature-256 present (401) and matching the webhook secret, in\n"
-"  constant time (403); X-GitHub-Event and X-GitHub-Delivery (a UUID)\n"
-"  present (400); the body a JSON object (400).  A delivery id seen before\n"
-"  is answered 200 and not kept again.  A new delivery is written durably\n"
-"  to the spool (event_handler.spool_dir: incoming/<delivery id>) and\n"
-"  answered 202; if it cannot be written, 503.  A rejected request writes\n"
-"  nothing.  Each request is logged in one line.\n"
+"Every delivery is checked, in this order, and answered at once: no\n"
+"  path below the handler's own (404); POST only (405); Content-Length\n"
+"  required (411) and at most 25 MiB (413, body not read); the whole body\n"
+"  read (400 if cut short); X-Hub-Signature-256 present (401) and matching\n"
+"  the webhook secret, in constant time (403); X-GitHub-Event and\n"
+"  X-GitHub-Delivery (a UUID) present (400); the body a JSON object (400).\n"
+"  A delivery id seen before is answered 200 and not kept again.  A new\n"
+"  delivery is written durably to the spool (event_handler.spool_dir:\n"
+"  incoming/<delivery id>) and answered 202; if it cannot be written, 503.\n"
+"  A rejected request writes nothing.  Each request is logged in one line.\n"
 "\n"
-"Options:\n"
+"After a 202, the request is finished and the spool consumer,\n"
+"eessi-bot-manager --consume from the directory of this program, is\n"
+"started with -c and the configuration's absolute path, unless one is\n"
+"running already (it sees the new entry).  It runs as this program's user.\n"
+"The manager's cron run handles whatever is still waiting.\n"
+"\n"
+"Replay: --replay FILE sends a stored delivery through the same checks,\n"
+"signed with the configured secret, as if GitHub had sent it again, and\n"
+"prints the answer.  FILE is a spool entry or a delivery copied from the\n"
+"App's \"Recent Deliveries\" page: header lines (X-GitHub-Event and\n"
+"X-GitHub-Delivery are read), a blank line, the JSON payload.  A delivery\n"
+"id already in the spool is answered 200 and not handled again.\n"
+"\n""Options:\n"
 "  -c, --config FILE  configuration file (default: $EESSI_BOT_CONFIG,\n"
 "                     else ./app.cfg); checked completely at start\n"
+"      --replay FILE  send a stored delivery through the handler (above);\n"
+"                     exit status 0 for a 2xx answer, else 1\n"
 "  -h, --help         show this text and exit\n"
 "      --version      show the version and exit\n"
 "\n"
@@ -62,10 +84,11 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 when the FastCGI socket closes or the CGI request was\n"
 "answered; 1 when the configuration, the secret or the spool directory is\n"
-"unusable at start; 2 on a usage error.\n";
+"unusable at start (or a replay was not accepted); 2 on a usage error.\n";
 
 struct opts {
 	const char *config;
+	const char *replay; /* --replay FILE */
 };
 
 /* 0: go on; 1: done (help/version shown); 2: usage error. */
@@ -74,11 +97,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "replay", required_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	o->replay = NULL;
 	o->config = getenv("EESSI_BOT_CONFIG");
 	if (!o->config || !*o->config)
 		o->config = "app.cfg";
@@ -86,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 1;
+		case 'R': o->replay = optarg; break;
 		case 'V': puts(PROG " " VERSION); return 1;
 		default:
 			fprintf(stderr, "Try '" PROG " --help'.\n");
@@ -126,9 +152,74 @@ static int read_secret(const struct conf *c, struct buf *secret,
 	return 0;
 }
 
+/* The variables the consumer may inherit: no request data (in CGI mode
+ * the HTTP_* variables come from the sender), no secret. */
+static const char *const consumer_env_names[] = {
+	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ",
+	"http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
+};
+#define CONSUMER_ENV_MAX (sizeof(consumer_env_names) / sizeof(char *))
+
 struct server {
 	struct webhook_cfg wh;
+	char consumer[PATH_MAX];  /* "" when there is none beside us */
+	char config[PATH_MAX];    /* absolute path, for the consumer */
+	const char *env[CONSUMER_ENV_MAX + 1];
 };
+
+/* Finds eessi-bot-manager beside this program and fixes what it gets. */
+static void consumer_setup(struct server *srv, const char *config)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t i, k = 0;
+
+	for (i = 0; i < CONSUMER_ENV_MAX; i++) {
+		size_t len = strlen(consumer_env_names[i]);
+		char **v;
+
+		for (v = environ; *v; v++)
+			if (strncmp(*v, consumer_env_names[i], len) == 0 &&
+			    (*v)[len] == '=') {
+				srv->env[k++] = *v;
+				break;
+			}
+	}
+	srv->env[k] = NULL;
+	srv->consumer[0] = '\0';
+	if (n <= 0 || !realpath(config, srv->config)) {
+		log_warn("cannot resolve this program or %s: no spool consumer "
+			 "will be started; deliveries wait for the manager", config);
+		return;
+	}
+	self[n] = '\0';
+	if (snprintf(srv->consumer, sizeof(srv->consumer),
+		     "%s/eessi-bot-manager", dirname(self)) >= (int)sizeof(srv->consumer) ||
+	    access(srv->consumer, X_OK) < 0) {
+		log_warn("no %s: no spool consumer will be started; deliveries "
+			 "wait for the manager's next run", srv->consumer);
+		srv->consumer[0] = '\0';
+	}
+}
+
+/* Starts a consumer unless one is at work (see lib/consume.h for why no
+ * delivery can be missed this way). */
+static void wake_consumer(const struct server *srv)
+{
+	const char *argv[] = { srv->consumer, "--consume", "-c", srv->config,
+			       NULL };
+	struct spawn sp = { argv, srv->env, "/", NULL, 0, NULL, NULL, 0 };
+	struct err e = ERR_INIT;
+	int busy;
+
+	if (!srv->consumer[0])
+		return;
+	busy = consume_busy(srv->wh.spool_dir, &e);
+	if (busy == 0 && spawn_detached(&sp, &e) == 0)
+		return;
+	if (busy < 0 || e.code)
+		log_warn("cannot start the spool consumer: %s", e.msg);
+}
 
 /* Request parameters and body, from FastCGI or from plain CGI. */
 struct io {
@@ -164,12 +255,14 @@ static void respond(const struct io *io, const struct webhook_answer *ans)
 	buf_release(&out);
 }
 
-static void serve_one(const struct server *srv, const struct io *io)
+/* Answers one request; 1 if it spooled a new delivery. */
+static int serve_one(const struct server *srv, const struct io *io)
 {
 	struct webhook_req req = {
 		param(io, "REQUEST_METHOD"), param(io, "CONTENT_LENGTH"),
 		param(io, "HTTP_X_GITHUB_EVENT"), param(io, "HTTP_X_GITHUB_DELIVERY"),
 		param(io, "HTTP_X_HUB_SIGNATURE_256"), read_body, (void *)io,
+		param(io, "PATH_INFO"),
 	};
 	struct webhook_answer ans;
 	const char *from = param(io, "REMOTE_ADDR");
@@ -180,6 +273,7 @@ static void serve_one(const struct server *srv, const struct io *io)
 	log_msg(ans.status < 300 ? LOGL_INFO : LOGL_WARN, "%d %s event=%.64s from=%.64s",
 		ans.status, ans.text, req.event ? req.event : "-", from ? from : "-");
 	log_set_context(NULL);
+	return ans.spooled;
 }
 
 static int serve_fastcgi(const struct server *srv)
@@ -192,8 +286,11 @@ static int serve_fastcgi(const struct server *srv)
 		return 1;
 	}
 	while (FCGX_Accept_r(&fr) >= 0) {
-		serve_one(srv, &io);
-		FCGX_Finish_r(&fr);
+		int spooled = serve_one(srv, &io);
+
+		FCGX_Finish_r(&fr); /* the sender has its answer now */
+		if (spooled)
+			wake_consumer(srv);
 	}
 	FCGX_Free(&fr, 1);
 	return 0;
@@ -203,9 +300,72 @@ static int serve_cgi(const struct server *srv)
 {
 	struct io io = { NULL };
 
-	serve_one(srv, &io);
+	int spooled = serve_one(srv, &io);
+
 	fclose(stdout); /* the client has its answer: it must not wait for us */
+	if (spooled)
+		wake_consumer(srv);
 	return 0;
+}
+
+struct mem_src {
+	const char *p;
+	size_t left;
+};
+
+static ssize_t read_mem(void *ctx, char *dst, size_t n)
+{
+	struct mem_src *m = ctx;
+
+	if (n > m->left)
+		n = m->left;
+	memcpy(dst, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (ssize_t)n;
+}
+
+/* --replay FILE: the stored delivery through the same checks, signed with
+ * our own secret.  0 for a 2xx answer. */
+static int replay(const struct server *srv, const char *file)
+{
+	struct buf text = BUF_INIT(WEBHOOK_MAX_BODY + 64 * 1024);
+	char sig[HMAC_GITHUB_SIG_LEN + 1], len[32];
+	struct webhook_answer ans = { 0 };
+	struct err e = ERR_INIT;
+	struct spool_entry ent;
+	struct mem_src src;
+	int rc = 1;
+
+	if (xio_read_file(file, &text, 0, &e) < 0 ||
+	    spool_parse_entry(text.s, text.len, &ent, &e) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", file, e.msg);
+		goto out;
+	}
+	src = (struct mem_src){ ent.body, ent.body_len };
+	snprintf(len, sizeof(len), "%zu", ent.body_len);
+	if (hmac_sign_github(srv->wh.secret, srv->wh.secret_len, ent.body,
+			     ent.body_len, sig) < 0) {
+		fprintf(stderr, PROG ": cannot sign %s\n", file);
+		goto out;
+	}
+	{
+		struct webhook_req req = { "POST", len, ent.event, ent.delivery,
+					   sig, read_mem, &src, NULL };
+
+		webhook_handle(&srv->wh, &req, &ans);
+	}
+	printf("%d %s\n", ans.status, ans.text);
+	log_set_context(ent.delivery);
+	log_info("replay of %s: %d %s event=%s", file, ans.status, ans.text,
+		 ent.event);
+	log_set_context(NULL);
+	if (ans.spooled)
+		wake_consumer(srv);
+	rc = ans.status < 300 ? 0 : 1;
+out:
+	buf_release(&text);
+	return rc;
 }
 
 /* Loads what the handler needs; prints problems to stderr. */
@@ -239,7 +399,7 @@ int main(int argc, char **argv)
 {
 	struct buf secret = BUF_INIT(SECRET_CAP);
 	struct conf *c = NULL;
-	struct server srv;
+	static struct server srv; /* PATH_MAX buffers: off the stack */
 	struct opts o;
 	int rc = parse_opts(argc, argv, &o);
 
@@ -252,6 +412,11 @@ int main(int argc, char **argv)
 	srv.wh = (struct webhook_cfg){ c->event_handler.spool_dir,
 				       (const unsigned char *)secret.s,
 				       secret.len, WEBHOOK_MAX_BODY };
+	consumer_setup(&srv, o.config);
+	if (o.replay) {
+		rc = replay(&srv, o.replay);
+		goto out;
+	}
 	log_info("started (%s)", FCGX_IsCGI() ? "CGI" : "FastCGI");
 	rc = FCGX_IsCGI() ? serve_cgi(&srv) : serve_fastcgi(&srv);
 out:

@@ -1,10 +1,11 @@
 /* eessi-bot-manager - the bot's command-line tool, run by cron and by hand.
  *
- * This version offers one action: --check-config, which loads app.cfg the
- * way every other part of the bot does and prints what it found.
+ * Actions: one manager iteration (the default; today it drains the spool),
+ * --consume (the spool consumer the webhook handler starts), and
+ * --check-config.
  *
  * Exit status: 0 fine, 1 the configuration has problems (or cannot be
- * read), 2 the command line is wrong.
+ * read) or the work failed, 2 the command line is wrong.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "consume.h"
+#include "log.h"
 
 #ifndef EESSI_BOT_VERSION
 #define EESSI_BOT_VERSION "0.1.0-dev"
@@ -20,20 +23,23 @@
 #define PROG "eessi-bot-manager"
 #define DEFAULT_CONFIG "app.cfg"
 
-enum action { ACT_NONE, ACT_CHECK_CONFIG, ACT_HELP, ACT_VERSION };
+enum action { ACT_ITERATE, ACT_CONSUME, ACT_CHECK_CONFIG, ACT_HELP,
+	      ACT_VERSION };
 
 struct options {
 	enum action action;
 	const char *config; /* -c FILE, NULL: $EESSI_BOT_CONFIG or ./app.cfg */
 };
 
-enum { OPT_CHECK_CONFIG = 256, OPT_VERSION };
+enum { OPT_CHECK_CONFIG = 256, OPT_CONSUME, OPT_VERSION };
 
 static const char usage_text[] =
 	"NAME\n"
 	"    " PROG " - command-line tool of the EESSI build-and-deploy bot\n"
 	"\n"
 	"SYNOPSIS\n"
+	"    " PROG " [-c FILE]\n"
+	"    " PROG " [-c FILE] --consume\n"
 	"    " PROG " [-c FILE] --check-config\n"
 	"    " PROG " -h | --help\n"
 	"    " PROG " --version\n"
@@ -44,9 +50,24 @@ static const char usage_text[] =
 	"    side; it reads the bot's configuration file, app.cfg (libconfig\n"
 	"    syntax, documented key by key in app.cfg.example).\n"
 	"\n"
+	"    Without an action it runs one manager iteration, the job cron\n"
+	"    starts every minute: today it handles every delivery still\n"
+	"    waiting in the spool (after a crash, in plain-CGI mode, or when a\n"
+	"    wake-up was missed); following the Slurm jobs comes next.\n"
+	"\n"
 	"OPTIONS\n"
 	"    -c, --config FILE\n"
 	"        Read the configuration from FILE.\n"
+	"    --consume\n"
+	"        Handle the deliveries waiting in the spool\n"
+	"        (event_handler.spool_dir), oldest first, and exit when none is\n"
+	"        left.  The webhook handler starts this after each delivery it\n"
+	"        accepts; only one consumer runs at a time (a second one exits\n"
+	"        at once, status 0).  Each delivery is routed by event and\n"
+	"        action; it ends in done/, or in failed/ with a .reason file\n"
+	"        beside it.  To handle a failed delivery again, move it back:\n"
+	"            mv SPOOL/failed/ID SPOOL/incoming/ID\n"
+	"        Logs to event_handler.log_file.\n"
 	"    --check-config\n"
 	"        Load the configuration and check all of it: types, required\n"
 	"        keys, unknown keys (with a suggestion for near misses), values,\n"
@@ -58,6 +79,11 @@ static const char usage_text[] =
 	"        Show this text.\n"
 	"    --version\n"
 	"        Show the version.\n"
+	"\n"
+	"PULL REQUEST COMMANDS\n"
+	"    A line \"bot: help\" in a pull request comment gets a reply listing\n"
+	"    the commands and an \"eyes\" reaction on the comment.  Comments by\n"
+	"    bots (this one included) are never answered.\n"
 	"\n"
 	"FILES\n"
 	"    ./app.cfg\n"
@@ -87,13 +113,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+		{"consume", no_argument, NULL, OPT_CONSUME},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
-	o->action = ACT_NONE;
+	o->action = ACT_ITERATE;
 	o->config = NULL;
 	opterr = 1; /* getopt_long explains unknown options itself */
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -103,6 +130,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CHECK_CONFIG:
 			o->action = ACT_CHECK_CONFIG;
+			break;
+		case OPT_CONSUME:
+			o->action = ACT_CONSUME;
 			break;
 		case 'h':
 			o->action = ACT_HELP;
@@ -117,10 +147,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (optind < argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s'\n",
 			argv[optind]);
-		return -1;
-	}
-	if (o->action == ACT_NONE) {
-		fprintf(stderr, PROG ": no action given\n");
 		return -1;
 	}
 	return 0;
@@ -154,6 +180,62 @@ static int check_config(const char *path)
 	return rc == 0 ? 0 : 1;
 }
 
+/* Loads the configuration quietly (problems to stderr) and opens the log. */
+static int start(const char *path, int consumer, struct conf **c)
+{
+	struct buf report = BUF_INIT(BUF_CAP_DEFAULT);
+	struct conf_env env;
+	struct err e = ERR_INIT;
+	int rc = -1;
+
+	conf_env_from_process(&env);
+	if (conf_load(path, &env, c, &report) < 0) {
+		fputs(report.s, stderr);
+		goto out;
+	}
+	if (consumer ? log_open((*c)->event_handler.log_file, "eessi-bot-consumer",
+				(*c)->event_handler.log_level, &e)
+		     : log_open((*c)->job_manager.log_file, PROG,
+				(*c)->job_manager.log_level, &e)) {
+		fprintf(stderr, PROG ": %s\n", e.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&report);
+	return rc;
+}
+
+/* The spool consumer, or one manager iteration (which drains the spool
+ * too: a safety net for a crash, plain CGI, a missed wake-up). */
+static int run(const char *path, enum action act)
+{
+	struct consume_stats st;
+	struct err e = ERR_INIT;
+	struct conf *c = NULL;
+	int rc;
+
+	if (start(path, act == ACT_CONSUME, &c) < 0) {
+		conf_free(c);
+		return 1;
+	}
+	/* the consumer must not hold up the deliveries behind an entry that
+	 * has to wait; the cron iteration may */
+	rc = consume_run(c, act == ACT_ITERATE, &st, &e);
+	if (rc < 0)
+		log_error("spool: %s", e.msg);
+	else if (rc == 1)
+		log_debug("spool: another consumer is at work");
+	else if (st.handled || st.failed || st.swept || st.deferred)
+		log_info("spool: %u handled, %u failed, %u recovered after a "
+			 "crash, %u left for later, %u stale temporary files "
+			 "removed", st.handled, st.failed, st.recovered,
+			 st.deferred, st.swept);
+	log_close();
+	conf_free(c);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -171,8 +253,9 @@ int main(int argc, char **argv)
 		return 0;
 	case ACT_CHECK_CONFIG:
 		return check_config(config_path(&o));
-	case ACT_NONE:
-		break;
+	case ACT_ITERATE:
+	case ACT_CONSUME:
+		return run(config_path(&o), o.action);
 	}
 	return 2;
 }

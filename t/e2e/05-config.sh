@@ -3,7 +3,8 @@
 # documented example passes; a broken file fails with every problem as
 # FILE:LINE: group.key; a missing file fails with a clear message; the
 # default file comes from $EESSI_BOT_CONFIG, else ./app.cfg; --help and
-# --version work; a wrong command line exits 2 with a usage hint.
+# --version work; a wrong command line exits 2 with a usage hint; with no
+# action the manager runs one iteration, which needs a configuration.
 . "$(dirname "$0")/../lib/common.sh"
 
 mgr=$BUILD/eessi-bot-manager
@@ -113,8 +114,9 @@ is "stray argument: exit 2" "$stray_rc" 2
 like "stray argument: named" "$stray_out" "unexpected argument 'extra'"
 run noarg "$mgr" -c
 is "-c without a file: exit 2" "$noarg_rc" 2
-run none "$mgr"
-is "no action: exit 2" "$none_rc" 2
-like "no action: usage hint" "$none_out" "--help"
+mkdir -p "$T_TMP/empty"
+run none env -C "$T_TMP/empty" -u EESSI_BOT_CONFIG "$mgr"
+is "no action = one iteration; without ./app.cfg: exit 1" "$none_rc" 1
+like "no action: names the file it could not read" "$none_out" "app.cfg"
 
 done_testing

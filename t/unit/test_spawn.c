@@ -215,7 +215,7 @@ START_TEST(detached_child_outlives_and_inherits_nothing)
 		 "p=$(readlink /proc/$$/fd/0 /proc/$$/fd/1); exec 9>%s/out.tmp; "
 		 "{ ps -o ppid= -o sid= -p $$; echo \"$p\"; ls /proc/$$/fd; } >&9; "
 		 "mv %s/out.tmp %s/out", dir, dir, dir);
-	ck_assert_int_eq(spawn_detached(&sp, &e), 0);
+	ck_assert_msg(spawn_detached(&sp, &e) == 0, "%s", e.msg);
 	buf_addf(&path, "%s/out", dir);
 	for (i = 0; i < 200 && access(path.s, F_OK) < 0; i++)
 		usleep(10000);
@@ -252,7 +252,7 @@ START_TEST(detached_reports_a_missing_program)
 	sp.argv = argv2;
 	ck_assert_int_eq(spawn_detached(&sp, &e), -1);
 	ck_assert_int_eq(e.code, ERR_CHILD);
-	ck_assert_ptr_nonnull(strstr(e.msg, "Permission denied"));
+	ck_assert_msg(strstr(e.msg, "Permission denied"), "%s", e.msg);
 }
 END_TEST
 

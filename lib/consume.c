@@ -1,0 +1,297 @@
+#include "consume.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "effects.h"
+#include "event.h"
+#include "github.h"
+#include "log.h"
+#include "route.h"
+#include "spool.h"
+#include "webhook.h"
+#include "xio.h"
+
+#define ENTRY_CAP (WEBHOOK_MAX_BODY + 64 * 1024) /* body + headers */
+#define SWEEP_AGE_S 600 /* a temporary file this old lost its writer */
+
+static int lock_open(const char *dir, struct err *e)
+{
+	struct buf p = BUF_INIT(4096);
+	int fd = -1;
+
+	if (buf_addf(&p, "%s/consumer.lock", dir) < 0)
+		err_set(e, ERR_TOOBIG, "spool path too long");
+	else if ((fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			    0640)) < 0)
+		err_sys(e, "cannot open %s", p.s);
+	buf_release(&p);
+	return fd;
+}
+
+/* 0: taken; 1: held by another process; -1: error. */
+static int lock_try(int fd, struct err *e)
+{
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return 1;
+		if (errno != EINTR)
+			return err_sys(e, "flock consumer.lock");
+	}
+	return 0;
+}
+
+int consume_busy(const char *spool_dir, struct err *e)
+{
+	int fd = lock_open(spool_dir, e), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = lock_try(fd, e);
+	close(fd); /* releases it when we had it */
+	return rc;
+}
+
+/* Milliseconds since the entry was written (its mtime), for the log. */
+static long long waited_ms(const char *path)
+{
+	struct timespec now;
+	struct stat st;
+
+	if (stat(path, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return -1;
+	return (long long)(now.tv_sec - st.st_mtim.tv_sec) * 1000 +
+	       (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
+}
+
+/* Reads, parses and routes one claimed entry.  -1: it failed (reason in
+ * e); the caller files it.  1: it stays claimed for a later run. */
+static int handle(struct route_ctx *ctx, const char *dir, const char *id,
+		  struct err *e)
+{
+	struct buf path = BUF_INIT(4096), text = BUF_INIT(ENTRY_CAP);
+	struct spool_entry ent;
+	struct effects fx;
+	struct event ev;
+	int rc = -1;
+
+	if (effects_open(&fx, dir, id, e) < 0)
+		goto out_fx;
+	if (buf_addf(&path, "%s/claimed/%s", dir, id) < 0) {
+		err_set(e, ERR_TOOBIG, "spool path too long");
+		goto out_fx;
+	}
+	log_info("claimed after %lld ms", waited_ms(path.s));
+	if (xio_read_file(path.s, &text, 1, e) < 0 ||
+	    spool_parse_entry(text.s, text.len, &ent, e) < 0)
+		goto out_fx;
+	if (strcmp(ent.delivery, id) != 0) {
+		err_set(e, ERR_INVAL, "entry names delivery %s", ent.delivery);
+		goto out_fx;
+	}
+	if (event_parse(ent.event, ent.delivery, ent.body, ent.body_len, &ev, e) < 0)
+		goto out_fx;
+	ctx->fx = &fx;
+	ctx->retry_at_ms = 0;
+	rc = route_dispatch(ctx, &ev, e);
+	ctx->fx = NULL;
+	if (rc == 1) {
+		char at[32];
+
+		snprintf(at, sizeof(at), "%lld", ctx->retry_at_ms);
+		if (effects_put(&fx, "retry.at", at, e) < 0)
+			rc = -1;
+	}
+	if (rc == 1)
+		log_info("%s", ctx->note);
+	else if (rc == 0 && ev.issue)
+		log_info("%s%s%s %s#%lld: %s", ev.name, *ev.action ? "/" : "",
+			 ev.action, ev.repo, ev.issue, ctx->note);
+	else if (rc == 0)
+		log_info("%s%s%s%s%s: %s", ev.name, *ev.action ? "/" : "",
+			 ev.action, *ev.repo ? " " : "", ev.repo, ctx->note);
+	event_release(&ev);
+out_fx:
+	effects_release(&fx);
+	buf_release(&path);
+	buf_release(&text);
+	return rc;
+}
+
+/* Handles a claimed entry and files it under done/ or failed/. */
+static int finish(struct route_ctx *ctx, const char *dir, const char *id,
+		  struct consume_stats *st, struct err *fatal)
+{
+	struct err e = ERR_INIT;
+	struct effects fx;
+	int rc;
+
+	log_set_context(id);
+	rc = handle(ctx, dir, id, &e);
+	if (rc == 1) {
+		st->deferred++;
+	} else if (rc == 0) {
+		if (spool_move(dir, id, "claimed", "done", fatal) < 0)
+			goto fail;
+		st->handled++;
+		if (effects_open(&fx, dir, id, &e) == 0)
+			(void)effects_remove(&fx, &e);
+		effects_release(&fx);
+	} else {
+		log_error("failed: %s", e.msg);
+		if (spool_fail(dir, id, e.msg, fatal) < 0)
+			goto fail;
+		st->failed++;
+	}
+	log_set_context(NULL);
+	return 0;
+fail:
+	log_set_context(NULL);
+	return -1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When an entry left for later (lib/route.h) is due: 0 if it is not one. */
+static long long retry_at(const char *dir, const char *id)
+{
+	struct buf v = BUF_INIT(64);
+	struct err e = ERR_INIT;
+	struct effects fx;
+	long long at = 0;
+
+	if (effects_open(&fx, dir, id, &e) == 0 && effects_get(&fx, "retry.at", &v))
+		at = strtoll(v.s, NULL, 10);
+	effects_release(&fx);
+	buf_release(&v);
+	return at;
+}
+
+/* Entries in claimed/: ours now (we hold the lock).  Either a dead
+ * consumer's, or left for later; those not due yet are skipped unless we
+ * may wait (then the handler sleeps out the rest). */
+static int recover(struct route_ctx *ctx, const char *dir,
+		   struct consume_stats *st, struct err *e)
+{
+	char **ids;
+	size_t n, i;
+	int rc = 0;
+
+	if (spool_list(dir, "claimed", &ids, &n, e) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		long long at = retry_at(dir, ids[i]);
+
+		if (at > now_ms() && !ctx->may_wait) {
+			st->deferred++;
+			continue;
+		}
+		if (at)
+			log_info("delivery %s: its time has come, looking again", ids[i]);
+		else
+			log_warn("delivery %s was left claimed by a consumer that "
+				 "died: handling it again", ids[i]);
+		rc = finish(ctx, dir, ids[i], st, e);
+		st->recovered++;
+	}
+	spool_list_free(ids);
+	return rc;
+}
+
+/* Claims and handles everything in incoming/; *seen: how many. */
+static int drain(struct route_ctx *ctx, const char *dir,
+		 struct consume_stats *st, size_t *seen, struct err *e)
+{
+	char **ids;
+	size_t n, i;
+	int rc = 0;
+
+	if (spool_list(dir, "incoming", &ids, &n, e) < 0)
+		return -1;
+	*seen = n;
+	for (i = 0; i < n && rc == 0; i++) {
+		int moved = spool_move(dir, ids[i], "incoming", "claimed", e);
+
+		if (moved < 0)
+			rc = -1;
+		else if (moved == 0)
+			rc = finish(ctx, dir, ids[i], st, e);
+	}
+	spool_list_free(ids);
+	return rc;
+}
+
+/* After letting go of the lock: is there something to take it back for? */
+static int waiting(const char *dir, struct err *e)
+{
+	char **ids;
+	size_t n;
+
+	if (spool_list(dir, "incoming", &ids, &n, e) < 0)
+		return -1;
+	spool_list_free(ids);
+	return n > 0;
+}
+
+int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
+		struct err *e)
+{
+	const char *dir = c->event_handler.spool_dir;
+	struct route_ctx ctx = { c, NULL, NULL, { 0 }, may_wait, 0 };
+	int fd, rc = -1, swept;
+
+	memset(st, 0, sizeof(*st));
+	if ((fd = lock_open(dir, e)) < 0)
+		return -1;
+	if ((rc = lock_try(fd, e)) != 0)
+		goto out;
+	swept = spool_sweep(dir, SWEEP_AGE_S, e);
+	if (swept < 0 || recover(&ctx, dir, st, e) < 0)
+		goto fail;
+	st->swept = (unsigned)swept;
+	for (;;) {
+		size_t seen;
+
+		if (drain(&ctx, dir, st, &seen, e) < 0)
+			goto fail;
+		if (seen)
+			continue;
+		flock(fd, LOCK_UN);
+		rc = waiting(dir, e);
+		if (rc <= 0)
+			break; /* drained (0) or error (-1) */
+		if ((rc = lock_try(fd, e)) != 0) {
+			rc = rc == 1 ? 0 : -1; /* 1: the next holder sees it */
+			break;
+		}
+	}
+	goto out;
+fail:
+	rc = -1;
+out:
+	if (ctx.gh) {
+		struct github_counts n;
+
+		github_counts(ctx.gh, &n);
+		log_info("github: %u calls (%u retries, %u token fetches)", n.calls,
+			 n.retries, n.token_fetches);
+	}
+	route_ctx_release(&ctx);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,45 @@
+/* consume.h - the spool consumer: handles every waiting delivery, in the
+ * order they arrived, one process at a time.
+ *
+ *   lock     <spool>/consumer.lock, flock()ed; a second consumer sees it
+ *            held and leaves at once (the holder will see its entries)
+ *   recover  claimed/ entries left by a consumer that died are handled
+ *            again (their effect journals make that safe); one that must
+ *            wait stays claimed for a later run
+ *   claim    incoming/D -> claimed/D (a rename: one owner)
+ *   handle   parse the entry and the payload, route (lib/route.h)
+ *   finish   claimed/D -> done/D, or failed/D with failed/D.reason
+ *
+ * The wake-up rule, so that no delivery waits for the next cron run: the
+ * webhook handler spools an entry, then starts a consumer unless one holds
+ * the lock (consume_busy()).  A consumer that finds incoming/ empty
+ * releases the lock and looks once more; if an entry arrived meanwhile it
+ * takes the lock again (or leaves it to whoever took it).  So an entry
+ * written while a consumer is finishing is always seen by someone.
+ */
+#ifndef EESSI_CONSUME_H
+#define EESSI_CONSUME_H
+
+#include "err.h"
+
+struct conf;
+
+struct consume_stats {
+	unsigned handled;   /* moved to done/ */
+	unsigned failed;    /* moved to failed/ */
+	unsigned recovered; /* of those, left in claimed/ by an earlier run */
+	unsigned swept;     /* stale temporary files removed */
+	unsigned deferred;  /* left claimed for a later run (lib/route.h) */
+};
+
+/* Drains the spool.  may_wait: entries that must wait a few seconds (see
+ * lib/route.h) are waited for rather than left for a later run.  Returns
+ * 0 when drained, 1 when another consumer holds the lock (nothing done),
+ * -1 when the spool cannot be used. */
+int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
+		struct err *e);
+
+/* 1 if a consumer holds the lock now, 0 if not, -1 on error. */
+int consume_busy(const char *spool_dir, struct err *e);
+
+#endif

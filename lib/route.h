@@ -1,0 +1,49 @@
+/* route.h - what the bot does with each kind of delivery.
+ *
+ * One table maps (event, action) to a handler; a delivery matching no row
+ * is recorded as ignored.  A handler returns 0 when the delivery is dealt
+ * with (including "nothing to do", said in ctx->note), -1 with the reason
+ * in e, or 1 when it must wait (see below); its effects are made idempotent
+ * through ctx->fx (lib/effects.h).
+ *
+ * Waiting: a run that died after asking GitHub for an effect (a reply) may
+ * have left the request in flight; until ROUTE_SETTLE_MS have passed since
+ * it, looking for the effect could miss it and make it twice.  With
+ * ctx->may_wait the handler sleeps out the rest of that time (the cron
+ * manager); without, it returns 1 and the entry stays claimed for a later
+ * run (the consumer the webhook started: it must not hold up the others).
+ *
+ * Rows today:
+ *   issue_comment/created      bot commands in PR comments (bot: help)
+ *   installation (any action), installation_repositories: logged
+ *   ping                       logged
+ */
+#ifndef EESSI_ROUTE_H
+#define EESSI_ROUTE_H
+
+#include "err.h"
+
+struct conf;
+struct event;
+struct effects;
+struct github;
+
+struct route_ctx {
+	const struct conf *c;
+	struct effects *fx;   /* the journal of the delivery being handled */
+	struct github *gh;    /* opened on first use, kept across deliveries */
+	char note[256];       /* what was done or why nothing was, for the log */
+	int may_wait;         /* sleep out ROUTE_SETTLE_MS rather than defer */
+	long long retry_at_ms; /* set with a return of 1: when to come back */
+};
+
+#define ROUTE_SETTLE_MS 10000
+
+/* Handles one parsed delivery: 0 done, 1 later, -1 failed. */
+int route_dispatch(struct route_ctx *ctx, const struct event *ev,
+		   struct err *e);
+
+/* Frees what the context opened (the GitHub client). */
+void route_ctx_release(struct route_ctx *ctx);
+
+#endif
