@@ -1,15 +1,27 @@
 # t/lib/web.sh - web servers in front of a FastCGI/CGI program, for the
 # end-to-end tests.  Source it after t/lib/common.sh.
 #
-#   fcgi_start PROGRAM [VAR=VAL...]   PROGRAM under spawn-fcgi on 127.0.0.1
+# The servers run the project's own conf/ files, as a site would install
+# them, rewritten only where a private test server must differ: the listen
+# address and port, the FastCGI address, the program's path and
+# environment, log paths, and no TLS (unless WEB_TLS_CERT is set).  So the
+# tests test those files; a conf/ file that no longer has a line this file
+# rewrites makes the start fail with the reason.
+#
+#   fcgi_start PROGRAM [VAR=VAL...]   PROGRAM under spawn-fcgi on 127.0.0.1,
+#                                     started by conf/spawn-fcgi.sh
 #                                     -> FCGI_PORT, FCGI_PIDFILE
-#   nginx_start FCGI_PORT             private nginx, /webhook -> FastCGI
+#   nginx_start FCGI_PORT             private nginx serving
+#                                     conf/nginx-eessi-bot.conf
 #                                     -> NGINX_URL, NGINX_DIR
-#   apache_start FCGI_PORT            private Apache, mod_proxy_fcgi
-#                                     -> APACHE_URL, APACHE_DIR
+#   apache_start FCGI_PORT            private Apache serving
+#                                     conf/apache-proxy-fcgi.conf
+#                                     (mod_proxy_fcgi) -> APACHE_URL,
+#                                     APACHE_DIR
 #   apache_fcgid_start PROGRAM [VAR=VAL...]
-#                                     private Apache running PROGRAM itself
-#                                     with mod_fcgid -> APACHE_FCGID_URL,
+#                                     private Apache serving
+#                                     conf/apache-fcgid.conf: mod_fcgid runs
+#                                     PROGRAM itself -> APACHE_FCGID_URL,
 #                                     APACHE_FCGID_DIR
 #   cgi_run PROGRAM BODYFILE [NAME=VAL...]
 #                                     PROGRAM as a plain CGI program; prints
@@ -20,6 +32,14 @@
 #                                     list), run without pyenv's shim
 #   web_stop                          stops every server started above, now
 #                                     (last started first)
+#   nginx_conf DIR PORT FCGI_PORT     writes DIR/nginx.conf (what
+#   apache_proxy_conf DIR PORT FCGI_PORT     nginx_start, apache_start and
+#   apache_fcgid_conf DIR PORT PROGRAM [VAR=VAL...]   apache_fcgid_start
+#                                     run) without starting anything; for
+#                                     apache DIR/apache.conf
+#
+# Every URL ends in $WEB_PATH (/eessi-bot/webhook), the one path the conf/
+# files serve; any other path gets 404 from the web server itself.
 #
 # Everything listens on 127.0.0.1 only (TCP, so workers running as www-data
 # have no socket permissions to get right), on a port free at start, with
@@ -30,11 +50,15 @@
 # Knobs: FCGI_WORKERS (spawn-fcgi -F, default 2); FCGI_USER (spawn-fcgi -u
 # when root, default: run as the caller).  Under root the web servers' own
 # workers, and mod_fcgid's programs, run as www-data: whatever they write
-# to must be writable by www-data.
+# to must be writable by www-data.  WEB_TLS_CERT and WEB_TLS_KEY (PEM
+# files): the web servers keep the conf/ files' TLS, with this certificate,
+# and their URLs are https:// (webhook.py speaks http:// only: use curl).
 
 WEB_USER=www-data
 WEB_MODULES=/usr/lib/apache2/modules
 WEB_MAX_BODY=26214400 # 25 MiB, what the webhook handler accepts
+WEB_CONF=$TOP/conf
+WEB_PATH=/eessi-bot/webhook
 # T_PYTHON (common.sh) is the interpreter itself; run with -S, as
 # webhook.py needs nothing beyond the standard library
 WEB_PYTHON=$T_PYTHON
@@ -147,23 +171,28 @@ _web_spawned() { [ -e "$1" ] || ! _web_alive "$2"; }
 
 # fcgi_start PROGRAM [VAR=VAL...]: PROGRAM (FCGI_WORKERS processes) behind
 # one listening socket on 127.0.0.1:FCGI_PORT, with VAR=VAL in its
-# environment (spawn-fcgi has no environment option: it runs env(1)).
+# environment, started by conf/spawn-fcgi.sh (its settings given in its
+# environment, which spawn-fcgi hands on to PROGRAM).  EESSI_BOT_CONFIG=FILE
+# among VAR=VAL also becomes PROGRAM's "-c FILE", as on a site.
 fcgi_start() {
-	local prog=$1 port dir
+	local prog=$1 port dir user=""
 	shift
 	port=$(free_port) || return 1
 	dir=$T_TMP/fcgi-$port
 	mkdir -p "$dir"
-	local user=()
 	if [ -n "${FCGI_USER:-}" ] && [ "$(id -u)" -eq 0 ]; then
-		user=(-u "$FCGI_USER")
+		user=$FCGI_USER
 	fi
 	FCGI_PIDFILE=$dir/pids
 	_web_bg "$dir/reaper.pid" "$dir/spawn.log" \
 		"$WEB_PYTHON" -S -c "$_WEB_REAPER" "$dir/spawned" \
-		spawn-fcgi -a 127.0.0.1 -p "$port" -F "${FCGI_WORKERS:-2}" \
-		-P "$FCGI_PIDFILE" -d "$dir" "${user[@]}" \
-		-- /usr/bin/env "$@" "$prog"
+		env EESSI_BOT_CONFIG= "$@" \
+		EESSI_BOT_FCGI_ADDR=127.0.0.1 EESSI_BOT_FCGI_PORT="$port" \
+		EESSI_BOT_FCGI_WORKERS="${FCGI_WORKERS:-2}" \
+		EESSI_BOT_USER="$user" EESSI_BOT_GROUP= \
+		EESSI_BOT_PIDFILE="$FCGI_PIDFILE" EESSI_BOT_WORKDIR="$dir" \
+		EESSI_BOT_WEBHOOK="$prog" \
+		"$WEB_CONF/spawn-fcgi.sh"
 	_web_track "$FCGI_PIDFILE" # stopped before the reaper
 	if ! wait_until 20 _web_spawned "$dir/spawned" "$dir/reaper.pid" ||
 		[ ! -e "$dir/spawned" ] || ! _web_wait "$port" "$FCGI_PIDFILE"; then
@@ -175,16 +204,71 @@ fcgi_start() {
 	export FCGI_PORT FCGI_PIDFILE
 }
 
-# nginx_start FCGI_PORT: nginx on 127.0.0.1:<port>, /webhook passed to the
-# FastCGI server with the standard params.  Bodies above 25 MiB get 413
-# from nginx itself; the request body is buffered (the default), so the
-# program only ever sees complete bodies.
-nginx_start() {
-	local fport=$1 port dir user_line=""
-	port=$(free_port) || return 1
-	dir=$T_TMP/nginx-$port
-	mkdir -p "$dir"
+# _web_scheme: https when the servers keep TLS (WEB_TLS_CERT), else http
+_web_scheme() {
+	if [ -n "${WEB_TLS_CERT:-}" ]; then echo https; else echo http; fi
+}
+
+# _web_expect FILE SOURCE PATTERN...: every PATTERN (a fixed string)
+# is in FILE, the test form of conf/SOURCE; else says so and returns 1.
+_web_expect() {
+	local f=$1 src=$2 p
+	shift 2
+	for p in "$@"; do
+		if ! grep -qF -- "$p" "$f"; then
+			echo "# web.sh: the test form of conf/$src lacks '$p':" \
+				"conf/$src no longer has a line web.sh rewrites"
+			return 1
+		fi
+	done
+}
+
+# _web_reject FILE SOURCE PATTERN...: no PATTERN (extended regex) in FILE.
+_web_reject() {
+	local f=$1 src=$2 p
+	shift 2
+	for p in "$@"; do
+		if grep -qE -- "$p" "$f"; then
+			echo "# web.sh: the test form of conf/$src still has '$p':" \
+				"$(grep -nE -- "$p" "$f" | head -n 3 | tr '\n' ' ')"
+			return 1
+		fi
+	done
+}
+
+# nginx_conf DIR PORT FCGI_PORT: DIR/nginx.conf, a private nginx (pid,
+# logs, temp files in DIR) whose one server is conf/nginx-eessi-bot.conf,
+# copied to DIR/eessi-bot.conf with: its first listen line -> 127.0.0.1:PORT
+# (its other listen lines dropped), the ssl_ lines dropped (or pointing at
+# WEB_TLS_CERT/KEY), the FastCGI server -> 127.0.0.1:FCGI_PORT, its logs in
+# DIR.
+nginx_conf() {
+	local dir=$1 port=$2 fport=$3 user_line="" tls=0 ssl=""
 	[ "$(id -u)" -eq 0 ] && user_line="user $WEB_USER;"
+	[ -n "${WEB_TLS_CERT:-}" ] && tls=1 ssl=" ssl"
+	mkdir -p "$dir"
+	awk -v port="$port" -v fport="$fport" -v dir="$dir" -v tls=$tls \
+		-v cert="${WEB_TLS_CERT:-}" -v key="${WEB_TLS_KEY:-}" '
+		/^[ \t]*listen[ \t]/ {
+			if (seen++) next
+			sub(/listen[ \t].*/, "listen 127.0.0.1:" port (tls ? " ssl" : "") ";")
+		}
+		/^[ \t]*ssl_/ && !tls { next }
+		/^[ \t]*ssl_certificate[ \t]/ { sub(/ssl_certificate[ \t].*/, "ssl_certificate " cert ";") }
+		/^[ \t]*ssl_certificate_key[ \t]/ { sub(/ssl_certificate_key[ \t].*/, "ssl_certificate_key " key ";") }
+		{
+			gsub(/127\.0\.0\.1:9000;/, "127.0.0.1:" fport ";")
+			gsub(/\/var\/log\/nginx\/eessi-bot\./, dir "/")
+			print
+		}' "$WEB_CONF/nginx-eessi-bot.conf" >"$dir/eessi-bot.conf" || return 1
+	_web_expect "$dir/eessi-bot.conf" nginx-eessi-bot.conf \
+		"listen 127.0.0.1:$port$ssl;" "fastcgi_pass 127.0.0.1:$fport;" \
+		"location = $WEB_PATH {" "access_log $dir/access.log;" \
+		"error_log $dir/error.log;" || return 1
+	_web_reject "$dir/eessi-bot.conf" nginx-eessi-bot.conf \
+		'^[^#]*:9000;' '^[^#]*/var/log' '^[^#]*listen[^#]*[ :]443[ ;]' || return 1
+	[ $tls -eq 1 ] || _web_reject "$dir/eessi-bot.conf" nginx-eessi-bot.conf \
+		'^[^#]*ssl' || return 1
 	cat >"$dir/nginx.conf" <<EOF
 $user_line
 daemon off;
@@ -200,20 +284,26 @@ http {
 	proxy_temp_path $dir/proxy;
 	scgi_temp_path $dir/scgi;
 	uwsgi_temp_path $dir/uwsgi;
-	client_max_body_size $WEB_MAX_BODY;
-	server {
-		listen 127.0.0.1:$port;
-		server_name localhost;
-		location /webhook {
-			include /etc/nginx/fastcgi_params;
-			fastcgi_pass 127.0.0.1:$fport;
-			fastcgi_request_buffering on;
-			fastcgi_read_timeout 60s;
-		}
-		location / { return 404; }
-	}
+	include $dir/eessi-bot.conf;
 }
 EOF
+}
+
+# nginx_start FCGI_PORT: nginx on 127.0.0.1:<port> serving
+# conf/nginx-eessi-bot.conf: $WEB_PATH passed to the FastCGI server,
+# everything else 404.  Bodies above 25 MiB get 413 from nginx itself; the
+# request body is buffered, so the program only ever sees complete bodies.
+nginx_start() {
+	local fport=$1 port dir
+	port=$(free_port) || return 1
+	dir=$T_TMP/nginx-$port
+	nginx_conf "$dir" "$port" "$fport" || return 1
+	if ! nginx -t -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf" \
+		>"$dir/configtest.log" 2>&1; then
+		echo "# nginx_start: bad configuration"
+		_web_log "$dir/configtest.log"
+		return 1
+	fi
 	_web_bg "$dir/bg.pid" "$dir/stderr.log" \
 		nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf"
 	if ! _web_wait "$port" "$dir/bg.pid"; then
@@ -221,13 +311,15 @@ EOF
 		_web_log "$dir/stderr.log" "$dir/error.log"
 		return 1
 	fi
-	NGINX_URL=http://127.0.0.1:$port/webhook
+	NGINX_URL=$(_web_scheme)://127.0.0.1:$port$WEB_PATH
 	NGINX_DIR=$dir
 	export NGINX_URL NGINX_DIR
 }
 
 # _apache_conf DIR PORT: the part of an apache.conf every private Apache
-# shares (modules, paths under DIR, one small event-MPM process).
+# shares (modules, paths under DIR, one small event-MPM process, what
+# Debian's apache2.conf and envvars give a site's files: APACHE_LOG_DIR,
+# the "combined" log format).
 _apache_conf() {
 	local dir=$1 port=$2
 	cat <<EOF
@@ -237,12 +329,15 @@ Listen 127.0.0.1:$port
 PidFile "$dir/apache.pid"
 DefaultRuntimeDir "$dir/run"
 Mutex file:$dir/run default
+Define APACHE_LOG_DIR "$dir"
 ErrorLog "$dir/error.log"
 LogLevel warn
 LogFormat "%h %t \"%r\" %>s %I %O %D" e2e
+LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
 CustomLog "$dir/access.log" e2e
 LoadModule mpm_event_module $WEB_MODULES/mod_mpm_event.so
 LoadModule authz_core_module $WEB_MODULES/mod_authz_core.so
+LoadModule rewrite_module $WEB_MODULES/mod_rewrite.so
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 16
@@ -257,6 +352,37 @@ EOF
 	if [ "$(id -u)" -eq 0 ]; then
 		printf 'User %s\nGroup %s\n' "$WEB_USER" "$WEB_USER"
 	fi
+	if [ -n "${WEB_TLS_CERT:-}" ]; then
+		printf 'LoadModule ssl_module %s/mod_ssl.so\n' "$WEB_MODULES"
+		printf 'LoadModule socache_shmcb_module %s/mod_socache_shmcb.so\n' "$WEB_MODULES"
+	fi
+}
+
+# _apache_site SOURCE DIR PORT [AWK-ARGS...]: conf/SOURCE as DIR/site.conf:
+# <VirtualHost *:443> -> 127.0.0.1:PORT, the SSL lines dropped (or
+# pointing at WEB_TLS_CERT/KEY), then the awk program in AWK-ARGS (the
+# last one; -v assignments before it), if any.
+_apache_site() {
+	local src=$1 dir=$2 port=$3 tls=0
+	shift 3
+	[ -n "${WEB_TLS_CERT:-}" ] && tls=1
+	awk -v port="$port" -v tls=$tls -v cert="${WEB_TLS_CERT:-}" \
+		-v key="${WEB_TLS_KEY:-}" '
+		/^[ \t]*<VirtualHost \*:443>/ { sub(/\*:443/, "127.0.0.1:" port) }
+		/^[ \t]*SSL/ && !tls { next }
+		/^[ \t]*SSLCertificateFile[ \t]/ { sub(/SSLCertificateFile[ \t].*/, "SSLCertificateFile " cert) }
+		/^[ \t]*SSLCertificateKeyFile[ \t]/ { sub(/SSLCertificateKeyFile[ \t].*/, "SSLCertificateKeyFile " key) }
+		{ print }' "$WEB_CONF/$src" >"$dir/site.tmp" || return 1
+	if [ $# -gt 0 ]; then
+		awk "$@" "$dir/site.tmp" >"$dir/site.conf" || return 1
+	else
+		cp "$dir/site.tmp" "$dir/site.conf"
+	fi
+	_web_expect "$dir/site.conf" "$src" "<VirtualHost 127.0.0.1:$port>" \
+		"RewriteCond %{REQUEST_URI} !=$WEB_PATH" \
+		"RewriteCond %{HTTP:Content-Length} -gt$WEB_MAX_BODY" || return 1
+	_web_reject "$dir/site.conf" "$src" '^[^#]*:443>' || return 1
+	[ $tls -eq 1 ] || _web_reject "$dir/site.conf" "$src" '^[^#]*SSL' || return 1
 }
 
 # _apache_run DIR PORT WHAT: starts apache2 on DIR/apache.conf, waits.
@@ -277,83 +403,105 @@ _apache_run() {
 	fi
 }
 
-# apache_start FCGI_PORT: Apache on 127.0.0.1:<port>, /webhook proxied to
-# the FastCGI server by mod_proxy_fcgi.  Apache does not apply
-# LimitRequestBody to what it streams to the backend: the program itself
-# must refuse a too large CONTENT_LENGTH.
-apache_start() {
-	local fport=$1 port dir
-	port=$(free_port) || return 1
-	dir=$T_TMP/apache-$port
+# apache_proxy_conf DIR PORT FCGI_PORT: DIR/apache.conf, a private Apache
+# whose one site is conf/apache-proxy-fcgi.conf (DIR/site.conf) with its
+# FastCGI server -> 127.0.0.1:FCGI_PORT.
+apache_proxy_conf() {
+	local dir=$1 port=$2 fport=$3
 	mkdir -p "$dir"
+	_apache_site apache-proxy-fcgi.conf "$dir" "$port" -v fport="$fport" '
+		{ gsub(/fcgi:\/\/127\.0\.0\.1:9000\//, "fcgi://127.0.0.1:" fport "/"); print }' ||
+		return 1
+	_web_expect "$dir/site.conf" apache-proxy-fcgi.conf \
+		"ProxyPass \"$WEB_PATH\" \"fcgi://127.0.0.1:$fport/\"" || return 1
+	_web_reject "$dir/site.conf" apache-proxy-fcgi.conf '^[^#]*:9000/' || return 1
 	{
 		_apache_conf "$dir" "$port"
 		cat <<EOF
 LoadModule proxy_module $WEB_MODULES/mod_proxy.so
 LoadModule proxy_fcgi_module $WEB_MODULES/mod_proxy_fcgi.so
-ProxyTimeout 60
-ProxyPass /webhook fcgi://127.0.0.1:$fport/
-<Location /webhook>
-	Require all granted
-</Location>
+Include "$dir/site.conf"
 EOF
 	} >"$dir/apache.conf"
+}
+
+# apache_start FCGI_PORT: Apache on 127.0.0.1:<port> serving
+# conf/apache-proxy-fcgi.conf: $WEB_PATH proxied to the FastCGI server by
+# mod_proxy_fcgi, everything else 404.  Apache does not apply
+# LimitRequestBody to what it streams to the backend: the site's rewrite
+# rule answers 413 to a Content-Length above 25 MiB (and the program itself
+# refuses one too).
+apache_start() {
+	local fport=$1 port dir
+	port=$(free_port) || return 1
+	dir=$T_TMP/apache-$port
+	apache_proxy_conf "$dir" "$port" "$fport" || return 1
 	_apache_run "$dir" "$port" apache_start || return 1
-	APACHE_URL=http://127.0.0.1:$port/webhook
+	APACHE_URL=$(_web_scheme)://127.0.0.1:$port$WEB_PATH
 	APACHE_DIR=$dir
 	export APACHE_URL APACHE_DIR
 }
 
-# apache_fcgid_start PROGRAM [VAR=VAL...]: Apache on 127.0.0.1:<port>
-# running PROGRAM at /webhook through mod_fcgid (which starts it on the
-# first request, as www-data under root), VAR=VAL in its environment.
-#
-# Bodies: a Content-Length above 25 MiB gets 413 from a rewrite rule, before
-# mod_fcgid reads anything; a chunked body is cut off by FcgidMaxRequestLen
-# (500).  Not LimitRequestBody: with it mod_fcgid 2.3.9 hands an over-limit
-# request to the program with an empty body and CONTENT_LENGTH=0.
-apache_fcgid_start() {
-	local prog=$1 port dir kv
-	shift
-	port=$(free_port) || return 1
-	dir=$T_TMP/apache-fcgid-$port
+# apache_fcgid_conf DIR PORT PROGRAM [VAR=VAL...]: DIR/apache.conf, a
+# private Apache whose one site is conf/apache-fcgid.conf (DIR/site.conf)
+# with PROGRAM for the handler's path and VAR=VAL (instead of the file's
+# InitialEnv settings) in its environment.
+apache_fcgid_conf() {
+	local dir=$1 port=$2 prog=$3 kv
+	shift 3
 	mkdir -p "$dir"
+	# through the environment: awk -v would interpret backslashes
+	local -x WEB_FCGID_PROG=$prog WEB_FCGID_ENVS=""
+	for kv in "$@"; do
+		WEB_FCGID_ENVS+=$'\t\t'"InitialEnv \"$kv\" \\"$'\n'
+	done
+	_apache_site apache-fcgid.conf "$dir" "$port" '
+		/^[ \t]*InitialEnv[ \t]/ { next }
+		{ gsub(/\/usr\/local\/bin\/eessi-bot-webhook/, ENVIRON["WEB_FCGID_PROG"]) }
+		{ print }
+		/^[ \t]*FcgidCmdOptions[ \t]/ { printf "%s", ENVIRON["WEB_FCGID_ENVS"] }' || return 1
+	_web_expect "$dir/site.conf" apache-fcgid.conf \
+		"Alias \"$WEB_PATH\" \"$prog\"" "FcgidCmdOptions $prog \\" \
+		"FcgidMaxRequestLen $WEB_MAX_BODY" || return 1
+	_web_reject "$dir/site.conf" apache-fcgid.conf \
+		'^[^#]*/usr/local/bin' '^[^#]*/etc/eessi-bot' || return 1
 	{
 		_apache_conf "$dir" "$port"
 		cat <<EOF
 LoadModule alias_module $WEB_MODULES/mod_alias.so
 LoadModule fcgid_module $WEB_MODULES/mod_fcgid.so
-LoadModule rewrite_module $WEB_MODULES/mod_rewrite.so
-RewriteEngine on
-RewriteCond %{HTTP:Content-Length} -gt$WEB_MAX_BODY
-RewriteRule ^ - [R=413,L]
 FcgidIPCDir "$dir/fcgid"
 FcgidProcessTableFile "$dir/fcgid_shm"
-FcgidMaxRequestLen $WEB_MAX_BODY
 FcgidMaxProcesses 4
-FcgidMaxProcessesPerClass 2
-FcgidMinProcessesPerClass 0
-FcgidIOTimeout 60
-FcgidConnectTimeout 10
-Alias /webhook "$prog"
-<Location /webhook>
-	SetHandler fcgid-script
-	Options +ExecCGI
-	Require all granted
-</Location>
+Include "$dir/site.conf"
 EOF
-		for kv in "$@"; do
-			printf 'FcgidInitialEnv %s "%s"\n' "${kv%%=*}" "${kv#*=}"
-		done
 	} >"$dir/apache.conf"
+}
+
+# apache_fcgid_start PROGRAM [VAR=VAL...]: Apache on 127.0.0.1:<port>
+# serving conf/apache-fcgid.conf: PROGRAM at $WEB_PATH through mod_fcgid
+# (which starts it on the first request, as www-data under root), VAR=VAL
+# in its environment, everything else 404.
+#
+# Bodies: a Content-Length above 25 MiB gets 413 from the site's rewrite
+# rule, before mod_fcgid reads anything; a chunked body is cut off by
+# FcgidMaxRequestLen (500).  Not LimitRequestBody: with it mod_fcgid 2.3.9
+# hands an over-limit request to the program with an empty body and
+# CONTENT_LENGTH=0.
+apache_fcgid_start() {
+	local prog=$1 port dir
+	shift
+	port=$(free_port) || return 1
+	dir=$T_TMP/apache-fcgid-$port
+	apache_fcgid_conf "$dir" "$port" "$prog" "$@" || return 1
 	_apache_run "$dir" "$port" apache_fcgid_start || return 1
-	APACHE_FCGID_URL=http://127.0.0.1:$port/webhook
+	APACHE_FCGID_URL=$(_web_scheme)://127.0.0.1:$port$WEB_PATH
 	APACHE_FCGID_DIR=$dir
 	export APACHE_FCGID_URL APACHE_FCGID_DIR
 }
 
 # cgi_run PROGRAM BODYFILE [NAME=VAL...]: runs PROGRAM the way a web server
-# runs a CGI program for "POST /webhook": a clean environment with the CGI
+# runs a CGI program for "POST $WEB_PATH": a clean environment with the CGI
 # meta-variables (CONTENT_LENGTH = the size of BODYFILE, CONTENT_TYPE
 # application/json), BODYFILE on stdin.  A NAME in upper case with
 # underscores (REQUEST_METHOD, CONTENT_LENGTH, PROBE_DIR, ...) is set as is;
@@ -372,8 +520,8 @@ cgi_run() {
 		SERVER_PORT=80
 		REMOTE_ADDR=127.0.0.1
 		REQUEST_METHOD=POST
-		REQUEST_URI=/webhook
-		SCRIPT_NAME=/webhook
+		REQUEST_URI="$WEB_PATH"
+		SCRIPT_NAME="$WEB_PATH"
 		QUERY_STRING=
 		CONTENT_LENGTH="$size"
 		CONTENT_TYPE=application/json
