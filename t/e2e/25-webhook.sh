@@ -9,6 +9,7 @@
 # and leaves the spool as it was.
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_DIR/lib/web.sh"
+. "$T_DIR/lib/bot.sh"
 
 need spawn-fcgi nginx apache2 sha256sum
 [ -x "$BUILD/eessi-bot-webhook" ] || bail "no $BUILD/eessi-bot-webhook (make)"
@@ -24,33 +25,7 @@ uuid() { cat /proc/sys/kernel/random/uuid; }
 # writable by www-data (mod_fcgid runs the handler as www-data).
 setup() {
 	local d=$T_TMP/$1
-	mkdir -p "$d/spool"
-	printf '%s\n' "$SECRET" >"$d/secret"
-	chmod 0600 "$d/secret"
-	cat >"$d/app.cfg" <<EOF
-github = {
-  app_id = 123456;
-  app_name = "e2e-bot";
-  installation_id = 12345678;
-  private_key = "$d/app.pem";
-  webhook_secret_file = "$d/secret";
-};
-buildenv = {
-  build_job_script = "/nonexistent/bot-build.slurm";
-  jobs_base_dir = "$d/jobs";
-};
-architecturetargets = {
-  arch_target_map = ( { target = "linux/x86_64/generic"; } );
-};
-event_handler = {
-  spool_dir = "$d/spool";
-  log_file = "$d/webhook.log";
-};
-job_manager = {
-  job_ids_dir = "$d/jobs/ids";
-};
-EOF
-	touch "$d/webhook.log"
+	bot_setup "$d" "$SECRET"
 	chown -R "$WEB_USER" "$d" 2>/dev/null || true
 	echo "$d"
 }
@@ -115,8 +90,8 @@ exercise() {
 	is "$front: 27 MB body 413" "$st" 413
 	is "$front: rejected requests wrote nothing" "$(spool_count "$d")" "$before"
 	[ -e "$T_TMP/x" ] && not_ok "$front: a file outside the spool was written"
-	like "$front: one log line per request" "$(grep -c ' 403 ' "$d/webhook.log")" '^[3-9]$'
-	unlike "$front: secret never logged" "$(cat "$d/webhook.log")" "e2e-webhook-secret \""
+	like "$front: one log line per request" "$(grep -c ' 403 ' "$d/bot.log")" '^[3-9]$'
+	unlike "$front: secret never logged" "$(cat "$d/bot.log")" "e2e-webhook-secret \""
 }
 
 # --- nginx + spawn-fcgi

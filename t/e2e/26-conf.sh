@@ -18,6 +18,7 @@
 #     example payloads, and what breaks the signature (403) shown.
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_DIR/lib/web.sh"
+. "$T_DIR/lib/bot.sh"
 
 need spawn-fcgi nginx apache2 openssl curl node systemd-analyze
 [ -x "$BUILD/eessi-bot-webhook" ] || bail "no $BUILD/eessi-bot-webhook (make)"
@@ -35,33 +36,7 @@ uuid() { cat /proc/sys/kernel/random/uuid; }
 # www-data's (mod_fcgid runs the handler as www-data; so does FCGI_USER).
 setup() {
 	local d=$T_TMP/$1
-	mkdir -p "$d/spool"
-	printf '%s\n' "$SECRET" >"$d/secret"
-	chmod 0600 "$d/secret"
-	cat >"$d/app.cfg" <<EOF
-github = {
-  app_id = 123456;
-  app_name = "e2e-bot";
-  installation_id = 12345678;
-  private_key = "$d/app.pem";
-  webhook_secret_file = "$d/secret";
-};
-buildenv = {
-  build_job_script = "/nonexistent/bot-build.slurm";
-  jobs_base_dir = "$d/jobs";
-};
-architecturetargets = {
-  arch_target_map = ( { target = "linux/x86_64/generic"; } );
-};
-event_handler = {
-  spool_dir = "$d/spool";
-  log_file = "$d/webhook.log";
-};
-job_manager = {
-  job_ids_dir = "$d/jobs/ids";
-};
-EOF
-	touch "$d/webhook.log"
+	bot_setup "$d" "$SECRET"
 	chown -R "$WEB_USER" "$d" 2>/dev/null || true
 	echo "$d"
 }
@@ -98,7 +73,7 @@ paths() {
 	local front=$1 url=$2 d=$3 base p st before lines
 	base=${url%"$WEB_PATH"}
 	before=$(spool_count "$d")
-	lines=$(grep -c 'event=' "$d/webhook.log")
+	lines=$(grep -c 'event=' "$d/bot.log")
 	for p in "${OTHER_PATHS[@]}"; do
 		st=$(code POST "$base$p" -H 'Content-Type: application/json' \
 			-H 'X-GitHub-Event: ping' --data-binary "@$T_TMP/labeled.json")
@@ -106,10 +81,10 @@ paths() {
 	done
 	is "$front: GET / -> 404" "$(code GET "$base/")" 404
 	is "$front: the 404s never reached the handler (logged nothing)" \
-		"$(grep -c ' 404 ' "$d/webhook.log")/$(grep -c 'event=' "$d/webhook.log")" "0/$lines"
+		"$(grep -c ' 404 ' "$d/bot.log")/$(grep -c 'event=' "$d/bot.log")" "0/$lines"
 	is "$front: GET $WEB_PATH -> 405 (the handler)" "$(code GET "$url")" 405
 	is "$front: HEAD $WEB_PATH -> 405 (the handler)" "$(code HEAD "$url" -I)" 405
-	is "$front: ... which logged the GET and the HEAD" "$(grep -c ' 405 ' "$d/webhook.log")" 2
+	is "$front: ... which logged the GET and the HEAD" "$(grep -c ' 405 ' "$d/bot.log")" 2
 	is "$front: nothing spooled by any of them" "$(spool_count "$d")" "$before"
 	local id
 	id=$(uuid)
@@ -362,7 +337,7 @@ for case in "pretty:pull_request:indented JSON" "escaped:dependabot_alert:non-AS
 		"$(relay "$T_TMP/$file.json" "$event" "$id")" "200 403"
 	check_fails "smee: $what: not spooled" spooled "$d" "$id"
 done
-grep -c ' 403 ' "$d/webhook.log" >"$T_TMP/n403"
+grep -c ' 403 ' "$d/bot.log" >"$T_TMP/n403"
 is "smee: the handler logged each refusal" "$(cat "$T_TMP/n403")" 3
 
 web_stop

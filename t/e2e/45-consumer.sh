@@ -14,6 +14,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_DIR/lib/web.sh"
 . "$T_DIR/lib/github.sh"
+. "$T_DIR/lib/bot.sh"
 
 need spawn-fcgi nginx curl
 for p in eessi-bot-webhook eessi-bot-manager; do
@@ -30,35 +31,7 @@ D=$T_TMP/bot
 
 github_start || bail "GitHub stand-in did not start"
 
-mkdir -p "$D/spool"
-printf '%s\n' "$SECRET" >"$D/secret"
-chmod 0600 "$D/secret"
-cat >"$D/app.cfg" <<EOF
-github = {
-  app_id = $GH_APP_ID;
-  app_name = "e2e-cluster";
-  installation_id = $GH_INSTALLATION_ID;
-  private_key = "$GH_APP_KEY";
-  api_url = "$GH_API_URL";
-  webhook_secret_file = "$D/secret";
-  token_cache_dir = "$D/tokens";
-};
-buildenv = {
-  build_job_script = "/nonexistent/bot-build.slurm";
-  jobs_base_dir = "$D/jobs";
-};
-architecturetargets = {
-  arch_target_map = ( { target = "linux/x86_64/generic"; } );
-};
-event_handler = {
-  spool_dir = "$D/spool";
-  log_file = "$D/bot.log";
-};
-job_manager = {
-  job_ids_dir = "$D/jobs/ids";
-  log_file = "$D/manager.log";
-};
-EOF
+bot_setup "$D" "$SECRET" e2e-cluster
 LOG=$D/bot.log
 
 cat >"$T_TMP/seed.json" <<EOF
