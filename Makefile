@@ -29,7 +29,9 @@ WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wwrite-strings -Werror
 HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE \
 	-D_FORTIFY_SOURCE=2
-HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+# --as-needed: each program loads only the libraries it calls (the webhook
+# handler no libcurl or libjwt: less memory, faster start).
+HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
 OPT := -O2 -g
 
 ifneq ($(SAN),)

@@ -20,7 +20,6 @@
 
 #include "buf.h"
 #include "conf.h"
-#include "consume.h"
 #include "hmac.h"
 #include "log.h"
 #include "spawn.h"
@@ -202,7 +201,7 @@ static void consumer_setup(struct server *srv, const char *config)
 	}
 }
 
-/* Starts a consumer unless one is at work (see lib/consume.h for why no
+/* Starts a consumer unless one is at work (lib/consume.h says why no
  * delivery can be missed this way). */
 static void wake_consumer(const struct server *srv)
 {
@@ -214,7 +213,7 @@ static void wake_consumer(const struct server *srv)
 
 	if (!srv->consumer[0])
 		return;
-	busy = consume_busy(srv->wh.spool_dir, &e);
+	busy = spool_consumer_busy(srv->wh.spool_dir, &e);
 	if (busy == 0 && spawn_detached(&sp, &e) == 0)
 		return;
 	if (busy < 0 || e.code)

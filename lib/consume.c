@@ -24,43 +24,6 @@
 #define ENTRY_CAP (WEBHOOK_MAX_BODY + 64 * 1024) /* body + headers */
 #define SWEEP_AGE_S 600 /* a temporary file this old lost its writer */
 
-static int lock_open(const char *dir, struct err *e)
-{
-	struct buf p = BUF_INIT(4096);
-	int fd = -1;
-
-	if (buf_addf(&p, "%s/consumer.lock", dir) < 0)
-		err_set(e, ERR_TOOBIG, "spool path too long");
-	else if ((fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			    0640)) < 0)
-		err_sys(e, "cannot open %s", p.s);
-	buf_release(&p);
-	return fd;
-}
-
-/* 0: taken; 1: held by another process; -1: error. */
-static int lock_try(int fd, struct err *e)
-{
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			return 1;
-		if (errno != EINTR)
-			return err_sys(e, "flock consumer.lock");
-	}
-	return 0;
-}
-
-int consume_busy(const char *spool_dir, struct err *e)
-{
-	int fd = lock_open(spool_dir, e), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = lock_try(fd, e);
-	close(fd); /* releases it when we had it */
-	return rc;
-}
-
 /* Milliseconds since the entry was written (its mtime), for the log. */
 static long long waited_ms(const char *path)
 {
@@ -256,9 +219,9 @@ int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
 	int fd, rc = -1, swept;
 
 	memset(st, 0, sizeof(*st));
-	if ((fd = lock_open(dir, e)) < 0)
+	if ((fd = spool_lock_open(dir, e)) < 0)
 		return -1;
-	if ((rc = lock_try(fd, e)) != 0)
+	if ((rc = spool_lock_try(fd, e)) != 0)
 		goto out;
 	swept = spool_sweep(dir, SWEEP_AGE_S, e);
 	if (swept < 0 || recover(&ctx, dir, st, e) < 0)
@@ -275,7 +238,7 @@ int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
 		rc = waiting(dir, e);
 		if (rc <= 0)
 			break; /* drained (0) or error (-1) */
-		if ((rc = lock_try(fd, e)) != 0) {
+		if ((rc = spool_lock_try(fd, e)) != 0) {
 			rc = rc == 1 ? 0 : -1; /* 1: the next holder sees it */
 			break;
 		}

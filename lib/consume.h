@@ -12,7 +12,7 @@
  *
  * The wake-up rule, so that no delivery waits for the next cron run: the
  * webhook handler spools an entry, then starts a consumer unless one holds
- * the lock (consume_busy()).  A consumer that finds incoming/ empty
+ * the lock (spool_consumer_busy()).  A consumer that finds incoming/ empty
  * releases the lock and looks once more; if an entry arrived meanwhile it
  * takes the lock again (or leaves it to whoever took it).  So an entry
  * written while a consumer is finishing is always seen by someone.
@@ -38,8 +38,5 @@ struct consume_stats {
  * -1 when the spool cannot be used. */
 int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
 		struct err *e);
-
-/* 1 if a consumer holds the lock now, 0 if not, -1 on error. */
-int consume_busy(const char *spool_dir, struct err *e);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -373,4 +374,40 @@ int spool_sweep(const char *dir, long max_age, struct err *e)
 	closedir(dh);
 	buf_release(&p);
 	return n;
+}
+
+int spool_lock_open(const char *dir, struct err *e)
+{
+	struct buf p = BUF_INIT(4096);
+	int fd = -1;
+
+	if (buf_addf(&p, "%s/consumer.lock", dir) < 0)
+		err_set(e, ERR_TOOBIG, "spool path too long");
+	else if ((fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			    0640)) < 0)
+		err_sys(e, "cannot open %s", p.s);
+	buf_release(&p);
+	return fd;
+}
+
+int spool_lock_try(int fd, struct err *e)
+{
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return 1;
+		if (errno != EINTR)
+			return err_sys(e, "flock consumer.lock");
+	}
+	return 0;
+}
+
+int spool_consumer_busy(const char *dir, struct err *e)
+{
+	int fd = spool_lock_open(dir, e), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = spool_lock_try(fd, e);
+	close(fd); /* lets go of it if we took it */
+	return rc;
 }

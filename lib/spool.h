@@ -75,6 +75,19 @@ int spool_fail(const char *dir, const char *delivery, const char *reason,
  * max_age seconds from incoming/; returns how many. */
 int spool_sweep(const char *dir, long max_age, struct err *e);
 
+/* The consumer lock, <spool>/consumer.lock (lib/consume.h): opened
+ * (created if missing) close-on-exec; -1 on error. */
+int spool_lock_open(const char *dir, struct err *e);
+
+/* flock()s it without waiting: 0 taken, 1 held by another process, -1
+ * error.  Closing the descriptor lets go. */
+int spool_lock_try(int fd, struct err *e);
+
+/* 1 if a consumer holds the lock now, 0 if not, -1 on error.  Here, not in
+ * lib/consume.c, so that the webhook handler links none of the consumer's
+ * libraries (libcurl, libjwt). */
+int spool_consumer_busy(const char *dir, struct err *e);
+
 /* 1 if s is a delivery id as GitHub makes them (a UUID: 8-4-4-4-12 hex
  * digits), 0 otherwise.  Only such ids become file names. */
 int spool_valid_delivery(const char *s);
