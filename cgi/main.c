@@ -328,7 +328,7 @@ static ssize_t read_mem(void *ctx, char *dst, size_t n)
  * our own secret.  0 for a 2xx answer. */
 static int replay(const struct server *srv, const char *file)
 {
-	struct buf text = BUF_INIT(WEBHOOK_MAX_BODY + 64 * 1024);
+	struct buf text = BUF_INIT(WEBHOOK_MAX_BODY + (size_t)64 * 1024);
 	char sig[HMAC_GITHUB_SIG_LEN + 1], len[32];
 	struct webhook_answer ans = { 0 };
 	struct err e = ERR_INIT;

@@ -21,7 +21,7 @@
 #include "webhook.h"
 #include "xio.h"
 
-#define ENTRY_CAP (WEBHOOK_MAX_BODY + 64 * 1024) /* body + headers */
+#define ENTRY_CAP (WEBHOOK_MAX_BODY + (size_t)64 * 1024) /* body + headers */
 #define SWEEP_AGE_S 600 /* a temporary file this old lost its writer */
 
 /* Milliseconds since the entry was written (its mtime), for the log. */

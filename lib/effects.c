@@ -6,7 +6,7 @@
 
 #include "xio.h"
 
-#define EFFECTS_CAP (64 * 1024)
+#define EFFECTS_CAP ((size_t)64 * 1024)
 
 int effects_open(struct effects *fx, const char *spool_dir,
 		 const char *delivery, struct err *e)

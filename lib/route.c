@@ -16,7 +16,7 @@
 #include "github.h"
 #include "log.h"
 
-#define REPLY_CAP (64 * 1024)
+#define REPLY_CAP ((size_t)64 * 1024)
 #define REACTION "eyes" /* on every command comment: "seen" */
 /* How far before the recorded intent a crashed run's reply is looked for:
  * GitHub's clock and ours may differ a little. */
@@ -291,7 +291,7 @@ static int run_commands(struct route_ctx *ctx, const struct event *ev,
 	rc = posted;
 	goto out;
 toobig:
-	rc = err_set(e, ERR_TOOBIG, "the reply grew over %d bytes", REPLY_CAP);
+	rc = err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
 out:
 	buf_release(&reply);
 	return rc;

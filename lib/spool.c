@@ -272,7 +272,8 @@ int spool_list(const char *dir, const char *state, char ***ids, size_t *n,
 		err_sys(e, "listing %s", p.s);
 		goto out;
 	}
-	qsort(v, count, sizeof(*v), by_age);
+	if (count)
+		qsort(v, count, sizeof(*v), by_age);
 	*ids = calloc(count + 1, sizeof(char *));
 	if (!*ids) {
 		err_set(e, ERR_NOMEM, "listing %s", p.s);
