@@ -61,11 +61,12 @@ static const char usage_text[] =
 	"    --consume\n"
 	"        Handle the deliveries waiting in the spool\n"
 	"        (event_handler.spool_dir), oldest first, and exit when none is\n"
-	"        left.  The webhook handler starts this after each delivery it\n"
-	"        accepts; only one consumer runs at a time (a second one exits\n"
-	"        at once, status 0).  Each delivery is routed by event and\n"
-	"        action; it ends in done/, or in failed/ with a .reason file\n"
-	"        beside it.  To handle a failed delivery again, move it back:\n"
+	"        left and none came for 3 s more.  The webhook handler starts\n"
+	"        this after each delivery it accepts; only one consumer runs at\n"
+	"        a time (a second one exits at once, status 0).  Each delivery\n"
+	"        is routed by event and action; it ends in done/, or in failed/\n"
+	"        with a .reason file beside it.  To handle a failed delivery\n"
+	"        again, move it back:\n"
 	"            mv SPOOL/failed/ID SPOOL/incoming/ID\n"
 	"        Logs to event_handler.log_file.\n"
 	"    --check-config\n"
@@ -221,7 +222,8 @@ static int run(const char *path, enum action act)
 	}
 	/* the consumer must not hold up the deliveries behind an entry that
 	 * has to wait; the cron iteration may */
-	rc = consume_run(c, act == ACT_ITERATE, &st, &e);
+	rc = consume_run(c, act == ACT_ITERATE,
+			 act == ACT_CONSUME ? CONSUME_LINGER_MS : 0, &st, &e);
 	if (rc < 0)
 		log_error("spool: %s", e.msg);
 	else if (rc == 1)

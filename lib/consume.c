@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -211,18 +213,57 @@ static int waiting(const char *dir, struct err *e)
 	return n > 0;
 }
 
-int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
-		struct err *e)
+/* A watch on incoming/ (set before the first look, so nothing written
+ * after it is missed); -1 when inotify is not there (no lingering then). */
+static int watch_incoming(const char *dir)
+{
+	struct buf p = BUF_INIT(4096);
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	if (fd >= 0 && (buf_addf(&p, "%s/incoming", dir) < 0 ||
+			inotify_add_watch(fd, p.s, IN_CREATE | IN_MOVED_TO) < 0)) {
+		log_warn("cannot watch %s/incoming: no lingering", dir);
+		close(fd);
+		fd = -1;
+	}
+	buf_release(&p);
+	return fd;
+}
+
+/* Up to ms milliseconds for something to appear in incoming/: 1 if it did
+ * (or may have: the events are drained, not read), 0 if not. */
+static int linger(int wd, int ms)
+{
+	struct pollfd pfd = { wd, POLLIN, 0 };
+	char events[4096];
+	int n;
+
+	if (wd < 0 || ms <= 0)
+		return 0;
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	while (read(wd, events, sizeof(events)) > 0)
+		;
+	return 1;
+}
+
+int consume_run(const struct conf *c, int may_wait, int linger_ms,
+		struct consume_stats *st, struct err *e)
 {
 	const char *dir = c->event_handler.spool_dir;
 	struct route_ctx ctx = { c, NULL, NULL, { 0 }, may_wait, 0 };
-	int fd, rc = -1, swept;
+	int fd, rc = -1, swept, wd = -1;
 
 	memset(st, 0, sizeof(*st));
 	if ((fd = spool_lock_open(dir, e)) < 0)
 		return -1;
 	if ((rc = spool_lock_try(fd, e)) != 0)
 		goto out;
+	if (linger_ms > 0)
+		wd = watch_incoming(dir);
 	swept = spool_sweep(dir, SWEEP_AGE_S, e);
 	if (swept < 0 || recover(&ctx, dir, st, e) < 0)
 		goto fail;
@@ -232,7 +273,7 @@ int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
 
 		if (drain(&ctx, dir, st, &seen, e) < 0)
 			goto fail;
-		if (seen)
+		if (seen || linger(wd, linger_ms))
 			continue;
 		flock(fd, LOCK_UN);
 		rc = waiting(dir, e);
@@ -255,6 +296,8 @@ out:
 			 n.retries, n.token_fetches);
 	}
 	route_ctx_release(&ctx);
+	if (wd >= 0)
+		close(wd);
 	close(fd);
 	return rc;
 }

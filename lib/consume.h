@@ -33,10 +33,15 @@ struct consume_stats {
 };
 
 /* Drains the spool.  may_wait: entries that must wait a few seconds (see
- * lib/route.h) are waited for rather than left for a later run.  Returns
- * 0 when drained, 1 when another consumer holds the lock (nothing done),
- * -1 when the spool cannot be used. */
-int consume_run(const struct conf *c, int may_wait, struct consume_stats *st,
-		struct err *e);
+ * lib/route.h) are waited for rather than left for a later run.
+ * linger_ms > 0: once the spool is empty, keep the lock and wait that long
+ * (inotify on incoming/) for the next delivery before leaving: under a
+ * steady stream one consumer handles it all, and the handler starts no
+ * process per delivery.  Returns 0 when drained, 1 when another consumer
+ * holds the lock (nothing done), -1 when the spool cannot be used. */
+int consume_run(const struct conf *c, int may_wait, int linger_ms,
+		struct consume_stats *st, struct err *e);
+
+#define CONSUME_LINGER_MS 3000 /* what --consume waits for more */
 
 #endif

@@ -114,6 +114,8 @@ like "consumer logged the wait from answer to claim" "$(cat "$LOG")" "\[$ID1\] c
 WAIT=$(grep -o "\[$ID1\] claimed after [0-9]* ms" "$LOG" | grep -o '[0-9]* ms' | cut -d' ' -f1)
 check "answer to consumer start under 1 s ($WAIT ms)" test "${WAIT:-99999}" -lt 1000
 like "consumer logged the outcome" "$(cat "$LOG")" "\[$ID1\] issue_comment/created $REPO#7: 1 command\(s\), reply [0-9]+"
+# the consumer lingers a few seconds for more, then says what it did
+check "consumer gone once the spool stayed empty" wait_until 10 settled
 like "consumer logged its GitHub calls" "$(cat "$LOG")" 'github: 3 calls \(0 retries, 1 token fetches\)'
 check "token cached on disk" test -s "$D/tokens/installation-$GH_INSTALLATION_ID" -o -n "$(ls -A "$D/tokens" 2>/dev/null)"
 unlike "no token in the log" "$(cat "$LOG")" 'ghs_[A-Za-z0-9]{20}'
