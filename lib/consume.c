@@ -105,10 +105,18 @@ static int finish(struct route_ctx *ctx, const char *dir, const char *id,
 	if (rc == 1) {
 		st->deferred++;
 	} else if (rc == 0) {
-		if (spool_move(dir, id, "claimed", "done", fatal) < 0)
+		/* Done must be on disk before the journal goes: otherwise a
+		 * crash could bring the entry back without its journal, and its
+		 * effects would be made again.  An entry without effects (most
+		 * events) needs no fsync: handled again, it does nothing again. */
+		int journal = effects_open(&fx, dir, id, &e) == 0 && fx.text.len > 0;
+
+		if (spool_move(dir, id, "claimed", "done", journal, fatal) < 0) {
+			effects_release(&fx);
 			goto fail;
+		}
 		st->handled++;
-		if (effects_open(&fx, dir, id, &e) == 0)
+		if (journal)
 			(void)effects_remove(&fx, &e);
 		effects_release(&fx);
 	} else {
@@ -190,7 +198,9 @@ static int drain(struct route_ctx *ctx, const char *dir,
 		return -1;
 	*seen = n;
 	for (i = 0; i < n && rc == 0; i++) {
-		int moved = spool_move(dir, ids[i], "incoming", "claimed", e);
+		/* not durable: a claim lost in a crash leaves the entry in
+		 * incoming/, to be claimed and handled again (idempotent) */
+		int moved = spool_move(dir, ids[i], "incoming", "claimed", 0, e);
 
 		if (moved < 0)
 			rc = -1;

@@ -296,7 +296,7 @@ out:
 }
 
 int spool_move(const char *dir, const char *delivery, const char *from,
-	       const char *to, struct err *e)
+	       const char *to, int durable, struct err *e)
 {
 	struct buf src = BUF_INIT(4096), dst = BUF_INIT(4096);
 	int rc = -1;
@@ -315,12 +315,14 @@ int spool_move(const char *dir, const char *delivery, const char *from,
 			err_sys(e, "cannot move %s to %s", src.s, dst.s);
 		goto out;
 	}
-	buf_clear(&src);
-	if (buf_addf(&src, "%s/%s", dir, to) < 0) {
-		err_set(e, ERR_TOOBIG, "spool path too long");
+	rc = 0;
+	if (!durable)
 		goto out;
-	}
-	rc = xio_fsync_dir(src.s, e);
+	buf_clear(&src);
+	if (buf_addf(&src, "%s/%s", dir, to) < 0)
+		rc = err_set(e, ERR_TOOBIG, "spool path too long");
+	else
+		rc = xio_fsync_dir(src.s, e);
 out:
 	buf_release(&src);
 	buf_release(&dst);
@@ -341,7 +343,7 @@ int spool_fail(const char *dir, const char *delivery, const char *reason,
 		goto out;
 	}
 	if (xio_write_atomic(p.s, text.s, text.len, 0640, e) == 0 &&
-	    spool_move(dir, delivery, "claimed", "failed", e) >= 0)
+	    spool_move(dir, delivery, "claimed", "failed", 1, e) >= 0)
 		rc = 0;
 out:
 	buf_release(&p);

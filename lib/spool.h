@@ -60,11 +60,13 @@ int spool_list(const char *dir, const char *state, char ***ids, size_t *n,
 	       struct err *e);
 void spool_list_free(char **ids);
 
-/* Renames <state from>/<delivery> to <state to>/<delivery>, then fsyncs
- * the target directory.  Returns 1 if the entry was not in `from` (another
- * process took it), 0 when moved, -1 on error. */
+/* Renames <state from>/<delivery> to <state to>/<delivery>; durable: then
+ * fsyncs the target directory.  A move that may be lost in a crash is one
+ * whose loss only means handling the entry again (lib/consume.c says
+ * which).  Returns 1 if the entry was not in `from` (another process took
+ * it), 0 when moved, -1 on error. */
 int spool_move(const char *dir, const char *delivery, const char *from,
-	       const char *to, struct err *e);
+	       const char *to, int durable, struct err *e);
 
 /* Moves a claimed entry to failed/ with failed/<delivery>.reason holding
  * the reason (one line), written first. */

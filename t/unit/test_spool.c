@@ -126,11 +126,11 @@ START_TEST(moves_and_failures)
 	char p[512];
 
 	put_at("incoming", D1, 1000);
-	ck_assert_int_eq(spool_move(dir, D1, "incoming", "claimed", &e), 0);
+	ck_assert_int_eq(spool_move(dir, D1, "incoming", "claimed", 1, &e), 0);
 	/* a second claimer finds it gone */
-	ck_assert_int_eq(spool_move(dir, D1, "incoming", "claimed", &e), 1);
+	ck_assert_int_eq(spool_move(dir, D1, "incoming", "claimed", 0, &e), 1);
 	ck_assert_int_eq(spool_known(dir, D1, &e), 1);
-	ck_assert_int_eq(spool_move(dir, "../x", "incoming", "claimed", &e), -1);
+	ck_assert_int_eq(spool_move(dir, "../x", "incoming", "claimed", 1, &e), -1);
 	ck_assert_int_eq(spool_fail(dir, D1, "GitHub said 404\nand more", &e), 0);
 	snprintf(p, sizeof(p), "%s/failed/%s.reason", dir, D1);
 	ck_assert_int_eq(xio_read_file(p, &got, 1, &e), 0);
