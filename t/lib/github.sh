@@ -13,6 +13,7 @@
 #   gh_state                 comments, reactions, labels, pulls, as JSON
 #   gh_reset_calls
 #   gh_fail JSON             next calls fail, e.g. '{"path":"/comments$","count":2,"status":502}'
+#   gh_delay SECONDS         every GitHub call waits that long first (a slow GitHub)
 #   gh_jwt [KEY [APP_ID [IAT_SHIFT [LIFETIME]]]]   an App JWT (RS256)
 #   gh_token                 an installation token, fetched through the proxy
 #   gh_py EXPR               evaluates a Python expression on JSON from stdin (as d)
@@ -79,6 +80,11 @@ gh_reset_calls() { _gh_admin POST reset-calls >/dev/null; }
 
 gh_fail() {
 	_gh_admin POST fail -H 'Content-Type: application/json' --data-binary "$1" >/dev/null
+}
+
+gh_delay() {
+	_gh_admin POST delay -H 'Content-Type: application/json' \
+		--data-binary "{\"seconds\": $1}" >/dev/null
 }
 
 gh_jwt() {

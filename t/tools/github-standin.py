@@ -38,6 +38,8 @@ Admin endpoints (not GitHub's; called on this server's port directly):
                                "retry_after": s}: the next N matching calls fail (403/429 as
                                a rate limit, with Retry-After and x-ratelimit-* headers)
   POST /_admin/expire-tokens  every issued installation token expires now
+  POST /_admin/delay          {"seconds": S}: every GitHub call waits S seconds
+                              first (a slow GitHub; 0 to stop; at most 10)
 """
 
 import argparse
@@ -113,6 +115,7 @@ class State:
                      ("comment", 900001), ("reaction", 300001), ("label", 400001))}
         self.calls, self.call_seq = [], itertools.count(1)
         self.fail_rules = []
+        self.delay = 0.0           # seconds every GitHub call waits (/_admin/delay)
         self.reset()
 
     def reset(self):
@@ -707,6 +710,15 @@ def a_fail(st, req, m):
     return 200, {"ok": True}
 
 
+def a_delay(st, req, m):
+    r = req.json if isinstance(req.json, dict) else {}
+    try:
+        st.delay = max(0.0, min(10.0, float(r.get("seconds", 0))))
+    except (TypeError, ValueError) as e:
+        raise Fail(400, f"bad delay: {e!r}")
+    return 200, {"ok": True, "seconds": st.delay}
+
+
 def a_expire_tokens(st, req, m):
     for t in st.tokens:
         st.tokens[t] = 0
@@ -738,6 +750,7 @@ ROUTES = [
     ("GET", r"/_admin/state", a_state, None),
     ("POST", r"/_admin/fail", a_fail, None),
     ("POST", r"/_admin/expire-tokens", a_expire_tokens, None),
+    ("POST", r"/_admin/delay", a_delay, None),
 ]
 ROUTES = [(meth, re.compile(rx + r"/?"), h, auth) for meth, rx, h, auth in ROUTES]
 RECORDED_HEADERS = ("accept", "content-type", "user-agent", "x-github-api-version")
@@ -785,6 +798,8 @@ class Handler(BaseHTTPRequestHandler):
                 rec["body"] = self.json if self.json is not None else (
                     raw.decode("utf-8", "replace") if raw else None)
             route = self.route()
+            if route is not None and route[3] is not None and st.delay:
+                time.sleep(st.delay)   # a slow GitHub, outside the lock
             with st.lock:
                 if route is None:
                     raise Fail(404, "Not Found")
