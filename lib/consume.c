@@ -38,19 +38,17 @@ static long long waited_ms(const char *path)
 	       (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
 }
 
-/* Reads, parses and routes one claimed entry.  -1: it failed (reason in
- * e); the caller files it.  1: it stays claimed for a later run. */
+/* Reads, parses and routes one claimed entry, its journal in fx.  -1: it
+ * failed (reason in e); the caller files it.  1: it stays claimed for a
+ * later run. */
 static int handle(struct route_ctx *ctx, const char *dir, const char *id,
-		  struct err *e)
+		  struct effects *fx, struct err *e)
 {
 	struct buf path = BUF_INIT(4096), text = BUF_INIT(ENTRY_CAP);
 	struct spool_entry ent;
-	struct effects fx;
 	struct event ev;
 	int rc = -1;
 
-	if (effects_open(&fx, dir, id, e) < 0)
-		goto out_fx;
 	if (buf_addf(&path, "%s/claimed/%s", dir, id) < 0) {
 		err_set(e, ERR_TOOBIG, "spool path too long");
 		goto out_fx;
@@ -65,7 +63,7 @@ static int handle(struct route_ctx *ctx, const char *dir, const char *id,
 	}
 	if (event_parse(ent.event, ent.delivery, ent.body, ent.body_len, &ev, e) < 0)
 		goto out_fx;
-	ctx->fx = &fx;
+	ctx->fx = fx;
 	ctx->retry_at_ms = 0;
 	rc = route_dispatch(ctx, &ev, e);
 	ctx->fx = NULL;
@@ -73,7 +71,7 @@ static int handle(struct route_ctx *ctx, const char *dir, const char *id,
 		char at[32];
 
 		snprintf(at, sizeof(at), "%lld", ctx->retry_at_ms);
-		if (effects_put(&fx, "retry.at", at, e) < 0)
+		if (effects_put(fx, "retry.at", at, e) < 0)
 			rc = -1;
 	}
 	if (rc == 1)
@@ -86,7 +84,6 @@ static int handle(struct route_ctx *ctx, const char *dir, const char *id,
 			 ev.action, *ev.repo ? " " : "", ev.repo, ctx->note);
 	event_release(&ev);
 out_fx:
-	effects_release(&fx);
 	buf_release(&path);
 	buf_release(&text);
 	return rc;
@@ -101,7 +98,9 @@ static int finish(struct route_ctx *ctx, const char *dir, const char *id,
 	int rc;
 
 	log_set_context(id);
-	rc = handle(ctx, dir, id, &e);
+	rc = effects_open(&fx, dir, id, &e);
+	if (rc == 0)
+		rc = handle(ctx, dir, id, &fx, &e);
 	if (rc == 1) {
 		st->deferred++;
 	} else if (rc == 0) {
@@ -109,25 +108,24 @@ static int finish(struct route_ctx *ctx, const char *dir, const char *id,
 		 * crash could bring the entry back without its journal, and its
 		 * effects would be made again.  An entry without effects (most
 		 * events) needs no fsync: handled again, it does nothing again. */
-		int journal = effects_open(&fx, dir, id, &e) == 0 && fx.text.len > 0;
+		int journal = fx.text.len > 0;
 
-		if (spool_move(dir, id, "claimed", "done", journal, fatal) < 0) {
-			effects_release(&fx);
+		if (spool_move(dir, id, "claimed", "done", journal, fatal) < 0)
 			goto fail;
-		}
 		st->handled++;
 		if (journal)
 			(void)effects_remove(&fx, &e);
-		effects_release(&fx);
 	} else {
 		log_error("failed: %s", e.msg);
 		if (spool_fail(dir, id, e.msg, fatal) < 0)
 			goto fail;
 		st->failed++;
 	}
+	effects_release(&fx);
 	log_set_context(NULL);
 	return 0;
 fail:
+	effects_release(&fx);
 	log_set_context(NULL);
 	return -1;
 }
