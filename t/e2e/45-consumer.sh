@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 45-consumer.sh - deliveries from the webhook answer to their effect on
-# GitHub: the real handler behind nginx + spawn-fcgi starts the spool
+# GitHub: the real handler behind nginx (and Apache) + spawn-fcgi starts the spool
 # consumer (eessi-bot-manager --consume, beside it), which routes each
 # delivery and talks to the GitHub stand-in behind prism as the App.
 #   bot: help -> one reply listing the commands + an "eyes" reaction;
@@ -16,7 +16,7 @@
 . "$T_DIR/lib/github.sh"
 . "$T_DIR/lib/bot.sh"
 
-need spawn-fcgi nginx curl
+need spawn-fcgi nginx apache2 curl
 for p in eessi-bot-webhook eessi-bot-manager; do
 	[ -x "$BUILD/$p" ] || bail "no $BUILD/$p (make)"
 done
@@ -45,11 +45,12 @@ cat >"$T_TMP/seed.json" <<EOF
  "comments": [{"repo": "$REPO", "issue": 7, "user": "alice", "body": "bot: help"},
               {"repo": "$REPO", "issue": 7, "user": "mallory", "body": "bot: help\nbot: frobnicate"},
               {"repo": "$REPO", "issue": 7, "user": "alice", "body": "bot: help"},
+              {"repo": "$REPO", "issue": 7, "user": "alice", "body": "bot: help"},
               {"repo": "$REPO", "issue": 7, "user": "alice", "body": "bot: help"}]}
 EOF
 gh_seed "$T_TMP/seed.json" >/dev/null; check "stand-in seeded" test $? -eq 0
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 4 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 5 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 
@@ -119,6 +120,18 @@ check "consumer gone once the spool stayed empty" wait_until 10 settled
 like "consumer logged its GitHub calls" "$(cat "$LOG")" 'github: 3 calls \(0 retries, 1 token fetches\)'
 check "token cached on disk" test -s "$D/tokens/installation-$GH_INSTALLATION_ID" -o -n "$(ls -A "$D/tokens" 2>/dev/null)"
 unlike "no token in the log" "$(cat "$LOG")" 'ghs_[A-Za-z0-9]{20}'
+
+# --- the same through Apache (mod_proxy_fcgi to the same workers) ----------
+if apache_start "$FCGI_PORT"; then
+	comment_payload "$T_TMP/help-apache.json" "${CIDS[4]}" "bot: help"
+	IDA=$(uuid)
+	is "Apache: help answered 202" "$(URL=$APACHE_URL send issue_comment "$T_TMP/help-apache.json" "$IDA")" 202
+	check "Apache: handled by the consumer" wait_handled "$IDA"
+	is "Apache: one reply" "$(replies_to "${CIDS[4]}")" 1
+	is "Apache: one reaction" "$(reactions_on "${CIDS[4]}")" 1
+else
+	not_ok "Apache did not start"
+fi
 
 # --- the same delivery again: 200, nothing new -------------------------------
 gh_reset_calls
