@@ -21,14 +21,7 @@ SECRET='e2e-webhook-secret "quoted" \ and more'
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 
-# setup NAME: a configuration, spool and log of its own for one front,
-# writable by www-data (mod_fcgid runs the handler as www-data).
-setup() {
-	local d=$T_TMP/$1
-	bot_setup "$d" "$SECRET"
-	chown -R "$WEB_USER" "$d" 2>/dev/null || true
-	echo "$d"
-}
+setup() { bot_web_setup "$1" "$SECRET"; }
 
 spool_count() { find "$1/spool" -type f | wc -l; }
 

@@ -32,14 +32,7 @@ SECRET='e2e-conf-secret "quoted"'
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 
-# setup NAME: configuration, secret file, spool and log of one front, all
-# www-data's (mod_fcgid runs the handler as www-data; so does FCGI_USER).
-setup() {
-	local d=$T_TMP/$1
-	bot_setup "$d" "$SECRET"
-	chown -R "$WEB_USER" "$d" 2>/dev/null || true
-	echo "$d"
-}
+setup() { bot_web_setup "$1" "$SECRET"; }
 
 spooled() { find "$1/spool" -type f -name "$2" | grep -q .; }
 spool_count() { find "$1/spool" -type f | wc -l; }

@@ -46,3 +46,14 @@ job_manager = {
 CFG
 	touch "$d/bot.log"
 }
+
+#   bot_web_setup NAME SECRET
+#       bot_setup in $T_TMP/NAME, then owned by www-data (mod_fcgid, and
+#       spawn-fcgi with FCGI_USER, run the handler as www-data); prints the
+#       directory.
+bot_web_setup() {
+	local d=$T_TMP/$1
+	bot_setup "$d" "$2"
+	chown -R "${WEB_USER:-www-data}" "$d" 2>/dev/null || true
+	echo "$d"
+}
