@@ -130,14 +130,6 @@ fail:
 	return -1;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* When an entry left for later (lib/route.h) is due: 0 if it is not one. */
 static long long retry_at(const char *dir, const char *id)
 {
@@ -168,7 +160,7 @@ static int recover(struct route_ctx *ctx, const char *dir,
 	for (i = 0; i < n && rc == 0; i++) {
 		long long at = retry_at(dir, ids[i]);
 
-		if (at > now_ms() && !ctx->may_wait) {
+		if (at > route_now_ms() && !ctx->may_wait) {
 			st->deferred++;
 			continue;
 		}

@@ -120,7 +120,7 @@ static int reply_marker(const struct route_ctx *ctx, const struct event *ev,
 			ev->comment_id, ctx->c->github.app_name);
 }
 
-static long long now_ms(void)
+long long route_now_ms(void)
 {
 	struct timespec ts;
 
@@ -132,7 +132,7 @@ static long long now_ms(void)
  * way.  0: look now; 1: come back later (after sleeping if we may). */
 static int settle(struct route_ctx *ctx, long long intent_ms)
 {
-	long long left = intent_ms + ROUTE_SETTLE_MS - now_ms();
+	long long left = intent_ms + ROUTE_SETTLE_MS - route_now_ms();
 	struct timespec ts;
 
 	if (left <= 0)
@@ -234,7 +234,7 @@ static int post_reply(struct route_ctx *ctx, const struct event *ev,
 			goto record;
 		}
 	}
-	snprintf(num, sizeof(num), "%lld", now_ms());
+	snprintf(num, sizeof(num), "%lld", route_now_ms());
 	if (effects_put(ctx->fx, "reply.intent", num, e) < 0 ||
 	    github_comment_create(ctx->gh, ev->repo, ev->issue, body, id, e) < 0)
 		goto out;

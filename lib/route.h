@@ -43,6 +43,10 @@ struct route_ctx {
 int route_dispatch(struct route_ctx *ctx, const struct event *ev,
 		   struct err *e);
 
+/* The clock of intents and retry_at_ms: milliseconds since the epoch
+ * (wall time: the values are kept on disk across processes). */
+long long route_now_ms(void);
+
 /* Frees what the context opened (the GitHub client). */
 void route_ctx_release(struct route_ctx *ctx);
 
