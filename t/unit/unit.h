@@ -23,6 +23,10 @@ Suite *event_suite(void);
 Suite *httpc_suite(void);
 Suite *appjwt_suite(void);
 Suite *github_suite(void);
+Suite *ini_suite(void);
+Suite *jobcfg_suite(void);
+Suite *jobrec_suite(void);
+Suite *status_suite(void);
 /* A fresh 2048-bit RSA key (PKCS#1 PEM) in priv, its public key (PEM) in
  * pub unless NULL (test_appjwt.c). */
 struct buf;

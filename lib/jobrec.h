@@ -1,0 +1,77 @@
+/* jobrec.h - the job-submission record: what ties a Slurm job to the
+ * request that made it.
+ *
+ * One INI file per job (lib/ini.h), written when the job is submitted:
+ *   <job_ids_dir>/submitted/<JOBID>     the manager's list of jobs to follow
+ *                                      (moved to finished/ at the end)
+ *   <job dir>/_bot_job<JOBID>.metadata  the same text, beside the job
+ * Sections and keys:
+ *   [PR]   repo (owner/name), pr_number, pr_comment_id (the status
+ *          comment) - the keys the original bot wrote;
+ *   [JOB]  id, instance (github.app_name), delivery (the webhook delivery
+ *          id), target (arch target), repo_id, accelerator, target_key
+ *          (struct target's key), job_dir (absolute), head_sha, base_ref,
+ *          base_sha, merge_sha, requested_by (login), submitted_at (epoch
+ *          seconds);
+ *   [STATE] state and changed_at: kept by the manager (issue 5).
+ *          jobrec_render() writes them as given, except that an empty
+ *          state is the record at submission: "held" since submitted_at.
+ * Every value is validated on parse as on render, so a record from disk is
+ * as trustworthy as one just made.
+ */
+#ifndef EESSI_JOBREC_H
+#define EESSI_JOBREC_H
+
+#include "buf.h"
+#include "err.h"
+
+#define JOBREC_SHA_MAX 64  /* hex: sha1 40, sha256 64 */
+#define JOBREC_REF_MAX 255
+
+struct jobrec {
+	long long job_id;        /* > 0 */
+	char repo[141];          /* owner/name (names_valid_repo) */
+	long long pr_number;     /* > 0 */
+	long long pr_comment_id; /* > 0: the status comment */
+	char instance[65];       /* [A-Za-z0-9._-]{1,64} */
+	char delivery[37];       /* UUID */
+	char target[256];        /* "linux/x86_64/amd/zen2" */
+	char repo_id[129];       /* may be "" */
+	char accelerator[129];   /* may be "" */
+	char target_key[512];    /* struct target's key */
+	char job_dir[4096];      /* absolute, no "." or ".." segment, no
+				  * control character or trailing blank */
+	char head_sha[JOBREC_SHA_MAX + 1];
+	char base_ref[JOBREC_REF_MAX + 1];
+	char base_sha[JOBREC_SHA_MAX + 1];
+	char merge_sha[JOBREC_SHA_MAX + 1];
+	char requested_by[48];   /* GitHub login */
+	long long submitted_at;  /* epoch seconds */
+	char state[32];          /* [a-z_]{1,31}: "held", ... */
+	long long changed_at;    /* epoch seconds */
+};
+
+/* Appends the record's text.  -1 ERR_INVAL naming the field if a value is
+ * out of shape (see the struct), ERR_TOOBIG if out's cap is hit; out is
+ * then as it was.  Numbers: the ids > 0, the times 0..253402300799
+ * (year 9999); head_sha, base_sha and merge_sha jobrec_valid_sha(),
+ * base_ref jobrec_valid_ref(). */
+int jobrec_render(const struct jobrec *r, struct buf *out, struct err *e);
+
+/* Parses a record; every key above is required, other keys are ignored;
+ * numbers are plain decimal digits.  -1 ERR_INVAL naming the section and
+ * key (or the line, for INI syntax), *r then zeroed. */
+int jobrec_parse(const char *text, size_t len, struct jobrec *r,
+		 struct err *e);
+
+/* 1 if s is a git object id: 40 or 64 lowercase hex digits. */
+int jobrec_valid_sha(const char *s);
+
+/* 1 if s is a branch name the bot accepts: 1-255 bytes of
+ * [A-Za-z0-9._/+-], not starting with '-', '.' or '/', not ending with
+ * '/', '.' or ".lock", no "..", "//" or "/." inside.  Stricter than git:
+ * names with shell or control characters are refused, not escaped, and so
+ * is a component ending in ".lock" anywhere (as git does). */
+int jobrec_valid_ref(const char *s);
+
+#endif

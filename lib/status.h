@@ -1,0 +1,63 @@
+/* status.h - the status comment: one per build request and instance, a
+ * table with a row per target, edited in place as the jobs move.
+ *
+ *   <!-- eessi-bot status instance=INSTANCE delivery=DELIVERY -->
+ *   **Build on `INSTANCE`** requested by @USER: `HEAD7` (PR head) merged
+ *   onto `BASE_REF` at `BASE7`.
+ *
+ *   | target | job | state | last change |
+ *   |---|---|---|---|
+ *   | linux/x86_64/amd/zen2 | 1234 | held | 2026-11-24 03:51:40 UTC |
+ *   | linux/x86_64/generic | - | preparing | 2026-11-24 03:51:39 UTC |
+ *   <!-- eessi-bot end -->
+ *
+ * A row may carry a note (a result summary, a reason), shown below the
+ * state in the same cell.  The manager (issue 5) renders the comment again
+ * from the records with the same function; the bot never parses it back.
+ */
+#ifndef EESSI_STATUS_H
+#define EESSI_STATUS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct status_head {
+	const char *instance;  /* github.app_name */
+	const char *delivery;  /* the request's delivery id */
+	const char *user;      /* who asked (login) */
+	const char *head_sha;  /* may be "" (not known yet) */
+	const char *base_ref;  /* may be "" */
+	const char *base_sha;  /* may be "" */
+};
+
+struct status_row {
+	const char *target;  /* struct target's name */
+	long long job_id;    /* 0: none yet ("-") */
+	const char *state;   /* "preparing", "held", "not submitted", ... */
+	const char *note;    /* may be NULL or "": more for the state cell */
+	long long changed_at; /* epoch seconds */
+};
+
+/* Appends the comment's body, the marker its first line.  Every string is
+ * escaped for a Markdown table cell ('|' -> "\|", newlines -> "<br>", '<'
+ * '>' '&' as entities, backticks and backslashes as the entities &#96; and
+ * &#92;, tabs as blanks, other control characters dropped), so values from
+ * outside cannot break the table or inject HTML.  Inside the code spans
+ * the function makes (instance, SHAs, base_ref), where escapes do not work,
+ * characters outside [A-Za-z0-9._/+:@-] are shown as '?'.  The SHAs are
+ * cut to 7 characters; an empty head_sha reads "PR head not known yet",
+ * an empty base_ref or base_sha leaves out its part, an empty user the
+ * "requested by".  Notes are cut to 1,000 bytes (at a UTF-8 character
+ * boundary) followed by " [...]".  A changed_at of 0 shows as "-", as does
+ * a job_id of 0.  0, or -1 when out's cap is hit (out then as it was). */
+int status_render(const struct status_head *h, const struct status_row *rows,
+		  size_t n, struct buf *out);
+
+/* The hidden first line that identifies the comment (for crash recovery):
+ * "<!-- eessi-bot status instance=I delivery=D -->\n".  I and D are names;
+ * characters outside [A-Za-z0-9._-] are written as '_' so that no value
+ * can end the comment or the line. */
+int status_marker(const char *instance, const char *delivery, struct buf *out);
+
+#endif

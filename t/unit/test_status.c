@@ -1,0 +1,264 @@
+/* test_status.c - the status comment: its exact text, the headline when
+ * parts are not known yet, and values from outside that try to break the
+ * table, inject HTML or Markdown, or close the marker. */
+#include <string.h>
+
+#include "status.h"
+#include "unit.h"
+
+#define SHA1 "0123456789abcdef0123456789abcdef01234567"
+#define SHA2 "89abcdef0123456789abcdef0123456789abcdef"
+#define UUID "3f1c2d4e-aa01-11ef-9c3b-0242ac120002"
+
+static const struct status_head head = {
+	"test-bot", UUID, "boegel", SHA1, "2023.06-software", SHA2,
+};
+
+static const struct status_row rows[] = {
+	{ "linux/x86_64/amd/zen2", 1234, "held", NULL, 1795000000 },
+	{ "linux/x86_64/generic", 0, "preparing", "", 1795000300 },
+	{ "linux/aarch64/neoverse_v1", 1236, "finished", "SUCCESS", 0 },
+};
+
+/* Renders into a fresh buffer, which must succeed. */
+static void render(const struct status_head *h, const struct status_row *r,
+		   size_t n, struct buf *out)
+{
+	buf_init(out, BUF_CAP_DEFAULT);
+	ck_assert_int_eq(status_render(h, r, n, out), 0);
+}
+
+/* The line of out starting with prefix (up to its '\n'), into line. */
+static void line_of(const char *out, const char *prefix, struct buf *line)
+{
+	const char *p = out;
+	size_t n = strlen(prefix);
+
+	while (p && strncmp(p, prefix, n) != 0)
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	ck_assert_msg(p != NULL, "no line '%s' in:\n%s", prefix, out);
+	buf_init(line, BUF_CAP_DEFAULT);
+	ck_assert_int_eq(buf_add(line, p, strcspn(p, "\n")), 0);
+}
+
+/* Cell separators: '|' not escaped by a backslash. */
+static int count_pipes(const char *line)
+{
+	const char *s;
+	int n = 0;
+
+	for (s = line; *s; s++)
+		if (*s == '|' && (s == line || s[-1] != '\\'))
+			n++;
+	return n;
+}
+
+START_TEST(whole_comment)
+{
+	struct buf out;
+
+	render(&head, rows, 3, &out);
+	ck_assert_str_eq(out.s,
+		"<!-- eessi-bot status instance=test-bot delivery=" UUID " -->\n"
+		"**Build on `test-bot`** requested by @boegel: `0123456` (PR head) "
+		"merged onto `2023.06-software` at `89abcde`.\n"
+		"\n"
+		"| target | job | state | last change |\n"
+		"|---|---|---|---|\n"
+		"| linux/x86_64/amd/zen2 | 1234 | held | 2026-11-18 11:06:40 UTC |\n"
+		"| linux/x86_64/generic | - | preparing | 2026-11-18 11:11:40 UTC |\n"
+		"| linux/aarch64/neoverse_v1 | 1236 | finished<br>SUCCESS | - |\n"
+		"<!-- eessi-bot end -->\n");
+	buf_release(&out);
+
+	/* no rows yet: the table head alone */
+	render(&head, NULL, 0, &out);
+	ck_assert_ptr_nonnull(strstr(out.s, "|---|---|---|---|\n"
+					    "<!-- eessi-bot end -->\n"));
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(marker_is_the_first_line)
+{
+	struct buf out = BUF_INIT(BUF_CAP_DEFAULT), comment;
+
+	ck_assert_int_eq(status_marker("test-bot", UUID, &out), 0);
+	ck_assert_str_eq(out.s, "<!-- eessi-bot status instance=test-bot "
+				"delivery=" UUID " -->\n");
+	render(&head, rows, 1, &comment);
+	ck_assert_int_eq(strncmp(comment.s, out.s, out.len), 0);
+	buf_release(&comment);
+
+	/* nothing can close the comment early or add a line */
+	buf_clear(&out);
+	ck_assert_int_eq(status_marker("x --><script>alert(1)</script>",
+				       "a\n<!-- b", &out), 0);
+	ck_assert_str_eq(out.s, "<!-- eessi-bot status instance=x_--__script_"
+				"alert_1___script_ delivery=a___--_b -->\n");
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(headline_says_what_is_not_known)
+{
+	struct status_head h = head;
+	struct buf out, line;
+
+	h.head_sha = "";
+	h.base_sha = "";
+	render(&h, rows, 1, &out);
+	line_of(out.s, "**", &line);
+	ck_assert_str_eq(line.s, "**Build on `test-bot`** requested by @boegel: "
+				 "PR head not known yet, base branch "
+				 "`2023.06-software`.");
+	buf_release(&line);
+	buf_release(&out);
+
+	h = head;
+	h.base_ref = "";
+	h.base_sha = "";
+	h.user = "";
+	render(&h, rows, 1, &out);
+	line_of(out.s, "**", &line);
+	ck_assert_str_eq(line.s, "**Build on `test-bot`**: `0123456` (PR head).");
+	buf_release(&line);
+	buf_release(&out);
+
+	h = head;
+	h.base_sha = NULL;
+	h.head_sha = NULL;
+	h.base_ref = NULL;
+	render(&h, rows, 1, &out);
+	line_of(out.s, "**", &line);
+	ck_assert_str_eq(line.s, "**Build on `test-bot`** requested by @boegel: "
+				 "PR head not known yet.");
+	buf_release(&line);
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(cells_cannot_break_the_table)
+{
+	static const struct status_row evil[] = {
+		{ "a|b\n| x | y | z | w |\n<script>alert(1)</script>", 1,
+		  "`code` & \\|pipe\r\n\tend\x1b[2J", "note | `x` <img src=x "
+		  "onerror=alert(1)>\nsecond line", 5 },
+	};
+	struct buf out, line;
+
+	render(&head, evil, 1, &out);
+	line_of(out.s, "| a", &line);
+	ck_assert_str_eq(line.s,
+		"| a\\|b<br>\\| x \\| y \\| z \\| w \\|<br>"
+		"&lt;script&gt;alert(1)&lt;/script&gt; | 1 | "
+		"&#96;code&#96; &amp; &#92;\\|pipe<br> end[2J"
+		"<br>note \\| &#96;x&#96; &lt;img src=x onerror=alert(1)&gt;"
+		"<br>second line | 1970-01-01 00:00:05 UTC |");
+	/* exactly one row: five separators, no raw '<', '>' or '`' */
+	ck_assert_int_eq(count_pipes(line.s), 5);
+	ck_assert_ptr_null(strchr(line.s, '`'));
+	ck_assert_ptr_null(strstr(line.s, "<script"));
+	ck_assert_ptr_null(strstr(line.s, "<img"));
+	ck_assert_ptr_null(strchr(line.s, '\r'));
+	ck_assert_ptr_null(strchr(line.s, '\x1b'));
+	buf_release(&line);
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(code_spans_cannot_be_closed)
+{
+	struct status_head h = {
+		"bot`<b>x", UUID, "user <b>`x`</b>|", "`;id`", "main`\n| a |",
+		"$(id)xxxxx",
+	};
+	struct buf out, line;
+	const char *p;
+	int ticks = 0;
+
+	render(&h, rows, 1, &out);
+	line_of(out.s, "**", &line);
+	ck_assert_str_eq(line.s,
+		"**Build on `bot??b?x`** requested by @user &lt;b&gt;&#96;x&#96;"
+		"&lt;/b&gt;\\|: `??id?` (PR head) merged onto `main????a??` at "
+		"`??id?xx`.");
+	for (p = line.s; *p; p++)
+		ticks += *p == '`';
+	ck_assert_int_eq(ticks, 8); /* four spans, each opened and closed */
+	buf_release(&line);
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(notes_are_cut)
+{
+	struct status_row r = { "t", 1, "failed", NULL, 0 };
+	struct buf note = BUF_INIT(BUF_CAP_DEFAULT), out, line, want;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < 10 * 1024 && rc == 0; i++)
+		rc = buf_addch(&note, 'n');
+	ck_assert_int_eq(rc, 0);
+	r.note = note.s;
+	render(&head, &r, 1, &out);
+	line_of(out.s, "| t ", &line);
+	buf_init(&want, BUF_CAP_DEFAULT);
+	ck_assert_int_eq(buf_adds(&want, "| t | 1 | failed<br>"), 0);
+	ck_assert_int_eq(buf_add(&want, note.s, 1000), 0);
+	ck_assert_int_eq(buf_adds(&want, " [...] | - |"), 0);
+	ck_assert_str_eq(line.s, want.s);
+	buf_release(&line);
+	buf_release(&out);
+
+	/* exactly 1,000 bytes: not cut */
+	buf_truncate(&note, 1000);
+	render(&head, &r, 1, &out);
+	ck_assert_ptr_null(strstr(out.s, "[...]"));
+	buf_release(&out);
+
+	/* a cut never splits a UTF-8 character: "é" at bytes 999-1000 */
+	buf_truncate(&note, 999);
+	ck_assert_int_eq(buf_adds(&note, "\xc3\xa9tail"), 0);
+	render(&head, &r, 1, &out);
+	ck_assert_ptr_null(strstr(out.s, "\xc3 [...]"));
+	ck_assert_ptr_nonnull(strstr(out.s, "nnn [...] |"));
+	buf_release(&out);
+	buf_release(&want);
+	buf_release(&note);
+}
+END_TEST
+
+START_TEST(cap_hit_leaves_out_as_it_was)
+{
+	struct buf out = BUF_INIT(200);
+
+	ck_assert_int_eq(buf_adds(&out, "keep"), 0);
+	ck_assert_int_eq(status_render(&head, rows, 3, &out), -1);
+	ck_assert_str_eq(out.s, "keep");
+	buf_truncate(&out, 0);
+	while (out.len < 160)
+		if (buf_addch(&out, 'x') < 0)
+			break;
+	ck_assert_int_eq(status_marker("test-bot", UUID, &out), -1);
+	ck_assert_uint_eq(out.len, 160);
+	buf_release(&out);
+}
+END_TEST
+
+Suite *status_suite(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("render");
+
+	tcase_add_test(tc, whole_comment);
+	tcase_add_test(tc, marker_is_the_first_line);
+	tcase_add_test(tc, headline_says_what_is_not_known);
+	tcase_add_test(tc, cells_cannot_break_the_table);
+	tcase_add_test(tc, code_spans_cannot_be_closed);
+	tcase_add_test(tc, notes_are_cut);
+	tcase_add_test(tc, cap_hit_leaves_out_as_it_was);
+	suite_add_tcase(s, tc);
+	return s;
+}
