@@ -1,0 +1,423 @@
+/* slurm.c - sbatch and squeue through lib/spawn: argv builders, output
+ * parsers, runners. */
+#include "slurm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "spawn.h"
+#include "target.h"
+
+extern char **environ;
+
+#define JOB_NAME_MAX 128
+#define JOB_ID_MAX 4294967295LL /* Slurm job ids are 32-bit */
+#define SHOWN_MAX 200           /* bytes of outside output in a message */
+#define SBATCH_OUT_CAP ((size_t)4096)
+#define SBATCH_ERR_CAP ((size_t)64 * 1024)
+#define SQUEUE_OUT_CAP ((size_t)32 * 1024 * 1024)
+#define SQUEUE_ERR_CAP ((size_t)64 * 1024)
+#define FIND_CANDIDATES_MAX 8
+#define FIND_COMMENT_MAX 1024
+
+/* What a Slurm command may see of the bot's environment. */
+static const char *const env_whitelist[] = {
+	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "SLURM_CONF",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static unsigned calls;
+
+unsigned slurm_calls(void)
+{
+	return calls;
+}
+
+/* s[0..n) for a message: at most max bytes, control bytes and
+ * non-ASCII as '?', "..." after a cut. */
+static void show(char *out, size_t size, const char *s, size_t n, size_t max)
+{
+	size_t i, shown = n > max ? max : n, o = 0;
+
+	for (i = 0; i < shown && o + 1 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
+		out[o++] = '.';
+	out[o] = '\0';
+}
+
+/* 1 if s is a non-empty string of printable ASCII without spaces: it
+ * stays one word on one line of squeue's output. */
+static int one_word(const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+int slurm_job_comment(const char *instance, const char *delivery,
+		      const struct target *t, char *out, size_t size)
+{
+	int n;
+
+	if (size == 0)
+		return -1;
+	out[0] = '\0';
+	if (!one_word(instance) || !one_word(delivery) || !t ||
+	    !one_word(t->key))
+		return -1;
+	n = snprintf(out, size, "eessi-bot:%s:%s:%s", instance, delivery,
+		     t->key);
+	if (n < 0 || (size_t)n >= size) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int slurm_sbatch_argv(const struct conf *c, const struct target *t,
+		      long long pr, const char *comment, struct slurm_argv *a,
+		      struct err *e)
+{
+	const struct conf_buildenv *b = &c->buildenv;
+	const struct conf_strv *params = &b->slurm_params;
+	const struct conf_strv *extra;
+	size_t i, need;
+	int n;
+
+	a->n = 0;
+	a->v[0] = NULL;
+	if (!t || !t->arch)
+		return err_set(e, ERR_INVAL, "sbatch: no build target");
+	if (!b->submit_command || !b->build_job_script)
+		return err_set(e, ERR_CONFIG, "sbatch: buildenv.submit_command "
+			       "or buildenv.build_job_script is not set");
+	if (!comment || !*comment)
+		return err_set(e, ERR_INVAL, "sbatch: no job comment");
+	extra = &t->arch->sbatch;
+	need = 5 + params->n + extra->n;
+	if (need > SLURM_ARGV_MAX)
+		return err_set(e, ERR_TOOBIG, "sbatch: %zu arguments (at most "
+			       "%d)", need, SLURM_ARGV_MAX);
+	n = snprintf(a->comment, sizeof(a->comment), "--comment=%s", comment);
+	if (n < 0 || (size_t)n >= sizeof(a->comment))
+		return err_set(e, ERR_TOOBIG, "sbatch: job comment of %zu "
+			       "bytes (at most %zu)", strlen(comment),
+			       sizeof(a->comment) - 11);
+	/* the name is for people: cut it, never fail on it */
+	n = snprintf(a->job_name, sizeof(a->job_name),
+		     "--job-name=bot-pr%lld-%.*s", pr, JOB_NAME_MAX, t->key);
+	if (n > 11 + JOB_NAME_MAX)
+		a->job_name[11 + JOB_NAME_MAX] = '\0';
+	a->v[a->n++] = b->submit_command;
+	a->v[a->n++] = "--parsable";
+	a->v[a->n++] = a->job_name;
+	a->v[a->n++] = a->comment;
+	for (i = 0; i < params->n; i++)
+		a->v[a->n++] = params->v[i];
+	for (i = 0; i < extra->n; i++)
+		a->v[a->n++] = extra->v[i];
+	a->v[a->n++] = b->build_job_script;
+	a->v[a->n] = NULL;
+	return 0;
+}
+
+/* A decimal job id s[0..n): 1..JOB_ID_MAX, digits only; 0 otherwise. */
+static long long job_id_of(const char *s, size_t n)
+{
+	long long v = 0;
+
+	if (n == 0 || n > 10 || s[0] == '0')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= JOB_ID_MAX ? v : 0;
+}
+
+int slurm_parse_sbatch(const char *out, size_t len, long long *job_id,
+		       struct err *e)
+{
+	char shown[SHOWN_MAX + 4];
+	size_t idlen, i;
+
+	*job_id = 0;
+	if (len == 0 || out[len - 1] != '\n')
+		goto bad;
+	len--; /* the newline */
+	for (idlen = 0; idlen < len && out[idlen] != ';'; idlen++)
+		;
+	/* ";CLUSTER": a cluster name, one printable word */
+	if (idlen < len) {
+		if (idlen + 1 == len)
+			goto bad;
+		for (i = idlen + 1; i < len; i++)
+			if ((unsigned char)out[i] < 0x21 ||
+			    (unsigned char)out[i] > 0x7e || out[i] == ';')
+				goto bad;
+	}
+	*job_id = job_id_of(out, idlen);
+	if (*job_id > 0)
+		return 0;
+bad:
+	*job_id = 0;
+	show(shown, sizeof(shown), out, len, SHOWN_MAX);
+	return err_set(e, ERR_INVAL, "unexpected output of sbatch --parsable: "
+		       "'%s' (expected a job id)", shown);
+}
+
+/* The whitelisted variables of the bot's environment, pointing into
+ * environ (nothing allocated): the first "NAME=" entry of each. */
+static void fixed_env(const char **envp, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NELEM(env_whitelist) && n + 1 < size; i++) {
+		size_t len = strlen(env_whitelist[i]);
+
+		for (char **v = environ; v && *v; v++)
+			if (strncmp(*v, env_whitelist[i], len) == 0 &&
+			    (*v)[len] == '=') {
+				envp[n++] = *v;
+				break;
+			}
+	}
+	envp[n] = NULL;
+}
+
+/* The line of stderr worth quoting: the first holding "error", else the
+ * first that is not empty. */
+static void stderr_line(const struct buf *b, char *out, size_t size)
+{
+	const char *p = b->s, *end = b->s + b->len, *first = NULL, *pick = NULL;
+	size_t n = 0, first_n = 0;
+
+	while (p < end && !pick) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (len > 0 && !first) {
+			first = p;
+			first_n = len;
+		}
+		if (memmem(p, len, "error", 5)) {
+			pick = p;
+			n = len;
+		}
+		p += len + 1;
+	}
+	if (!pick) {
+		pick = first ? first : "";
+		n = first ? first_n : 0;
+	}
+	show(out, size, pick, n, SHOWN_MAX);
+}
+
+/* Runs argv in cwd with the fixed environment; 0 with res filled (any
+ * status), -1 when it could not run to its end. */
+static int run(const char *const *argv, const char *cwd, struct buf *out,
+	       struct buf *errout, struct spawn_result *res, struct err *e)
+{
+	const char *envp[NELEM(env_whitelist) + 1];
+	struct spawn sp;
+
+	fixed_env(envp, NELEM(envp));
+	memset(&sp, 0, sizeof(sp));
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.cwd = cwd;
+	sp.out = out;
+	sp.errout = errout;
+	sp.timeout_ms = SLURM_TIMEOUT_MS;
+	calls++;
+	return spawn_run(&sp, res, e);
+}
+
+int slurm_submit(const struct slurm_argv *a, const char *job_dir,
+		 long long *job_id, struct err *e)
+{
+	struct buf out = BUF_INIT(SBATCH_OUT_CAP);
+	struct buf errout = BUF_INIT(SBATCH_ERR_CAP);
+	struct spawn_result res = { 0 };
+	struct err le = ERR_INIT;
+	char line[SHOWN_MAX + 4];
+	int rc = -1;
+
+	*job_id = 0;
+	if (a->n == 0 || !a->v[0] || !job_dir)
+		return err_set(e, ERR_INVAL, "sbatch: no command or directory");
+	/* a flood of warnings on stderr does not hide a job id on stdout */
+	if (run(a->v, job_dir, &out, &errout, &res, &le) < 0 &&
+	    !(le.code == ERR_TOOBIG && !res.out_truncated)) {
+		stderr_line(&errout, line, sizeof(line));
+		err_set(e, le.code, "%s%s%s", le.msg, *line ? ": " : "", line);
+		goto out;
+	}
+	if (res.status != 0) {
+		stderr_line(&errout, line, sizeof(line));
+		err_set(e, ERR_CHILD, "%s exited %d: %s", a->v[0], res.status,
+			*line ? line : "(no message)");
+		goto out;
+	}
+	rc = slurm_parse_sbatch(out.s, out.len, job_id, e);
+out:
+	buf_release(&out);
+	buf_release(&errout);
+	return rc;
+}
+
+/* The job id on the line "ID COMMENT" of squeue's output whose comment is
+ * exactly comment: 0 when the line is another job's, -1 when it has the
+ * comment but no plain job id. */
+static int line_match(const char *p, size_t len, const char *comment,
+		      long long *job_id, struct err *e)
+{
+	const char *sp = memchr(p, ' ', len);
+	size_t clen = strlen(comment);
+	char shown[SHOWN_MAX + 4];
+
+	if (!sp || len - (size_t)(sp - p) - 1 != clen ||
+	    memcmp(sp + 1, comment, clen) != 0)
+		return 0;
+	*job_id = job_id_of(p, (size_t)(sp - p));
+	if (*job_id > 0)
+		return 0;
+	show(shown, sizeof(shown), p, (size_t)(sp - p), 64);
+	return err_set(e, ERR_INVAL, "squeue: job '%s' has the comment %s but "
+		       "is not a plain job id", shown, comment);
+}
+
+struct candidates {
+	long long id[FIND_CANDIDATES_MAX];
+	size_t n;
+};
+
+/* The ids of the lines with comment, ascending, each once. */
+static int candidates_of(const struct buf *out, const char *comment,
+			 struct candidates *c, struct err *e)
+{
+	const char *p = out->s, *end = out->s + out->len;
+
+	c->n = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p), i;
+		long long id = 0;
+
+		p += len + 1;
+		if (line_match(p - len - 1, len, comment, &id, e) < 0)
+			return -1;
+		if (id == 0)
+			continue;
+		for (i = 0; i < c->n && c->id[i] < id; i++)
+			;
+		if (i < c->n && c->id[i] == id)
+			continue;
+		if (c->n == FIND_CANDIDATES_MAX)
+			return err_set(e, ERR_TOOBIG, "squeue: more than %d "
+				       "jobs with the comment %s",
+				       FIND_CANDIDATES_MAX, comment);
+		memmove(&c->id[i + 1], &c->id[i],
+			(c->n - i) * sizeof(c->id[0]));
+		c->id[i] = id;
+		c->n++;
+	}
+	return 0;
+}
+
+/* Whether job id really has exactly comment: a comment spanning lines
+ * could otherwise hold a line that looks like another job's.  0 with *yes
+ * (0 also when the job is unknown by now), -1 on error. */
+static int confirm(const char *poll_command, long long id,
+		   const char *comment, int *yes, struct err *e)
+{
+	char idstr[24];
+	const char *argv[] = { poll_command, "--me", "-h", "-t", "all", "-j",
+			       idstr, "-o", "%k", NULL };
+	struct buf out = BUF_INIT((size_t)FIND_COMMENT_MAX + 2);
+	struct buf errout = BUF_INIT(SQUEUE_ERR_CAP);
+	struct spawn_result res = { 0 };
+	struct err le = ERR_INIT;
+	char line[SHOWN_MAX + 4];
+	size_t clen = strlen(comment);
+	int rc = -1;
+
+	*yes = 0;
+	snprintf(idstr, sizeof(idstr), "%lld", id);
+	if (run(argv, NULL, &out, &errout, &res, &le) < 0) {
+		/* output beyond the cap: not a comment of ours */
+		if (le.code == ERR_TOOBIG && !res.err_truncated)
+			rc = 0;
+		else
+			err_set(e, le.code, "%s", le.msg);
+		goto out;
+	}
+	if (res.status != 0 && !memmem(errout.s, errout.len,
+				       "Invalid job id", 14)) {
+		stderr_line(&errout, line, sizeof(line));
+		err_set(e, ERR_CHILD, "%s exited %d: %s", poll_command,
+			res.status, *line ? line : "(no message)");
+		goto out;
+	}
+	*yes = res.status == 0 && out.len == clen + 1 &&
+	       memcmp(out.s, comment, clen) == 0 && out.s[clen] == '\n';
+	rc = 0;
+out:
+	buf_release(&out);
+	buf_release(&errout);
+	return rc;
+}
+
+int slurm_find(const char *poll_command, const char *comment,
+	       long long *job_id, struct err *e)
+{
+	/* %k without a width prints the comment unabridged (-O would cut
+	 * it at its width and pad it with spaces) */
+	const char *argv[] = { poll_command, "--me", "-h", "-t", "all", "-o",
+			       "%i %k", NULL };
+	struct buf out = BUF_INIT(SQUEUE_OUT_CAP);
+	struct buf errout = BUF_INIT(SQUEUE_ERR_CAP);
+	struct spawn_result res = { 0 };
+	struct candidates c;
+	char line[SHOWN_MAX + 4];
+	int rc = -1, yes = 0;
+
+	*job_id = 0;
+	if (!poll_command || !*poll_command)
+		return err_set(e, ERR_CONFIG, "squeue: no poll_command");
+	if (!one_word(comment) || strlen(comment) > FIND_COMMENT_MAX)
+		return err_set(e, ERR_INVAL, "squeue: not a job comment of the "
+			       "bot (one word of printable ASCII)");
+	if (run(argv, NULL, &out, &errout, &res, e) < 0)
+		goto out;
+	if (res.status != 0) {
+		stderr_line(&errout, line, sizeof(line));
+		err_set(e, ERR_CHILD, "%s exited %d: %s", poll_command,
+			res.status, *line ? line : "(no message)");
+		goto out;
+	}
+	if (candidates_of(&out, comment, &c, e) < 0)
+		goto out;
+	/* the first submitted, should there be several */
+	for (size_t i = 0; i < c.n && !yes; i++) {
+		if (confirm(poll_command, c.id[i], comment, &yes, e) < 0)
+			goto out;
+		if (yes)
+			*job_id = c.id[i];
+	}
+	rc = 0;
+out:
+	buf_release(&out);
+	buf_release(&errout);
+	return rc;
+}
