@@ -152,10 +152,13 @@ static int read_secret(const struct conf *c, struct buf *secret,
 }
 
 /* The variables the consumer may inherit: no request data (in CGI mode
- * the HTTP_* variables come from the sender), no secret. */
+ * the HTTP_* variables come from the sender), no secret.  SLURM_CONF: the
+ * consumer submits build jobs, and a site may keep Slurm's configuration
+ * elsewhere than /etc/slurm. */
 static const char *const consumer_env_names[] = {
 	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ",
 	"http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
+	"SLURM_CONF",
 };
 #define CONSUMER_ENV_MAX (sizeof(consumer_env_names) / sizeof(char *))
 

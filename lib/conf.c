@@ -151,6 +151,21 @@ static const char *check_url(char *s)
 	return NULL;
 }
 
+/* Where repositories are fetched from: an http(s) URL with a host, or a
+ * file:// URL (a local mirror, tests). */
+static const char *check_git_url(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		s[--n] = '\0';
+	if (strncmp(s, "file:///", 8) == 0 && !has_space_or_ctl(s))
+		return NULL;
+	if (check_url(s) == NULL)
+		return NULL;
+	return "an http://, https:// or file:/// URL";
+}
+
 /* SCHEME://HOST...: proxies are handed to tools as they are. */
 static const char *check_proxy(char *s)
 {
@@ -332,6 +347,8 @@ static const struct field schema[] = {
 	    github.webhook_secret_file),
 	STR("github", "token_cache_dir", PATH, "$HOME/.eessi-bot/tokens", NULL,
 	    github.token_cache_dir),
+	STR("github", "git_url", 0, "https://github.com", check_git_url,
+	    github.git_url),
 
 	GROUP("bot_control", 0),
 	STRV("bot_control", "command_permission", 0, NULL, check_login,
@@ -348,6 +365,8 @@ static const struct field schema[] = {
 	     buildenv.slurm_params),
 	STR("buildenv", "jobs_base_dir", F_REQ | PATH, NULL, NULL,
 	    buildenv.jobs_base_dir),
+	STR("buildenv", "git_cache_dir", PATH, NULL, NULL,
+	    buildenv.git_cache_dir),
 	STR("buildenv", "local_tmp", 0, "/tmp/$USER/EESSI", NULL,
 	    buildenv.local_tmp),
 	STRV("buildenv", "load_modules", 0, NULL, check_module,

@@ -83,6 +83,7 @@ struct conf {
 		char *api_url;            /* http(s)://..., no trailing slash */
 		char *webhook_secret_file; /* expanded; NULL: $GITHUB_APP_SECRET_TOKEN */
 		char *token_cache_dir;    /* expanded: installation tokens */
+		char *git_url;            /* repositories: GIT_URL/OWNER/NAME.git */
 	} github;
 
 	struct conf_bot_control {
@@ -95,6 +96,7 @@ struct conf {
 		char *submit_command;   /* absolute */
 		struct conf_strv slurm_params;
 		char *jobs_base_dir;    /* expanded */
+		char *git_cache_dir;    /* expanded; NULL: JOBS_BASE_DIR/.git-cache */
 		char *local_tmp;        /* literal: the job expands it */
 		struct conf_strv load_modules;
 		char *http_proxy;

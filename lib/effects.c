@@ -67,10 +67,10 @@ static int valid_key(const char *k)
 	size_t i;
 
 	for (i = 0; k[i]; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') ||
-		      strchr("_.-", k[i])))
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
+		      (k[i] >= '0' && k[i] <= '9') || strchr("_.:+/-", k[i])))
 			return 0;
-	return i > 0 && i <= 64;
+	return i > 0 && i <= EFFECTS_KEY_MAX;
 }
 
 int effects_put(struct effects *fx, const char *key, const char *value,

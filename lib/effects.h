@@ -30,7 +30,10 @@ void effects_release(struct effects *fx);
 /* The value recorded under key (copied into out), 1 if found, 0 if not. */
 int effects_get(const struct effects *fx, const char *key, struct buf *out);
 
-/* Records key = value durably (key: [a-z0-9_.-]; value: one line). */
+#define EFFECTS_KEY_MAX 640
+
+/* Records key = value durably (key: 1-EFFECTS_KEY_MAX of [A-Za-z0-9_.:+/-];
+ * value: one line). */
 int effects_put(struct effects *fx, const char *key, const char *value,
 		struct err *e);
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "jobrec.h"
 #include "names.h"
 
 #define JSON_MAX_DEPTH 64
@@ -60,6 +61,14 @@ static int id_at(struct json_object *root, const char *path, long long *out)
 	return 0;
 }
 
+static int has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 static int is_bot(struct json_object *root, const char *path)
 {
 	const char *type;
@@ -111,6 +120,12 @@ static int parse_issue(struct event *ev, struct err *e)
 		ev->is_pr = 1;
 		if (id_at(r, "pull_request.number", &ev->issue) < 0)
 			return bad(e, "pull_request.number");
+		if (str_at(r, "pull_request.head.sha", &ev->head_sha) < 0 ||
+		    (*ev->head_sha && !jobrec_valid_sha(ev->head_sha)))
+			return bad(e, "pull_request.head.sha");
+		if (str_at(r, "pull_request.base.ref", &ev->base_ref) < 0 ||
+		    strlen(ev->base_ref) > JOBREC_REF_MAX || has_ctl(ev->base_ref))
+			return bad(e, "pull_request.base.ref");
 	} else if (at(r, "issue")) {
 		if (id_at(r, "issue.number", &ev->issue) < 0)
 			return bad(e, "issue.number");
@@ -147,6 +162,7 @@ int event_parse(const char *name, const char *delivery, const char *body,
 	struct json_tokener *tok;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->head_sha = ev->base_ref = ""; /* only pull_request events set them */
 	ev->name = name;
 	ev->delivery = delivery;
 	if (len > (size_t)INT32_MAX)

@@ -29,6 +29,12 @@ struct event {
 	long long issue;            /* issue or pull request number */
 	int is_pr;                  /* the issue is a pull request */
 	const char *label;          /* label.name (labeled/unlabeled) */
+	/* pull_request events */
+	const char *head_sha;       /* pull_request.head.sha (a SHA, or "") */
+	const char *base_ref;       /* pull_request.base.ref: NOT checked
+				     * beyond 255 bytes without control
+				     * characters; a build checks it with
+				     * jobrec_valid_ref() and answers in the PR */
 	/* issue_comment */
 	long long comment_id;
 	const char *comment_body;

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "httpc.h"
+#include "jobrec.h"
 #include "log.h"
 #include "names.h"
 #include "xio.h"
@@ -970,6 +971,63 @@ int github_reaction_add(struct github *gh, const char *repo,
 	snprintf(path, sizeof(path), "/repos/%s/issues/comments/%lld/reactions",
 		 repo, comment_id);
 	return request_with(gh, "POST", path, "content", content, NULL, e);
+}
+
+/* A string member at a dotted path of o, or NULL. */
+static const char *str_path(struct json_object *o, const char *a,
+			    const char *b)
+{
+	if (!o || !json_object_object_get_ex(o, a, &o) ||
+	    (b && !json_object_object_get_ex(o, b, &o)) ||
+	    !json_object_is_type(o, json_type_string))
+		return NULL;
+	return json_object_get_string(o);
+}
+
+int github_pull_get(struct github *gh, const char *repo, long long number,
+		    struct github_pull *out, struct err *e)
+{
+	struct json_object *o = NULL;
+	struct buf path = BUF_INIT(512);
+	const char *sha, *ref, *state;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (check_repo(repo, "pull", e) < 0)
+		return -1;
+	if (number <= 0)
+		return err_set(e, ERR_INVAL, "pull: number %lld", number);
+	if (buf_addf(&path, "/repos/%s/pulls/%lld", repo, number) < 0) {
+		err_set(e, ERR_TOOBIG, "pull: path too long");
+		goto out;
+	}
+	if (github_request(gh, "GET", path.s, NULL, &o, NULL, e) < 0)
+		goto out;
+	sha = str_path(o, "head", "sha");
+	ref = str_path(o, "base", "ref");
+	state = str_path(o, "state", NULL);
+	if (!sha || !ref || !state) {
+		err_set(e, ERR_INVAL, "GET %s: no head.sha, base.ref or state in "
+			"the answer", path.s);
+		goto out;
+	}
+	if (!jobrec_valid_sha(sha)) {
+		err_set(e, ERR_INVAL, "GET %s: head.sha '%.70s' is not a SHA",
+			path.s, sha);
+		goto out;
+	}
+	if (strlen(ref) >= sizeof(out->base_ref)) {
+		err_set(e, ERR_INVAL, "GET %s: base.ref too long", path.s);
+		goto out;
+	}
+	snprintf(out->head_sha, sizeof(out->head_sha), "%s", sha);
+	snprintf(out->base_ref, sizeof(out->base_ref), "%s", ref);
+	out->open = strcmp(state, "open") == 0;
+	rc = 0;
+out:
+	json_object_put(o);
+	buf_release(&path);
+	return rc;
 }
 
 int github_permission(struct github *gh, const char *repo, const char *login,

@@ -97,6 +97,19 @@ int github_reaction_add(struct github *gh, const char *repo,
 int github_permission(struct github *gh, const char *repo, const char *login,
 		      char level[16], struct err *e);
 
+/* What the bot needs of a pull request (GET /repos/{repo}/pulls/{n}). */
+struct github_pull {
+	char head_sha[65]; /* 40 or 64 lowercase hex */
+	char base_ref[256]; /* the base branch, as GitHub gives it (checked by
+			     * the caller, who answers in the PR) */
+	int open;          /* state is "open" */
+};
+
+/* Fetches a pull request.  -1 ERR_INVAL when the answer lacks a field or a
+ * head SHA is not a SHA. */
+int github_pull_get(struct github *gh, const char *repo, long long number,
+		    struct github_pull *out, struct err *e);
+
 void github_counts(const struct github *gh, struct github_counts *out);
 
 /* 1 if s is "owner/name" as GitHub allows (owner 1-39 of [A-Za-z0-9-], name
