@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "build.h"
 #include "command.h"
 #include "conf.h"
 #include "effects.h"
@@ -17,16 +18,14 @@
 #include "log.h"
 
 #define REPLY_CAP ((size_t)64 * 1024)
+#define BUILD_LABEL "bot:build"
 #define REACTION "eyes" /* on every command comment: "seen" */
 /* How far before the recorded intent a crashed run's reply is looked for:
  * GitHub's clock and ours may differ a little. */
 #define RECOVERY_SLACK_S 300
 #define RECOVERY_PAGES 20 /* of 100 comments each */
 
-static void note(struct route_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void note(struct route_ctx *ctx, const char *fmt, ...)
+void route_note(struct route_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -36,8 +35,8 @@ static void note(struct route_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-static struct github *gh(struct route_ctx *ctx, const struct event *ev,
-			 struct err *e)
+struct github *route_github(struct route_ctx *ctx, const struct event *ev,
+			    struct err *e)
 {
 	if (!ctx->gh && github_open(ctx->c, &ctx->gh, e) < 0)
 		return NULL;
@@ -47,9 +46,17 @@ static struct github *gh(struct route_ctx *ctx, const struct event *ev,
 
 /* ---- commands in PR comments ---------------------------------------- */
 
-/* What one command adds to the reply. */
+/* What the commands of one comment make together. */
+struct run {
+	struct buf reply;       /* the reply's text */
+	int said;               /* the reply has something to say */
+	int acted;              /* a command is carried out: react */
+	struct build_req build; /* the build lines */
+};
+
+/* What one command adds to the run. */
 typedef int (*command_fn)(struct route_ctx *ctx, const struct event *ev,
-			  const struct command *cmd, struct buf *reply);
+			  const struct command *cmd, struct run *run);
 
 struct command_row {
 	enum command_id id;
@@ -59,11 +66,17 @@ struct command_row {
 };
 
 static int cmd_help(struct route_ctx *ctx, const struct event *ev,
-		    const struct command *cmd, struct buf *reply);
+		    const struct command *cmd, struct run *run);
+static int cmd_build(struct route_ctx *ctx, const struct event *ev,
+		     const struct command *cmd, struct run *run);
 
 /* The commands this instance carries out; bot: help lists exactly these. */
 static const struct command_row command_rows[] = {
 	{ CMD_HELP, cmd_help, "bot: help", "this list" },
+	{ CMD_BUILD, cmd_build, "bot: build [arch:A] [repo:R] [inst:I] [accel:X]",
+	  "build the pull request (merged onto its base branch) for the "
+	  "matching targets of this instance; no filter: all of them (needs "
+	  "build permission)" },
 };
 
 static const struct command_row *command_row(enum command_id id)
@@ -77,21 +90,29 @@ static const struct command_row *command_row(enum command_id id)
 }
 
 static int cmd_help(struct route_ctx *ctx, const struct event *ev,
-		    const struct command *cmd, struct buf *reply)
+		    const struct command *cmd, struct run *run)
 {
 	size_t i;
 
 	(void)ev;
 	(void)cmd;
-	if (buf_addf(reply, "Commands of bot instance `%s`, one per line in a "
-		     "pull request comment:\n\n| command | what it does |\n"
+	run->said = run->acted = 1;
+	if (buf_addf(&run->reply, "Commands of bot instance `%s`, one per line "
+		     "in a pull request comment:\n\n| command | what it does |\n"
 		     "|---|---|\n", ctx->c->github.app_name) < 0)
 		return -1;
 	for (i = 0; i < sizeof(command_rows) / sizeof(command_rows[0]); i++)
-		if (buf_addf(reply, "| `%s` | %s |\n", command_rows[i].usage,
+		if (buf_addf(&run->reply, "| `%s` | %s |\n", command_rows[i].usage,
 			     command_rows[i].help) < 0)
 			return -1;
-	return buf_adds(reply, "\n");
+	return buf_adds(&run->reply, "\n");
+}
+
+static int cmd_build(struct route_ctx *ctx, const struct event *ev,
+		     const struct command *cmd, struct run *run)
+{
+	(void)ev;
+	return build_add_line(ctx->c, cmd, &run->build);
 }
 
 /* A word cut to printable ASCII for the reply (it came from a comment). */
@@ -103,8 +124,11 @@ static int add_word(struct buf *reply, const char *w)
 	return 0;
 }
 
-static int unknown_command(const struct command *cmd, struct buf *reply)
+static int unknown_command(const struct command *cmd, struct run *run)
 {
+	struct buf *reply = &run->reply;
+
+	run->said = run->acted = 1;
 	if (buf_addf(reply, "Line %d: unknown command `", cmd->line) < 0 ||
 	    add_word(reply, cmd->word[0] ? cmd->word : "(none)") < 0 ||
 	    buf_adds(reply, "`; `bot: help` lists the commands.\n\n") < 0)
@@ -112,12 +136,16 @@ static int unknown_command(const struct command *cmd, struct buf *reply)
 	return 0;
 }
 
-/* The hidden first line of a reply: how a later run recognises it. */
+/* The hidden first line of a reply: how a later run recognises it.  A
+ * reply to a label event has no comment to point at: the delivery. */
 static int reply_marker(const struct route_ctx *ctx, const struct event *ev,
 			struct buf *out)
 {
-	return buf_addf(out, "<!-- eessi-bot reply-to=%lld instance=%s -->\n",
-			ev->comment_id, ctx->c->github.app_name);
+	if (ev->comment_id)
+		return buf_addf(out, "<!-- eessi-bot reply-to=%lld instance=%s -->\n",
+				ev->comment_id, ctx->c->github.app_name);
+	return buf_addf(out, "<!-- eessi-bot reply-to=delivery:%s instance=%s -->\n",
+			ev->delivery, ctx->c->github.app_name);
 }
 
 long long route_now_ms(void)
@@ -130,7 +158,7 @@ long long route_now_ms(void)
 
 /* An intent younger than ROUTE_SETTLE_MS: its request may still be on its
  * way.  0: look now; 1: come back later (after sleeping if we may). */
-static int settle(struct route_ctx *ctx, long long intent_ms)
+int route_settle(struct route_ctx *ctx, long long intent_ms)
 {
 	long long left = intent_ms + ROUTE_SETTLE_MS - route_now_ms();
 	struct timespec ts;
@@ -138,7 +166,7 @@ static int settle(struct route_ctx *ctx, long long intent_ms)
 	if (left <= 0)
 		return 0;
 	if (!ctx->may_wait) {
-		note(ctx, "a reply may still be on its way: looking again later");
+		route_note(ctx, "a reply may still be on its way: looking again later");
 		ctx->retry_at_ms = intent_ms + ROUTE_SETTLE_MS;
 		return 1;
 	}
@@ -176,11 +204,12 @@ static long long marked(struct json_object *list, const struct buf *marker)
 	return 0;
 }
 
-/* After a crash between the intent and the record: was the reply made?
- * Looks for the marker among the comments since the intent, page by page
- * (a busy pull request may have more than a page of them). */
-static int find_reply(struct route_ctx *ctx, const struct event *ev,
-		      const char *intent, long long *id, struct err *e)
+/* After a crash between the intent and the record: was the comment made?
+ * Looks for its marker (first line) among the comments since the intent,
+ * page by page (a busy pull request may have more than a page of them). */
+static int find_comment(struct route_ctx *ctx, const struct event *ev,
+			const char *intent, const char *body, long long *id,
+			struct err *e)
 {
 	struct buf marker = BUF_INIT(512);
 	char since[32];
@@ -188,8 +217,10 @@ static int find_reply(struct route_ctx *ctx, const struct event *ev,
 
 	*id = 0;
 	iso_time((time_t)(strtoll(intent, NULL, 10) / 1000 - RECOVERY_SLACK_S), since);
-	if (reply_marker(ctx, ev, &marker) < 0)
+	if (buf_add(&marker, body, strcspn(body, "\n") + (strchr(body, '\n') != NULL)) < 0) {
+		err_set(e, ERR_TOOBIG, "comment marker too long");
 		goto out;
+	}
 	for (page = 1; page <= RECOVERY_PAGES && !*id; page++) {
 		struct json_object *list = NULL;
 		size_t n;
@@ -209,40 +240,46 @@ out:
 	return rc;
 }
 
-/* Posts the reply once, whatever happens to this process meanwhile:
- * 0 posted (or found), 1 later (see settle()), -1 failed. */
-static int post_reply(struct route_ctx *ctx, const struct event *ev,
-		      const char *body, long long *id, struct err *e)
+int route_comment_once(struct route_ctx *ctx, const struct event *ev,
+		       const char *key, const char *body, long long *id,
+		       struct err *e)
 {
-	struct buf v = BUF_INIT(128);
+	struct buf v = BUF_INIT(128), intent = BUF_INIT(EFFECTS_KEY_MAX + 16);
 	char num[32];
 	int rc = -1;
 
-	if (effects_get(ctx->fx, "reply", &v)) {
+	*id = 0;
+	if (buf_addf(&intent, "%s.intent", key) < 0) {
+		err_set(e, ERR_TOOBIG, "effect key too long");
+		goto out;
+	}
+	if (effects_get(ctx->fx, key, &v)) {
 		*id = strtoll(v.s, NULL, 10);
 		rc = 0;
 		goto out;
 	}
-	if (effects_get(ctx->fx, "reply.intent", &v)) {
-		if ((rc = settle(ctx, strtoll(v.s, NULL, 10))) != 0)
+	if (effects_get(ctx->fx, intent.s, &v)) {
+		if ((rc = route_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
 			goto out;
 		rc = -1;
-		if (find_reply(ctx, ev, v.s, id, e) < 0)
+		if (find_comment(ctx, ev, v.s, body, id, e) < 0)
 			goto out;
 		if (*id) {
-			log_info("reply %lld found: made by an earlier run", *id);
+			log_info("%s comment %lld found: made by an earlier run",
+				 key, *id);
 			goto record;
 		}
 	}
 	snprintf(num, sizeof(num), "%lld", route_now_ms());
-	if (effects_put(ctx->fx, "reply.intent", num, e) < 0 ||
+	if (effects_put(ctx->fx, intent.s, num, e) < 0 ||
 	    github_comment_create(ctx->gh, ev->repo, ev->issue, body, id, e) < 0)
 		goto out;
 record:
 	snprintf(num, sizeof(num), "%lld", *id);
-	rc = effects_put(ctx->fx, "reply", num, e);
+	rc = effects_put(ctx->fx, key, num, e);
 out:
 	buf_release(&v);
+	buf_release(&intent);
 	return rc;
 }
 
@@ -261,39 +298,93 @@ static int react(struct route_ctx *ctx, const struct event *ev, struct err *e)
 	return effects_put(ctx->fx, "reaction", REACTION, e);
 }
 
+/* The build lines' outcome before anything is done: refused (no
+ * permission) or wrong (what is wrong goes in the reply). */
+static int check_build(struct route_ctx *ctx, const char *user,
+		       struct run *run)
+{
+	struct build_req *b = &run->build;
+	const char *refusal = ctx->c->buildenv.no_build_permission_comment;
+
+	if (b->lines == 0)
+		return 0;
+	if (!conf_has_login(&ctx->c->buildenv.build_permission, user)) {
+		log_info("build refused: %s is not in build_permission", user);
+		b->lines = 0;
+		if (!*refusal)
+			return 0;
+		run->said = 1;
+		return buf_addf(&run->reply, "%s\n\n", refusal);
+	}
+	if (b->bad) {
+		run->said = 1;
+		b->lines = 0;
+		return buf_add(&run->reply, b->why.s, b->why.len) < 0 ||
+		       buf_adds(&run->reply, "\nNothing was submitted; `bot: help` "
+				"shows the syntax.\n\n") < 0 ? -1 : 0;
+	}
+	run->acted = 1;
+	return 0;
+}
+
+/* The effects of a run: the reaction, the build, the reply - each once. */
+static int carry_out(struct route_ctx *ctx, const struct event *ev,
+		     const char *user, struct run *run, struct err *e)
+{
+	long long reply_id = 0;
+	int rc;
+
+	if (!route_github(ctx, ev, e) ||
+	    (run->acted && ev->comment_id && react(ctx, ev, e) < 0))
+		return -1;
+	if (run->build.lines &&
+	    (rc = build_run(ctx, ev, user, &run->build, &run->reply, &run->said,
+			    e)) != 0)
+		return rc;
+	if (!run->said)
+		return 0;
+	if ((rc = route_comment_once(ctx, ev, "reply", run->reply.s, &reply_id, e)) == 0)
+		log_info("reply %lld", reply_id);
+	return rc;
+}
+
 static int run_commands(struct route_ctx *ctx, const struct event *ev,
 			const struct command *cmds, size_t n, int more,
 			struct err *e)
 {
-	struct buf reply = BUF_INIT(REPLY_CAP);
-	long long reply_id = 0;
+	struct run run = { .reply = BUF_INIT(REPLY_CAP), .build = BUILD_REQ_INIT };
 	size_t i;
-	int rc = -1, posted;
+	int rc = -1;
 
-	if (reply_marker(ctx, ev, &reply) < 0 ||
-	    buf_addf(&reply, "@%s\n\n", ev->comment_user) < 0)
+	if (reply_marker(ctx, ev, &run.reply) < 0 ||
+	    buf_addf(&run.reply, "@%s\n\n", ev->comment_user) < 0)
 		goto toobig;
 	for (i = 0; i < n; i++) {
 		const struct command_row *row = command_row(cmds[i].id);
 
-		if ((row ? row->fn(ctx, ev, &cmds[i], &reply)
-			 : unknown_command(&cmds[i], &reply)) < 0)
+		if ((row ? row->fn(ctx, ev, &cmds[i], &run)
+			 : unknown_command(&cmds[i], &run)) < 0)
 			goto toobig;
 	}
-	if (more && buf_addf(&reply, "Only the first %d commands of a comment "
+	if (check_build(ctx, ev->comment_user, &run) < 0)
+		goto toobig;
+	if (more && buf_addf(&run.reply, "Only the first %d commands of a comment "
 			     "are carried out.\n", COMMAND_MAX) < 0)
 		goto toobig;
-	if (!gh(ctx, ev, e) || react(ctx, ev, e) < 0 ||
-	    (posted = post_reply(ctx, ev, reply.s, &reply_id, e)) < 0)
+	if (!run.said && !run.acted && !run.build.lines) {
+		route_note(ctx, "no command for this instance");
+		rc = 0;
 		goto out;
-	if (posted == 0)
-		note(ctx, "%zu command(s), reply %lld", n, reply_id);
-	rc = posted;
+	}
+	rc = carry_out(ctx, ev, ev->comment_user, &run, e);
+	if (rc == 0 && !ctx->note[0])
+		route_note(ctx, "%zu command(s) carried out", n);
 	goto out;
 toobig:
 	rc = err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
 out:
-	buf_release(&reply);
+	build_req_release(&run.build);
+	buf_release(&run.reply);
 	return rc;
 }
 
@@ -309,20 +400,58 @@ static int on_comment(struct route_ctx *ctx, const struct event *ev,
 			       "issue, comment id or author");
 	if (ev->comment_bot || (ev->comment_app &&
 				ev->comment_app == ctx->c->github.app_id)) {
-		note(ctx, "ignored: comment by a bot (%s)", ev->comment_user);
+		route_note(ctx, "ignored: comment by a bot (%s)", ev->comment_user);
 		return 0;
 	}
 	if (!ev->is_pr) {
-		note(ctx, "ignored: comment on an issue, not a pull request");
+		route_note(ctx, "ignored: comment on an issue, not a pull request");
 		return 0;
 	}
 	n = command_parse(ev->comment_body, strlen(ev->comment_body), cmds,
 			  COMMAND_MAX, &more);
 	if (n == 0) {
-		note(ctx, "no bot command");
+		route_note(ctx, "no bot command");
 		return 0;
 	}
 	return run_commands(ctx, ev, cmds, n, more, e);
+}
+
+/* The bot:build label on a pull request: every target of the instance,
+ * for whoever set the label. */
+static int on_labeled(struct route_ctx *ctx, const struct event *ev,
+		      struct err *e)
+{
+	struct run run = { .reply = BUF_INIT(REPLY_CAP), .build = BUILD_REQ_INIT };
+	int rc = -1;
+
+	if (strcmp(ev->label, BUILD_LABEL) != 0) {
+		route_note(ctx, "ignored: label %.100s", ev->label);
+		return 0;
+	}
+	if (!*ev->repo || !ev->issue || !*ev->sender)
+		return err_set(e, ERR_INVAL, "label payload without repository, "
+			       "pull request or sender");
+	if (ev->sender_bot) {
+		route_note(ctx, "ignored: label set by a bot (%s)", ev->sender);
+		return 0;
+	}
+	if (reply_marker(ctx, ev, &run.reply) < 0 ||
+	    buf_addf(&run.reply, "@%s\n\n", ev->sender) < 0 ||
+	    build_add_all(ctx->c, &run.build) < 0 ||
+	    check_build(ctx, ev->sender, &run) < 0) {
+		rc = err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
+		goto out;
+	}
+	if (!run.said && !run.build.lines) {
+		route_note(ctx, "label %s: nothing to do", BUILD_LABEL);
+		rc = 0;
+		goto out;
+	}
+	rc = carry_out(ctx, ev, ev->sender, &run, e);
+out:
+	build_req_release(&run.build);
+	buf_release(&run.reply);
+	return rc;
 }
 
 /* ---- installations and pings ------------------------------------------ */
@@ -338,7 +467,7 @@ static int on_installation(struct route_ctx *ctx, const struct event *ev,
 	    json_object_object_get_ex(o, "account", &o) &&
 	    json_object_object_get_ex(o, "login", &o))
 		account = json_object_get_string(o);
-	note(ctx, "installation %lld %s by %s (account %.39s)", ev->installation,
+	route_note(ctx, "installation %lld %s by %s (account %.39s)", ev->installation,
 	     ev->action, ev->sender, account);
 	return 0;
 }
@@ -352,7 +481,7 @@ static int on_ping(struct route_ctx *ctx, const struct event *ev,
 	(void)e;
 	if (json_object_object_get_ex(ev->root, "hook_id", &o))
 		hook = (long long)json_object_get_int64(o);
-	note(ctx, "ping from GitHub, hook %lld", hook);
+	route_note(ctx, "ping from GitHub, hook %lld", hook);
 	return 0;
 }
 
@@ -366,6 +495,7 @@ struct route {
 
 static const struct route routes[] = {
 	{ "issue_comment", "created", on_comment },
+	{ "pull_request", "labeled", on_labeled },
 	{ "installation", NULL, on_installation },
 	{ "installation_repositories", NULL, on_installation },
 	{ "ping", NULL, on_ping },
@@ -382,7 +512,7 @@ int route_dispatch(struct route_ctx *ctx, const struct event *ev,
 		    (!routes[i].action || strcmp(routes[i].action, ev->action) == 0))
 			return routes[i].fn(ctx, ev, e);
 	}
-	note(ctx, "ignored: no handler for %s%s%s", ev->name,
+	route_note(ctx, "ignored: no handler for %s%s%s", ev->name,
 	     *ev->action ? "/" : "", ev->action);
 	return 0;
 }

@@ -47,6 +47,31 @@ int route_dispatch(struct route_ctx *ctx, const struct event *ev,
  * (wall time: the values are kept on disk across processes). */
 long long route_now_ms(void);
 
+/* ---- for the flows the table calls (lib/build.c) ---- */
+
+/* Sets ctx->note (what was done, for the log line of the delivery). */
+void route_note(struct route_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The GitHub client, opened on first use, acting as ev's installation. */
+struct github *route_github(struct route_ctx *ctx, const struct event *ev,
+			    struct err *e);
+
+/* Posts body as a new comment on ev's issue once, whatever happens to this
+ * process meanwhile: journalled under key (key ".intent" before the call,
+ * key = the comment id after); a rerun finding only the intent waits out
+ * ROUTE_SETTLE_MS, then looks for the body's first line (a hidden marker
+ * that must identify the comment) among the comments made since.  0 posted
+ * or found (*id), 1 later (see above), -1 failed. */
+int route_comment_once(struct route_ctx *ctx, const struct event *ev,
+		       const char *key, const char *body, long long *id,
+		       struct err *e);
+
+/* Before looking for the effect of an intent recorded at intent_ms: 0 look
+ * now (after sleeping if ctx->may_wait), 1 come back later (retry_at_ms
+ * set). */
+int route_settle(struct route_ctx *ctx, long long intent_ms);
+
 /* Frees what the context opened (the GitHub client). */
 void route_ctx_release(struct route_ctx *ctx);
 

@@ -1,0 +1,766 @@
+#include "build.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "conf.h"
+#include "effects.h"
+#include "event.h"
+#include "github.h"
+#include "gitcache.h"
+#include "ini.h"
+#include "jobcfg.h"
+#include "jobrec.h"
+#include "log.h"
+#include "route.h"
+#include "slurm.h"
+#include "spawn.h"
+#include "status.h"
+#include "xio.h"
+
+#define RUN_DIR "run_000" /* a resubmission would make run_001 */
+#define STATUS_CAP ((size_t)64 * 1024)
+#define COPY_CAP ((size_t)1024 * 1024)
+
+/* ---- collecting a request --------------------------------------------- */
+
+static int take(struct build_req *req, const struct target *t, size_t n)
+{
+	size_t i, j;
+
+	if (!req->t && !(req->t = calloc(TARGET_MAX, sizeof(*req->t))))
+		return -1;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < req->n; j++)
+			if (strcmp(req->t[j].dir, t[i].dir) == 0)
+				break;
+		if (j < req->n)
+			continue;
+		if (req->n == TARGET_MAX)
+			return 1;
+		req->t[req->n++] = t[i];
+	}
+	return 0;
+}
+
+/* A line's text for the reply, cut and made harmless for a code span. */
+static int add_quoted(struct buf *out, const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < max; i++)
+		if (buf_addch(out, s[i] >= ' ' && s[i] < 0x7f && s[i] != '`'
+					   ? s[i] : '?') < 0)
+			return -1;
+	return s[i] ? buf_adds(out, "...") : 0;
+}
+
+static int line_problem(struct build_req *req, const struct command *cmd,
+			const char *what)
+{
+	req->bad = 1;
+	if (buf_addf(&req->why, "- line %d, `bot: build ", cmd->line) < 0 ||
+	    add_quoted(&req->why, cmd->args, 200) < 0 ||
+	    buf_addf(&req->why, "`: %s\n", what) < 0)
+		return -1;
+	return 0;
+}
+
+int build_add_line(const struct conf *c, const struct command *cmd,
+		   struct build_req *req)
+{
+	struct filters f;
+	struct target *found = NULL;
+	struct buf valid = BUF_INIT(8192);
+	char why[512];
+	size_t n = 0;
+	int rc = -1, m;
+
+	if (cmd->too_long) {
+		req->lines++;
+		rc = line_problem(req, cmd, "the line is too long.");
+		goto out;
+	}
+	if (filter_parse(cmd->args, &f, why, sizeof(why)) < 0) {
+		rc = line_problem(req, cmd, why);
+		req->lines++;
+		goto out;
+	}
+	if (!(found = calloc(TARGET_MAX, sizeof(*found))))
+		goto out;
+	m = target_match(c, &f, found, TARGET_MAX, &n);
+	if (m == 1) { /* another instance's line */
+		rc = 0;
+		goto out;
+	}
+	req->lines++;
+	if (m < 0) {
+		rc = line_problem(req, cmd, "matches more targets than one "
+				  "request may have; narrow it down.");
+		goto out;
+	}
+	if (n == 0) {
+		if (buf_addf(&valid, "matches no target of instance `%s`; its "
+			     "targets: ", c->github.app_name) < 0 ||
+		    target_describe(c, &valid) < 0 || buf_adds(&valid, ".") < 0)
+			goto out;
+		rc = line_problem(req, cmd, valid.s);
+		goto out;
+	}
+	rc = take(req, found, n);
+	if (rc == 1)
+		rc = line_problem(req, cmd, "the request has more targets than "
+				  "one request may have.");
+out:
+	free(found);
+	buf_release(&valid);
+	return rc;
+}
+
+int build_add_all(const struct conf *c, struct build_req *req)
+{
+	struct filters f = { .n = 0 };
+	struct target *found = calloc(TARGET_MAX, sizeof(*found));
+	size_t n = 0;
+	int rc = -1;
+
+	if (!found)
+		return -1;
+	req->lines++;
+	if (target_match(c, &f, found, TARGET_MAX, &n) >= 0 && n > 0)
+		rc = take(req, found, n) == 0 ? 0 : -1;
+	else
+		req->bad = 1;
+	free(found);
+	return rc;
+}
+
+void build_req_release(struct build_req *req)
+{
+	free(req->t);
+	req->t = NULL;
+	req->n = 0;
+	buf_release(&req->why);
+}
+
+/* ---- carrying it out ---------------------------------------------------- */
+
+/* What a request works with, gathered once. */
+struct job_plan {
+	struct route_ctx *ctx;
+	const struct event *ev;
+	const char *user;
+	long long t0;           /* the request's time (epoch s, journalled) */
+	char head_sha[JOBREC_SHA_MAX + 1];
+	char base_ref[JOBREC_REF_MAX + 1];
+	char base_sha[JOBREC_SHA_MAX + 1];
+	char merge_sha[JOBREC_SHA_MAX + 1];
+	struct buf run_dir;     /* .../event_DELIVERY/run_000 */
+	struct buf cache_dir;
+	struct ini *repos;      /* repos.cfg, when a target has a repository */
+	long long status_id;
+};
+
+struct row {
+	long long job_id;
+	char state[32];
+	char note[600];
+	long long changed_at;
+};
+
+/* A journalled value, or "" (into out, size bytes). */
+static void journal_get(const struct route_ctx *ctx, const char *key,
+			char *out, size_t size)
+{
+	struct buf v = BUF_INIT(4096);
+
+	out[0] = '\0';
+	if (effects_get(ctx->fx, key, &v))
+		snprintf(out, size, "%s", v.s);
+	buf_release(&v);
+}
+
+static int journal_num(struct route_ctx *ctx, const char *key, long long *v,
+		       long long now, struct err *e)
+{
+	char s[32];
+
+	journal_get(ctx, key, s, sizeof(s));
+	if (*s) {
+		*v = strtoll(s, NULL, 10);
+		return 0;
+	}
+	*v = now;
+	snprintf(s, sizeof(s), "%lld", now);
+	return effects_put(ctx->fx, key, s, e);
+}
+
+/* Step 1: which commit, onto which branch.  1 when the PR must be told
+ * something instead (said in reply). */
+static int pr_commits(struct job_plan *p, struct buf *reply, struct err *e)
+{
+	struct route_ctx *ctx = p->ctx;
+	struct github_pull pull;
+
+	journal_get(ctx, "pr.head", p->head_sha, sizeof(p->head_sha));
+	journal_get(ctx, "pr.base", p->base_ref, sizeof(p->base_ref));
+	if (!*p->head_sha) {
+		if (*p->ev->head_sha) { /* the label event says */
+			snprintf(p->head_sha, sizeof(p->head_sha), "%s", p->ev->head_sha);
+			snprintf(p->base_ref, sizeof(p->base_ref), "%s", p->ev->base_ref);
+		} else {
+			if (github_pull_get(route_github(ctx, p->ev, e), p->ev->repo,
+					    p->ev->issue, &pull, e) < 0)
+				return -1;
+			snprintf(p->head_sha, sizeof(p->head_sha), "%s", pull.head_sha);
+			snprintf(p->base_ref, sizeof(p->base_ref), "%s", pull.base_ref);
+		}
+		if (!jobrec_valid_sha(p->head_sha))
+			return err_set(e, ERR_INVAL, "PR head '%.70s' is not a SHA",
+				       p->head_sha);
+		if (effects_put(ctx->fx, "pr.base", p->base_ref, e) < 0 ||
+		    effects_put(ctx->fx, "pr.head", p->head_sha, e) < 0)
+			return -1;
+	}
+	if (!jobrec_valid_ref(p->base_ref)) {
+		if (buf_adds(reply, "The base branch `") < 0 ||
+		    add_quoted(reply, p->base_ref, 100) < 0 ||
+		    buf_adds(reply, "` has a name this bot does not accept "
+			     "(letters, digits, '.', '_', '+', '-' and '/' only). "
+			     "Nothing was submitted.\n\n") < 0)
+			return err_set(e, ERR_TOOBIG, "reply too long");
+		return 1;
+	}
+	return 0;
+}
+
+/* Step 2: the merge commit.  1 on a conflict (said in reply). */
+static int merge(struct job_plan *p, struct buf *reply, struct err *e)
+{
+	struct route_ctx *ctx = p->ctx;
+	const struct conf *c = ctx->c;
+	struct buf url = BUF_INIT(4096);
+	struct gitcache_merge m = { .files = BUF_INIT(4096) };
+	struct gitcache_req r;
+	int rc = -1;
+
+	journal_get(ctx, "git.merge", p->merge_sha, sizeof(p->merge_sha));
+	journal_get(ctx, "git.base", p->base_sha, sizeof(p->base_sha));
+	if (*p->merge_sha && *p->base_sha)
+		return 0;
+	if (buf_addf(&url, "%s/%s.git", c->github.git_url, p->ev->repo) < 0) {
+		err_set(e, ERR_TOOBIG, "repository URL too long");
+		goto out;
+	}
+	r = (struct gitcache_req){ .cache_dir = p->cache_dir.s, .url = url.s,
+		.repo = p->ev->repo, .pr = p->ev->issue, .head_sha = p->head_sha,
+		.base_ref = p->base_ref, .base_sha = p->base_sha, .date = p->t0 };
+	if (gitcache_merge(&r, &m, e) < 0)
+		goto out;
+	if (m.conflict) {
+		rc = 1;
+		if (buf_addf(reply, "The pull request's head `%.7s` does not merge "
+			     "cleanly onto `%s` (`%.7s`); nothing was submitted. "
+			     "Conflicting files:\n", p->head_sha, p->base_ref,
+			     m.base_sha) < 0)
+			rc = err_set(e, ERR_TOOBIG, "reply too long");
+		for (const char *f = m.files.s; rc == 1 && *f;) {
+			size_t n = strcspn(f, "\n");
+			char name[256];
+
+			snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), f);
+			if (buf_adds(reply, "- `") < 0 || add_quoted(reply, name, 200) < 0 ||
+			    buf_adds(reply, "`\n") < 0)
+				rc = err_set(e, ERR_TOOBIG, "reply too long");
+			f += n + (f[n] == '\n');
+		}
+		if (rc == 1 && buf_adds(reply, "\n") < 0)
+			rc = err_set(e, ERR_TOOBIG, "reply too long");
+		goto out;
+	}
+	snprintf(p->base_sha, sizeof(p->base_sha), "%s", m.base_sha);
+	snprintf(p->merge_sha, sizeof(p->merge_sha), "%s", m.merge_sha);
+	if (effects_put(ctx->fx, "git.base", p->base_sha, e) < 0 ||
+	    effects_put(ctx->fx, "git.merge", p->merge_sha, e) < 0)
+		goto out;
+	log_info("merge %.12s = head %.12s onto %s %.12s (%s)", p->merge_sha,
+		 p->head_sha, p->base_ref, p->base_sha,
+		 m.fetched ? "fetched" : "cache was warm");
+	rc = 0;
+out:
+	buf_release(&url);
+	buf_release(&m.files);
+	return rc;
+}
+
+static int status_body(const struct job_plan *p, const struct build_req *req,
+		       const struct row *rows, struct buf *out)
+{
+	struct status_row sr[TARGET_MAX];
+	struct status_head h = { .instance = p->ctx->c->github.app_name,
+		.delivery = p->ev->delivery, .user = p->user,
+		.head_sha = p->head_sha, .base_ref = p->base_ref,
+		.base_sha = p->base_sha };
+	size_t i;
+
+	for (i = 0; i < req->n; i++)
+		sr[i] = (struct status_row){ .target = req->t[i].name,
+			.job_id = rows[i].job_id, .state = rows[i].state,
+			.note = rows[i].note, .changed_at = rows[i].changed_at };
+	buf_clear(out);
+	return status_render(&h, sr, req->n, out);
+}
+
+/* Removes a directory tree (a half-made job directory). */
+static int rm_rf(const char *path, struct err *e)
+{
+	const char *argv[] = { "rm", "-rf", "--", path, NULL };
+	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct spawn sp = { .argv = argv, .envp = envp, .timeout_ms = 60000 };
+	struct spawn_result res;
+
+	if (spawn_run(&sp, &res, e) < 0)
+		return -1;
+	return res.status ? err_set(e, ERR_SYS, "rm -rf %s: exit %d", path,
+				    res.status) : 0;
+}
+
+static int copy_file(const char *from, const char *to, struct err *e)
+{
+	struct buf data = BUF_INIT(COPY_CAP);
+	int rc = -1;
+
+	if (xio_read_file(from, &data, 1, e) == 0 &&
+	    xio_write_atomic(to, data.s, data.len, 0644, e) == 0)
+		rc = 0;
+	buf_release(&data);
+	return rc;
+}
+
+/* cfg/repos.cfg and the regular files of REPOS_CFG_DIR/REPO_ID/. */
+static int copy_repo_cfg(const struct conf *c, const char *repo_id,
+			 const char *cfg, struct err *e)
+{
+	struct buf from = BUF_INIT(4096), to = BUF_INIT(4096);
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	if (buf_addf(&from, "%s/%s", c->repo_targets.repos_cfg_dir,
+		     JOBCFG_REPOS_FILE) < 0 ||
+	    buf_addf(&to, "%s/%s", cfg, JOBCFG_REPOS_FILE) < 0 ||
+	    copy_file(from.s, to.s, e) < 0)
+		goto out;
+	buf_clear(&from);
+	buf_clear(&to);
+	if (buf_addf(&from, "%s/%s", c->repo_targets.repos_cfg_dir, repo_id) < 0 ||
+	    buf_addf(&to, "%s/%s", cfg, repo_id) < 0)
+		goto out;
+	if (!(d = opendir(from.s))) {
+		rc = errno == ENOENT ? 0 : err_sys(e, "open %s", from.s);
+		goto out;
+	}
+	if (mkdir(to.s, 0755) < 0 && errno != EEXIST) {
+		err_sys(e, "mkdir %s", to.s);
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		size_t fl = from.len, tl = to.len;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (buf_addf(&from, "/%s", de->d_name) < 0 ||
+		    buf_addf(&to, "/%s", de->d_name) < 0)
+			goto out;
+		if (lstat(from.s, &st) == 0 && S_ISREG(st.st_mode) &&
+		    copy_file(from.s, to.s, e) < 0)
+			goto out;
+		buf_truncate(&from, fl);
+		buf_truncate(&to, tl);
+	}
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	buf_release(&from);
+	buf_release(&to);
+	return rc;
+}
+
+/* Step 4a: the job directory, made aside and renamed into place, so an
+ * existing one is complete. */
+static int make_job_dir(const struct job_plan *p, const struct target *t,
+			const char *dir, struct err *e)
+{
+	const struct conf *c = p->ctx->c;
+	struct buf tmp = BUF_INIT(4096), cfg = BUF_INIT(4096),
+		   jobcfg = BUF_INIT(64 * 1024), path = BUF_INIT(4096);
+	struct stat st;
+	char *slash;
+	int rc = -1;
+
+	if (stat(dir, &st) == 0)
+		return 0;
+	if (buf_addf(&tmp, "%s.tmp", dir) < 0 ||
+	    buf_addf(&cfg, "%s/cfg", dir) < 0 ||
+	    buf_addf(&path, "%s/cfg/job.cfg", tmp.s) < 0) {
+		err_set(e, ERR_TOOBIG, "job directory path too long");
+		goto out;
+	}
+	if (stat(tmp.s, &st) == 0 && rm_rf(tmp.s, e) < 0)
+		goto out;
+	slash = strrchr(tmp.s, '/');
+	*slash = '\0';
+	if (xio_mkdir_p(tmp.s, 0755, e) < 0)
+		goto out;
+	*slash = '/';
+	if (gitcache_checkout(p->cache_dir.s, p->ev->repo, p->merge_sha, tmp.s,
+			      e) < 0)
+		goto out;
+	buf_truncate(&path, path.len - strlen("/job.cfg"));
+	if (mkdir(path.s, 0755) < 0 && errno != EEXIST) {
+		err_sys(e, "mkdir %s", path.s);
+		goto out;
+	}
+	if (*t->repo_id && copy_repo_cfg(c, t->repo_id, path.s, e) < 0)
+		goto out;
+	if (buf_adds(&path, "/job.cfg") < 0 ||
+	    jobcfg_render(c, t, cfg.s, *t->repo_id ? p->repos : NULL, &jobcfg, e) < 0 ||
+	    xio_write_atomic(path.s, jobcfg.s, jobcfg.len, 0644, e) < 0)
+		goto out;
+	if (rename(tmp.s, dir) < 0) {
+		err_sys(e, "rename %s", tmp.s);
+		goto out;
+	}
+	*slash = '\0';
+	rc = xio_fsync_dir(tmp.s, e);
+out:
+	buf_release(&tmp);
+	buf_release(&cfg);
+	buf_release(&jobcfg);
+	buf_release(&path);
+	return rc;
+}
+
+static int fill_record(const struct job_plan *p, const struct target *t,
+		       const char *dir, long long job_id, struct jobrec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->job_id = job_id;
+	r->pr_number = p->ev->issue;
+	r->pr_comment_id = p->status_id;
+	r->submitted_at = p->t0;
+	r->changed_at = p->t0;
+	if (snprintf(r->repo, sizeof(r->repo), "%s", p->ev->repo) >= (int)sizeof(r->repo) ||
+	    snprintf(r->instance, sizeof(r->instance), "%s", p->ctx->c->github.app_name) >= (int)sizeof(r->instance) ||
+	    snprintf(r->delivery, sizeof(r->delivery), "%s", p->ev->delivery) >= (int)sizeof(r->delivery) ||
+	    snprintf(r->target, sizeof(r->target), "%s", t->arch->target) >= (int)sizeof(r->target) ||
+	    snprintf(r->repo_id, sizeof(r->repo_id), "%s", t->repo_id) >= (int)sizeof(r->repo_id) ||
+	    snprintf(r->accelerator, sizeof(r->accelerator), "%s", t->accel) >= (int)sizeof(r->accelerator) ||
+	    snprintf(r->target_key, sizeof(r->target_key), "%s", t->key) >= (int)sizeof(r->target_key) ||
+	    snprintf(r->job_dir, sizeof(r->job_dir), "%s", dir) >= (int)sizeof(r->job_dir) ||
+	    snprintf(r->requested_by, sizeof(r->requested_by), "%s", p->user) >= (int)sizeof(r->requested_by))
+		return -1;
+	snprintf(r->head_sha, sizeof(r->head_sha), "%s", p->head_sha);
+	snprintf(r->base_ref, sizeof(r->base_ref), "%s", p->base_ref);
+	snprintf(r->base_sha, sizeof(r->base_sha), "%s", p->base_sha);
+	snprintf(r->merge_sha, sizeof(r->merge_sha), "%s", p->merge_sha);
+	snprintf(r->state, sizeof(r->state), "held");
+	return 0;
+}
+
+/* Writes path with text unless it exists: a record the manager may have
+ * changed since is never overwritten. */
+static int write_once(const char *path, const struct buf *text, struct err *e)
+{
+	struct err e2 = ERR_INIT;
+
+	if (xio_create_atomic(path, text->s, text->len, 0644, &e2) == 0)
+		return 0;
+	if (access(path, F_OK) == 0)
+		return 0;
+	return err_set(e, e2.code, "%s", e2.msg);
+}
+
+/* Step 4c: the metadata beside the job and the job-id symlink. */
+static int job_links(const struct job_plan *p, const struct target *t,
+		     const char *dir, long long job_id, struct err *e)
+{
+	struct jobrec r;
+	struct buf text = BUF_INIT(16 * 1024), path = BUF_INIT(4096);
+	int rc = -1;
+
+	if (fill_record(p, t, dir, job_id, &r) < 0) {
+		err_set(e, ERR_TOOBIG, "job record field too long");
+		goto out;
+	}
+	if (jobrec_render(&r, &text, e) < 0 ||
+	    buf_addf(&path, "%s/_bot_job%lld.metadata", dir, job_id) < 0 ||
+	    write_once(path.s, &text, e) < 0)
+		goto out;
+	buf_clear(&path);
+	if (buf_addf(&path, "%s/%lld", p->ctx->c->buildenv.jobs_base_dir, job_id) < 0)
+		goto out;
+	if (symlink(dir, path.s) < 0 && errno != EEXIST) {
+		err_sys(e, "symlink %s", path.s);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&text);
+	buf_release(&path);
+	return rc;
+}
+
+/* Step 6: the manager's record. */
+static int job_record(const struct job_plan *p, const struct target *t,
+		      const char *dir, long long job_id, struct err *e)
+{
+	struct jobrec r;
+	struct buf text = BUF_INIT(16 * 1024), path = BUF_INIT(4096);
+	int rc = -1;
+
+	if (fill_record(p, t, dir, job_id, &r) < 0) {
+		err_set(e, ERR_TOOBIG, "job record field too long");
+		goto out;
+	}
+	if (buf_addf(&path, "%s/submitted", p->ctx->c->job_manager.job_ids_dir) < 0 ||
+	    xio_mkdir_p(path.s, 0755, e) < 0 ||
+	    jobrec_render(&r, &text, e) < 0 ||
+	    buf_addf(&path, "/%lld", job_id) < 0 ||
+	    write_once(path.s, &text, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_release(&text);
+	buf_release(&path);
+	return rc;
+}
+
+static void row_set(struct row *row, const char *state, const char *note)
+{
+	snprintf(row->state, sizeof(row->state), "%s", state);
+	snprintf(row->note, sizeof(row->note), "%s", note ? note : "");
+	row->changed_at = (long long)time(NULL);
+}
+
+/* Step 4b: sbatch, at most once per (delivery, target).  0 with
+ * row->job_id set (or the row saying why not), 1 later, -1 failed. */
+static int submit(struct job_plan *p, const struct target *t, const char *dir,
+		  struct row *row, struct err *e)
+{
+	struct route_ctx *ctx = p->ctx;
+	const struct conf *c = ctx->c;
+	struct buf key = BUF_INIT(EFFECTS_KEY_MAX + 16), v = BUF_INIT(64);
+	char comment[768], num[32];
+	struct slurm_argv *argv = NULL;
+	struct err e2 = ERR_INIT;
+	long long id = 0;
+	int rc = -1;
+
+	if (buf_addf(&key, "job.%s", t->key) < 0 || key.len > EFFECTS_KEY_MAX - 7 ||
+	    slurm_job_comment(c->github.app_name, p->ev->delivery, t, comment,
+			      sizeof(comment)) < 0) {
+		err_set(e, ERR_TOOBIG, "target key too long: %.100s", t->key);
+		goto out;
+	}
+	if (effects_get(ctx->fx, key.s, &v)) {
+		row->job_id = strtoll(v.s, NULL, 10);
+		rc = 0;
+		goto out;
+	}
+	if (buf_adds(&key, ".intent") < 0)
+		goto out;
+	if (effects_get(ctx->fx, key.s, &v)) {
+		/* a run died around sbatch: did the job get in? */
+		if ((rc = route_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
+			goto out;
+		rc = -1;
+		if (slurm_find(c->job_manager.poll_command, comment, &id, e) < 0)
+			goto out;
+		if (id)
+			log_info("job %lld for %s found: submitted by an earlier run",
+				 id, t->name);
+	}
+	if (!id) {
+		if (make_job_dir(p, t, dir, &e2) < 0) {
+			log_error("%s: job directory: %s", t->name, e2.msg);
+			row_set(row, "not submitted", e2.msg);
+			rc = 0;
+			goto out;
+		}
+		if (!(argv = calloc(1, sizeof(*argv))))
+			goto out;
+		snprintf(num, sizeof(num), "%lld", route_now_ms());
+		if (effects_put(ctx->fx, key.s, num, e) < 0 ||
+		    slurm_sbatch_argv(c, t, p->ev->issue, comment, argv, e) < 0)
+			goto out;
+		if (slurm_submit(argv, dir, &id, &e2) < 0) {
+			log_error("%s: %s", t->name, e2.msg);
+			row_set(row, "not submitted", e2.msg);
+			rc = 0;
+			goto out;
+		}
+		log_info("job %lld submitted for %s in %s", id, t->name, dir);
+	}
+	buf_truncate(&key, key.len - strlen(".intent"));
+	snprintf(num, sizeof(num), "%lld", id);
+	if (effects_put(ctx->fx, key.s, num, e) < 0)
+		goto out;
+	row->job_id = id;
+	rc = 0;
+out:
+	free(argv);
+	buf_release(&key);
+	buf_release(&v);
+	return rc;
+}
+
+static int plan_init(struct job_plan *p, struct route_ctx *ctx,
+		     const struct event *ev, const char *user, struct err *e)
+{
+	const struct conf *c = ctx->c;
+	char month[16];
+	struct tm tm;
+	time_t t;
+
+	memset(p, 0, sizeof(*p));
+	p->ctx = ctx;
+	p->ev = ev;
+	p->user = user;
+	buf_init(&p->run_dir, 4096);
+	buf_init(&p->cache_dir, 4096);
+	if (journal_num(ctx, "req.time", &p->t0, (long long)time(NULL), e) < 0)
+		return -1;
+	t = (time_t)p->t0;
+	gmtime_r(&t, &tm);
+	strftime(month, sizeof(month), "%Y.%m", &tm);
+	if (buf_addf(&p->run_dir, "%s/%s/%s/pr_%lld/event_%s/" RUN_DIR,
+		     c->buildenv.jobs_base_dir, month, ev->repo, ev->issue,
+		     ev->delivery) < 0 ||
+	    (c->buildenv.git_cache_dir
+		     ? buf_adds(&p->cache_dir, c->buildenv.git_cache_dir)
+		     : buf_addf(&p->cache_dir, "%s/.git-cache",
+				c->buildenv.jobs_base_dir)) < 0)
+		return err_set(e, ERR_TOOBIG, "job directory path too long");
+	return 0;
+}
+
+static void plan_release(struct job_plan *p)
+{
+	buf_release(&p->run_dir);
+	buf_release(&p->cache_dir);
+	ini_free(p->repos);
+}
+
+/* repos.cfg, when a target has a repository: a problem is shown per row. */
+static void load_repos(struct job_plan *p, const struct build_req *req,
+		       struct row *rows)
+{
+	const struct conf *c = p->ctx->c;
+	struct buf path = BUF_INIT(4096);
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < req->n && !*req->t[i].repo_id; i++)
+		;
+	if (i == req->n)
+		return;
+	if (!c->repo_targets.repos_cfg_dir)
+		err_set(&e, ERR_CONFIG, "repo_targets.repos_cfg_dir is not set");
+	else if (buf_addf(&path, "%s/%s", c->repo_targets.repos_cfg_dir,
+			  JOBCFG_REPOS_FILE) == 0)
+		ini_load(path.s, &p->repos, &e);
+	if (e.code != ERR_NONE) {
+		log_error("%s", e.msg);
+		for (i = 0; i < req->n; i++)
+			if (*req->t[i].repo_id && !rows[i].job_id)
+				row_set(&rows[i], "not submitted", e.msg);
+	}
+	buf_release(&path);
+}
+
+int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
+	      struct build_req *req, struct buf *reply, int *said,
+	      struct err *e)
+{
+	struct job_plan p;
+	struct row *rows = calloc(req->n ? req->n : 1, sizeof(*rows));
+	struct buf body = BUF_INIT(STATUS_CAP), dir = BUF_INIT(4096);
+	size_t i, ok = 0;
+	int rc = -1, step;
+
+	if (!rows)
+		return err_set(e, ERR_NOMEM, "build rows");
+	if (plan_init(&p, ctx, ev, user, e) < 0)
+		goto out;
+	if ((step = pr_commits(&p, reply, e)) != 0 ||
+	    (step = merge(&p, reply, e)) != 0) {
+		if (step == 1) {
+			*said = 1;
+			route_note(ctx, "build: nothing submitted (told the PR why)");
+			rc = 0;
+		}
+		goto out;
+	}
+	for (i = 0; i < req->n; i++)
+		row_set(&rows[i], "preparing", NULL);
+	if (status_body(&p, req, rows, &body) < 0) {
+		err_set(e, ERR_TOOBIG, "status comment too long");
+		goto out;
+	}
+	if ((rc = route_comment_once(ctx, ev, "status", body.s, &p.status_id, e)) != 0)
+		goto out;
+	rc = -1;
+	load_repos(&p, req, rows);
+	for (i = 0; i < req->n; i++) {
+		if (rows[i].state[0] == 'n') /* not submitted: repos.cfg */
+			continue;
+		buf_clear(&dir);
+		if (buf_addf(&dir, "%s/%s", p.run_dir.s, req->t[i].dir) < 0) {
+			row_set(&rows[i], "not submitted", "job directory path too long");
+			continue;
+		}
+		if ((step = submit(&p, &req->t[i], dir.s, &rows[i], e)) != 0) {
+			rc = step;
+			goto out;
+		}
+		if (!rows[i].job_id)
+			continue;
+		if (job_links(&p, &req->t[i], dir.s, rows[i].job_id, e) < 0)
+			goto out;
+		row_set(&rows[i], "held", "submitted, waiting for release");
+		ok++;
+	}
+	if (status_body(&p, req, rows, &body) < 0) {
+		err_set(e, ERR_TOOBIG, "status comment too long");
+		goto out;
+	}
+	if (github_comment_edit(route_github(ctx, ev, e), ev->repo, p.status_id,
+				body.s, e) < 0)
+		goto out;
+	for (i = 0; i < req->n; i++) {
+		buf_clear(&dir);
+		if (rows[i].job_id &&
+		    (buf_addf(&dir, "%s/%s", p.run_dir.s, req->t[i].dir) < 0 ||
+		     job_record(&p, &req->t[i], dir.s, rows[i].job_id, e) < 0))
+			goto out;
+	}
+	route_note(ctx, "build: %zu of %zu target(s) submitted, status comment %lld",
+		   ok, req->n, p.status_id);
+	rc = 0;
+out:
+	plan_release(&p);
+	buf_release(&body);
+	buf_release(&dir);
+	free(rows);
+	return rc;
+}

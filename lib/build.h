@@ -1,0 +1,67 @@
+/* build.h - `bot: build` lines and the bot:build label become held Slurm
+ * jobs, their job directories and records, and one status comment.
+ *
+ * A request is what one comment (all its `bot: build` lines for this
+ * instance, their targets united) or one label event asks for.  Carrying
+ * it out, each step journalled in the delivery's effects (lib/effects.h)
+ * so that a crash or a redelivery at any point completes the request and
+ * never submits a target twice:
+ *   1. the PR head and base branch: from the event (label), or asked of
+ *      GitHub once and kept (comment): a later push is never built;
+ *   2. the merge commit, in the repository's git cache (lib/gitcache.h);
+ *      a conflict is answered in the PR and nothing is submitted;
+ *   3. the status comment, a row per target ("preparing");
+ *   4. per target: the job directory JOBS/YYYY.MM/OWNER/NAME/pr_N/
+ *      event_DELIVERY/run_000/TARGET (a clone of the merge commit, cfg/
+ *      job.cfg and the repository's settings; made aside and renamed into
+ *      place), sbatch (lib/slurm.h; an intent is journalled before, the job
+ *      id after; a rerun finding only the intent looks the job up by its
+ *      comment in squeue), _bot_job<ID>.metadata and the symlink JOBS/<ID>;
+ *   5. the status comment edited with the job ids;
+ *   6. the records job_ids_dir/submitted/<ID> - last, so the manager
+ *      releases nothing the status comment does not show yet.
+ */
+#ifndef EESSI_BUILD_H
+#define EESSI_BUILD_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "target.h"
+
+struct command;
+struct conf;
+struct event;
+struct route_ctx;
+
+struct build_req {
+	struct target *t; /* the targets, each once (TARGET_MAX, malloc'ed) */
+	size_t n;
+	int lines;        /* build lines meant for this instance */
+	int bad;          /* one of them was wrong: nothing is built */
+	struct buf why;   /* what was wrong, for the reply (BUF_INIT'ed) */
+};
+
+#define BUILD_REQ_INIT { .why = BUF_INIT(16 * 1024) }
+
+/* Takes one `bot: build` line into req: its targets, or what is wrong with
+ * it (req->bad, req->why).  A line naming another instance (inst:) is
+ * skipped silently.  0, or -1 when req->why is full. */
+int build_add_line(const struct conf *c, const struct command *cmd,
+		   struct build_req *req);
+
+/* Takes every target of the instance (the label: no filters). */
+int build_add_all(const struct conf *c, struct build_req *req);
+
+/* Carries out req for user on ev's pull request (steps above).  Appends to
+ * reply what the PR must hear besides the status comment (a refused base
+ * branch, a merge conflict) and sets *said then.  0 done, 1 later (an
+ * effect may still be in flight: see route_settle()), -1 failed. */
+int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
+	      struct build_req *req, struct buf *reply, int *said,
+	      struct err *e);
+
+void build_req_release(struct build_req *req);
+
+#endif

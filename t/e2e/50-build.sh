@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# 50-build.sh - `bot: build` and the bot:build label, end to end on real
+# Slurm through nginx: the handler + consumer, the GitHub stand-in behind
+# prism, a local bare repository as the PR's remote.
+#   bot: build arch:zen2 -> one held job with the target's parameters, a job
+#     directory with the PR merged onto main, cfg/job.cfg, records, one
+#     status comment, an eyes reaction and no other comment;
+#   the label -> every target of the instance (4 jobs), one status comment;
+#   a redelivery -> no second job;
+#   a user without permission, wrong filters, hostile values, another
+#   instance's line, a conflicting PR -> a reply (or silence), no job;
+#   kill -9 of the consumer around sbatch -> exactly one job per target
+#   after the manager's iteration recovers the request;
+#   a released job runs the job script in its directory.
+. "$(dirname "$0")/../lib/common.sh"
+. "$T_DIR/lib/slurm.sh"
+. "$T_DIR/lib/web.sh"
+. "$T_DIR/lib/github.sh"
+. "$T_DIR/lib/gitrepo.sh"
+. "$T_DIR/lib/bot.sh"
+
+need spawn-fcgi nginx curl git sbatch squeue scontrol
+for p in eessi-bot-webhook eessi-bot-manager; do
+	[ -x "$BUILD/$p" ] || bail "no $BUILD/$p (make)"
+done
+mkdir -p "$T_TMP/bin"
+cp "$BUILD/eessi-bot-webhook" "$BUILD/eessi-bot-manager" "$T_TMP/bin/"
+BIN=$T_TMP/bin
+SECRET='build-e2e-secret'
+REPO=e2e-org/software-layer
+D=$T_TMP/bot
+LOG=$D/bot.log
+R23=eessi.io-2023.06-software
+R25=eessi.io-2025.06-software
+
+slurm_start || bail "Slurm did not start"
+github_start || bail "GitHub stand-in did not start"
+gitrepo_make software-layer 7 || bail "no test repository"
+PR7_HEAD=$GITREPO_PR_HEAD_SHA
+gitrepo_add_conflicting_pr software-layer 8 || bail "no conflicting PR"
+MAIN=$GITREPO_MAIN_SHA
+mkdir -p "$T_TMP/remote/e2e-org"
+ln -s "$GITREPO" "$T_TMP/remote/e2e-org/software-layer.git"
+
+# the repository targets' settings, copied into each job's cfg/
+mkdir -p "$T_TMP/repos/$R23"
+cat >"$T_TMP/repos/repos.cfg" <<EOF
+[$R23]
+repo_name = software.eessi.io
+repo_version = 2023.06
+config_bundle = eessi-2023.06-cfg.tar.gz
+container = docker://ghcr.io/eessi/build-node:debian12
+
+[$R25]
+repo_name = software.eessi.io
+repo_version = 2025.06
+config_bundle = eessi-2025.06-cfg.tar.gz
+container = docker://ghcr.io/eessi/build-node:debian12
+EOF
+printf 'bundle\n' >"$T_TMP/repos/$R23/eessi-2023.06-cfg.tar.gz"
+
+# sbatch behind a wrapper that counts calls, keeps each call's environment
+# and, when $T_TMP/stall.N exists, stalls after the Nth submission (the job
+# is in Slurm, the bot has not heard its id yet).
+cat >"$T_TMP/sbatch" <<EOF
+#!/bin/sh
+"$T_SLURM_BIN/sbatch" "\$@"
+rc=\$?
+n=\$(( \$(cat "$T_TMP/sbatch.count" 2>/dev/null || echo 0) + 1 ))
+echo "\$n" >"$T_TMP/sbatch.count"
+env >"$T_TMP/sbatch.env.\$n"
+if [ -e "$T_TMP/stall.\$n" ]; then touch "$T_TMP/stalled"; sleep 120; fi
+exit \$rc
+EOF
+chmod 0755 "$T_TMP/sbatch"
+
+mkdir -p "$D/spool"
+printf '%s\n' "$SECRET" >"$D/secret"
+chmod 0600 "$D/secret"
+touch "$LOG"
+cat >"$D/app.cfg" <<EOF
+github = {
+  app_id = $GH_APP_ID;
+  app_name = "e2e-cluster";
+  installation_id = $GH_INSTALLATION_ID;
+  private_key = "$GH_APP_KEY";
+  api_url = "$GH_API_URL";
+  webhook_secret_file = "$D/secret";
+  token_cache_dir = "$D/tokens";
+  git_url = "file://$T_TMP/remote";
+};
+buildenv = {
+  build_job_script = "$TOP/scripts/bot-build.slurm";
+  submit_command = "$T_TMP/sbatch";
+  slurm_params = [ "--hold", "--nice=7" ];
+  jobs_base_dir = "$D/jobs";
+  local_tmp = "$T_TMP/node-tmp/\$USER";
+  http_proxy = "http://proxy.e2e.invalid:3128/";
+  build_permission = [ "alice" ];
+  no_build_permission_comment = "Only maintainers may build on e2e-cluster.";
+};
+architecturetargets = {
+  arch_target_map = (
+    { target = "linux/x86_64/generic"; sbatch = [ "--time=11" ]; },
+    { target = "linux/x86_64/amd/zen2"; sbatch = [ "--time=12" ];
+      accelerators = [ "nvidia/cc80" ]; node_type = "zen2-node"; },
+    { target = "linux/aarch64/neoverse_v1"; sbatch = [ "--time=13" ]; }
+  );
+};
+repo_targets = {
+  repos_cfg_dir = "$T_TMP/repos";
+  repo_target_map = (
+    { target = "linux/x86_64/generic"; repos = [ "$R23", "$R25" ]; },
+    { target = "linux/x86_64/amd/zen2"; repos = [ "$R23" ]; },
+    { target = "linux/aarch64/neoverse_v1"; repos = [ "$R23" ]; }
+  );
+};
+event_handler = { spool_dir = "$D/spool"; log_file = "$LOG"; };
+job_manager = {
+  job_ids_dir = "$D/jobs/ids";
+  poll_command = "$T_SLURM_BIN/squeue";
+  log_file = "$D/manager.log";
+};
+EOF
+"$BIN/eessi-bot-manager" --check-config -c "$D/app.cfg" >"$T_TMP/check.out" 2>&1
+check "the build configuration passes --check-config" test $? -eq 0
+
+# the stand-in knows the PRs (from the repository), the people and comments
+gitrepo_seed_json software-layer "$REPO" alice >"$T_TMP/repo-seed.json"
+"$T_PYTHON" - "$T_TMP/repo-seed.json" "$REPO" >"$T_TMP/seed.json" <<'PY'
+import json, sys
+seed = json.load(open(sys.argv[1])); repo = sys.argv[2]
+seed["reset"] = True
+seed["users"] = ["alice", "mallory"]
+seed["collaborators"] = {repo: {"alice": "admin"}}
+seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
+                    for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7)]
+print(json.dumps(seed))
+PY
+gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
+CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
+[ "${#CIDS[@]}" -eq 10 ] || bail "seeded comments missing: ${CIDS[*]}"
+
+uuid() { cat /proc/sys/kernel/random/uuid; }
+json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
+
+# comment_payload FILE COMMENT_ID ISSUE BODY [LOGIN]
+comment_payload() {
+	webhook pick issue_comment created \
+		--set "/repository/full_name=\"$REPO\"" --set "/issue/number=$3" \
+		--set "/issue/pull_request={\"url\":\"https://api.github.com/repos/$REPO/pulls/$3\"}" \
+		--set "/comment/id=$2" --set "/comment/body=$(json_str "$4")" \
+		--set "/comment/user/login=\"${5:-alice}\"" --set '/comment/user/type="User"' \
+		--set /comment/performed_via_github_app=null \
+		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
+		--set "/sender/login=\"${5:-alice}\"" >"$1"
+}
+# label_payload FILE LABEL [LOGIN]: PR 7 labeled
+label_payload() {
+	webhook pick pull_request labeled \
+		--set "/repository/full_name=\"$REPO\"" --set /number=7 \
+		--set /pull_request/number=7 \
+		--set "/pull_request/head/sha=\"$PR7_HEAD\"" \
+		--set '/pull_request/base/ref="main"' \
+		--set "/label/name=\"$2\"" \
+		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
+		--set "/sender/login=\"${3:-alice}\"" --set '/sender/type="User"' >"$1"
+}
+send() { # send EVENT FILE DELIVERY: the HTTP status
+	local out
+	out=$(webhook send "$URL" "$1" "$2" --secret "$SECRET" --delivery "$3")
+	printf '%s\n' "${out%%$'\n'*}"
+}
+settled() {
+	[ -z "$(find "$D/spool/incoming" "$D/spool/claimed" -type f)" ] &&
+		! pgrep -f "^$BIN/eessi-bot-manager --consume" >/dev/null
+}
+wait_handled() { wait_until 60 test -e "$D/spool/done/$1" -o -e "$D/spool/failed/$1"; }
+
+# Slurm's view of the bot's jobs for one delivery: "ID STATE REASON LIMIT"
+jobs_of() {
+	squeue -h -t all -o '%i|%T|%r|%l|%k' | awk -F'|' -v d=":$1:" 'index($5, d) { print $1, $2, $3, $4 }' | sort -n
+}
+njobs_of() { jobs_of "$1" | grep -c . ; }
+status_comments() { # status_comments DELIVERY: how many status comments
+	gh_state | gh_py "str(sum(1 for c in d['comments'] if c['body'].startswith('<!-- eessi-bot status instance=e2e-cluster delivery=$1 ')))"
+}
+status_body() {
+	gh_state | gh_py "[c['body'] for c in d['comments'] if c['body'].startswith('<!-- eessi-bot status instance=e2e-cluster delivery=$1 ')][0]"
+}
+replies_to() {
+	gh_state | gh_py "str(sum(1 for c in d['comments'] if c['body'].startswith('<!-- eessi-bot reply-to=$1 ')))"
+}
+reply_body() {
+	gh_state | gh_py "([c['body'] for c in d['comments'] if c['body'].startswith('<!-- eessi-bot reply-to=$1 ')] + [''])[0]"
+}
+reactions_on() {
+	gh_state | gh_py "str(sum(1 for r in d['reactions'] if r['comment_id'] == $1))"
+}
+all_jobs() { squeue -h -t all -o '%i' | grep -c . ; }
+
+fcgi_start "$BIN/eessi-bot-webhook" EESSI_BOT_CONFIG="$D/app.cfg" \
+	SLURM_CONF="$SLURM_CONF" GITHUB_TOKEN=leaked-into-the-handler &&
+	nginx_start "$FCGI_PORT" || bail "nginx + spawn-fcgi did not start"
+URL=$NGINX_URL
+
+# --- bot: build arch:zen2 ----------------------------------------------------
+comment_payload "$T_TMP/c1.json" "${CIDS[0]}" 7 $'Please build this.\nbot: build arch:zen2'
+D1=$(uuid)
+is "build: answered 202" "$(send issue_comment "$T_TMP/c1.json" "$D1")" 202
+check "build: handled" wait_handled "$D1"
+check "build: entry done" test -e "$D/spool/done/$D1"
+J1=$(jobs_of "$D1")
+is "build: one job in Slurm for the request" "$(njobs_of "$D1")" 1
+read -r ID1 ST1 RS1 TL1 <<<"$J1"
+is "build: the job is held" "$ST1 $RS1" "PENDING JobHeldUser"
+is "build: with the target's sbatch parameters (--time=12)" "$TL1" "12:00"
+SC=$(scontrol show job "$ID1")
+like "build: with slurm_params (--nice=7)" "$SC" 'Nice=7'
+like "build: named after PR and target" "$SC" "JobName=bot-pr7-"
+MONTH=$(date -u +%Y.%m)
+JD1=$D/jobs/$MONTH/$REPO/pr_7/event_$D1/run_000/$R23/linux_x86_64_amd_zen2
+like "build: runs in the job directory" "$SC" "WorkDir=$JD1"
+check "build: job directory exists" test -d "$JD1"
+check "build: holds the PR's file" test -f "$JD1/easystacks/eessi-2023.06-eb-4.9.1-2023b.yml"
+check "build: and main's newer file (merged)" test -f "$JD1/main-only.txt"
+is "build: HEAD is a merge of main and the PR head" \
+	"$(git -C "$JD1" rev-list --parents -n1 HEAD | cut -d' ' -f2-)" "$MAIN $PR7_HEAD"
+like "build: job.cfg names the subdir" "$(cat "$JD1/cfg/job.cfg")" 'software_subdir = x86_64/amd/zen2'
+like "build: job.cfg names the repository" "$(cat "$JD1/cfg/job.cfg")" "repo_id = $R23"
+like "build: job.cfg has the repository's version" "$(cat "$JD1/cfg/job.cfg")" 'repo_version = 2023.06'
+like "build: job.cfg has the proxy" "$(cat "$JD1/cfg/job.cfg")" 'http_proxy = http://proxy.e2e.invalid:3128/'
+like "build: job.cfg has node_type" "$(cat "$JD1/cfg/job.cfg")" 'node_type = zen2-node'
+unlike "build: no accelerator for a CPU build" "$(cat "$JD1/cfg/job.cfg")" 'accelerator ='
+check "build: repos.cfg copied into cfg/" cmp -s "$T_TMP/repos/repos.cfg" "$JD1/cfg/repos.cfg"
+check "build: the repository's files copied" test -f "$JD1/cfg/$R23/eessi-2023.06-cfg.tar.gz"
+check "build: job-id symlink" test "$(readlink "$D/jobs/$ID1")" = "$JD1"
+REC=$D/jobs/ids/submitted/$ID1
+check "build: submission record in job_ids_dir/submitted" test -f "$REC"
+check "build: the same record beside the job" cmp -s "$REC" "$JD1/_bot_job$ID1.metadata"
+like "build: record names repo and PR" "$(cat "$REC")" "repo = $REPO"
+like "build: record has the head SHA" "$(cat "$REC")" "head_sha = $PR7_HEAD"
+like "build: record has the delivery" "$(cat "$REC")" "delivery = $D1"
+is "build: one status comment" "$(status_comments "$D1")" 1
+SB=$(status_body "$D1")
+SID=$(gh_state | gh_py "[c['id'] for c in d['comments'] if c['body'].startswith('<!-- eessi-bot status instance=e2e-cluster delivery=$D1 ')][0]")
+like "build: record ties the status comment" "$(cat "$REC")" "pr_comment_id = $SID"
+like "build: status row with the job id, held" "$SB" "\| linux/x86_64/amd/zen2[^|]*\| $ID1 \| held"
+like "build: status names the asker" "$SB" '@alice'
+like "build: status names the commits" "$SB" "${PR7_HEAD:0:7}"
+is "build: eyes reaction on the command" "$(reactions_on "${CIDS[0]}")" 1
+is "build: no reply comment beside the status" "$(replies_to "${CIDS[0]}")" 0
+N=$(cat "$T_TMP/sbatch.count")
+unlike "build: sbatch's environment has no GitHub token" "$(cat "$T_TMP/sbatch.env.$N")" 'GITHUB|leaked|TOKEN'
+like "build: sbatch got SLURM_CONF" "$(cat "$T_TMP/sbatch.env.$N")" 'SLURM_CONF='
+check "build: consumer gone" wait_until 15 settled
+
+# --- a redelivery -------------------------------------------------------------
+is "redelivery: 200 (known)" "$(send issue_comment "$T_TMP/c1.json" "$D1")" 200
+sleep 1
+check "redelivery: settled" wait_until 15 settled
+is "redelivery: still one job" "$(njobs_of "$D1")" 1
+is "redelivery: still one status comment" "$(status_comments "$D1")" 1
+
+# --- the label: every target ------------------------------------------------
+label_payload "$T_TMP/l1.json" bot:build
+D2=$(uuid)
+is "label: answered 202" "$(send pull_request "$T_TMP/l1.json" "$D2")" 202
+check "label: handled" wait_handled "$D2"
+is "label: 4 jobs (generic x2 repos, zen2, neoverse_v1)" "$(njobs_of "$D2")" 4
+is "label: all held" "$(jobs_of "$D2" | awk '{print $2, $3}' | sort -u)" "PENDING JobHeldUser"
+is "label: time limits per target" "$(jobs_of "$D2" | awk '{print $4}' | sort | tr '\n' ' ')" "11:00 11:00 12:00 13:00 "
+is "label: one status comment" "$(status_comments "$D2")" 1
+SB2=$(status_body "$D2")
+is "label: four rows held" "$(printf '%s\n' "$SB2" | grep -c '| held')" 4
+check "label: 2025.06 job directory" test -d "$D/jobs/$MONTH/$REPO/pr_7/event_$D2/run_000/$R25/linux_x86_64_generic"
+is "label: 4 records" "$(grep -l "delivery = $D2" "$D"/jobs/ids/submitted/* | wc -l)" 4
+label_payload "$T_TMP/l2.json" "bug"
+D3=$(uuid)
+send pull_request "$T_TMP/l2.json" "$D3" >/dev/null
+check "other label: handled" wait_handled "$D3"
+is "other label: no job" "$(njobs_of "$D3")" 0
+like "other label: logged as ignored" "$(cat "$LOG")" "\[$D3\].*ignored: label bug"
+
+# --- refusals: each gets a reply and nothing else ------------------------------
+BEFORE=$(all_jobs)
+comment_payload "$T_TMP/c2.json" "${CIDS[1]}" 7 'bot: build arch:zen2' mallory
+D4=$(uuid)
+send issue_comment "$T_TMP/c2.json" "$D4" >/dev/null
+check "no permission: handled" wait_handled "$D4"
+is "no permission: one reply" "$(replies_to "${CIDS[1]}")" 1
+like "no permission: the configured text" "$(reply_body "${CIDS[1]}")" 'Only maintainers may build on e2e-cluster'
+is "no permission: no status comment" "$(status_comments "$D4")" 0
+is "no permission: no reaction" "$(reactions_on "${CIDS[1]}")" 0
+is "no permission: no job" "$(all_jobs)" "$BEFORE"
+
+comment_payload "$T_TMP/c3.json" "${CIDS[2]}" 7 $'bot: build arc:zen2\nbot: build arch:zen2'
+D5=$(uuid)
+send issue_comment "$T_TMP/c3.json" "$D5" >/dev/null
+check "bad filter: handled" wait_handled "$D5"
+R=$(reply_body "${CIDS[2]}")
+like "bad filter: the reply names the word" "$R" 'arc'
+like "bad filter: and says what is valid" "$R" 'arch:'
+like "bad filter: nothing submitted" "$R" 'Nothing was submitted'
+is "bad filter: no job, not even for the good line" "$(all_jobs)" "$BEFORE"
+is "bad filter: no status comment" "$(status_comments "$D5")" 0
+
+HOSTILE=$'bot: build arch:zzz";echo${IFS}"hello";#\nbot: build arch:$(id)\nbot: build arch:../../etc\nbot: build repo:'"$(printf 'x%.0s' $(seq 1 3000))"
+comment_payload "$T_TMP/c4.json" "${CIDS[3]}" 7 "$HOSTILE"
+D6=$(uuid)
+(cd "$T_TMP" && send issue_comment "$T_TMP/c4.json" "$D6" >/dev/null)
+check "hostile: handled" wait_handled "$D6"
+R=$(reply_body "${CIDS[3]}")
+is "hostile: one reply" "$(replies_to "${CIDS[3]}")" 1
+like "hostile: line 1 refused" "$R" 'line 1'
+like "hostile: line 3 refused" "$R" 'line 3'
+is "hostile: no job" "$(all_jobs)" "$BEFORE"
+check "hostile: no file 'hello' anywhere near" test -z "$(find "$T_TMP" "$D" -name hello -o -name 'id)*' | head -1)"
+check "hostile: no directory outside jobs_base_dir" test ! -e "$D/etc"
+
+comment_payload "$T_TMP/c5.json" "${CIDS[4]}" 7 'bot: build arch:zen4'
+D7=$(uuid)
+send issue_comment "$T_TMP/c5.json" "$D7" >/dev/null
+check "no match: handled" wait_handled "$D7"
+R=$(reply_body "${CIDS[4]}")
+like "no match: says so" "$R" 'matches no target of instance `e2e-cluster`'
+like "no match: lists the targets" "$R" 'linux/x86_64/amd/zen2'
+is "no match: no job" "$(all_jobs)" "$BEFORE"
+
+comment_payload "$T_TMP/c6.json" "${CIDS[5]}" 7 'bot: build inst:another-cluster'
+D8=$(uuid)
+send issue_comment "$T_TMP/c6.json" "$D8" >/dev/null
+check "other instance: handled" wait_handled "$D8"
+is "other instance: no reply" "$(replies_to "${CIDS[5]}")" 0
+is "other instance: no reaction" "$(reactions_on "${CIDS[5]}")" 0
+is "other instance: no job" "$(all_jobs)" "$BEFORE"
+
+comment_payload "$T_TMP/c7.json" "${CIDS[8]}" 8 'bot: build arch:generic'
+D9=$(uuid)
+send issue_comment "$T_TMP/c7.json" "$D9" >/dev/null
+check "conflict: handled" wait_handled "$D9"
+R=$(reply_body "${CIDS[8]}")
+like "conflict: reply says it does not merge" "$R" 'does not merge'
+like "conflict: names the file" "$R" 'README.md'
+is "conflict: no job" "$(all_jobs)" "$BEFORE"
+is "conflict: no status comment" "$(status_comments "$D9")" 0
+check "conflict: settled" wait_until 15 settled
+
+# --- kill -9 around sbatch --------------------------------------------------------
+# the 2nd submission of the label's 4 stalls after Slurm took the job; the
+# consumer is killed there; the manager's iteration finishes the request.
+echo 0 >"$T_TMP/sbatch.count"
+touch "$T_TMP/stall.2"
+label_payload "$T_TMP/l3.json" bot:build
+D10=$(uuid)
+send pull_request "$T_TMP/l3.json" "$D10" >/dev/null
+check "crash: the 2nd sbatch stalled after submitting" wait_until 60 test -e "$T_TMP/stalled"
+is "crash: two jobs in Slurm so far" "$(njobs_of "$D10")" 2
+pkill -9 -f "^$BIN/eessi-bot-manager --consume"
+pkill -f "$T_TMP/sbatch" 2>/dev/null
+rm -f "$T_TMP/stall.2"
+check "crash: consumer dead" wait_until 10 sh -c "! pgrep -f '^$BIN/eessi-bot-manager --consume'"
+check "crash: the entry is left claimed" test -e "$D/spool/claimed/$D10"
+"$BIN/eessi-bot-manager" -c "$D/app.cfg" >"$T_TMP/iter.out" 2>&1
+check "crash: the manager's iteration succeeded" test $? -eq 0
+check "crash: entry done" test -e "$D/spool/done/$D10"
+is "crash: exactly 4 jobs, one per target" "$(njobs_of "$D10")" 4
+like "crash: the stalled job was found, not submitted again" "$(cat "$D/manager.log")" 'found: submitted by an earlier run'
+is "crash: one status comment" "$(status_comments "$D10")" 1
+is "crash: status shows 4 held rows" "$(status_body "$D10" | grep -c '| held')" 4
+is "crash: 4 records" "$(grep -l "delivery = $D10" "$D"/jobs/ids/submitted/* | wc -l)" 4
+is "crash: 4 sbatch calls in all (no repeat)" "$(cat "$T_TMP/sbatch.count")" 4
+
+# --- a released job runs the job script in its directory -------------------------
+scontrol release "$ID1"
+check "job: finished" wait_until 60 sh -c "squeue -h -j $ID1 -t all -o %T | grep -qx COMPLETED"
+OUT=$JD1/slurm-$ID1.out
+check "job: output in the job directory" test -f "$OUT"
+like "job: ran the PR's bot/build.sh" "$(cat "$OUT")" 'bot/build.sh stub'
+like "job: TMPDIR under local_tmp" "$(cat "$OUT")" "TMPDIR=$T_TMP/node-tmp/"
+check "job: a result file" test -f "$JD1/_bot_job$ID1.result"
+
+done_testing
