@@ -695,9 +695,14 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 	struct job_plan p;
 	struct row *rows = calloc(req->n ? req->n : 1, sizeof(*rows));
 	struct buf body = BUF_INIT(STATUS_CAP), dir = BUF_INIT(4096);
+	struct github_counts gh0 = { 0 }, gh1;
+	unsigned git0 = gitcache_calls(), slurm0 = slurm_calls();
+	long long ms0 = route_now_ms();
 	size_t i, ok = 0;
 	int rc = -1, step;
 
+	if (ctx->gh)
+		github_counts(ctx->gh, &gh0);
 	if (!rows)
 		return err_set(e, ERR_NOMEM, "build rows");
 	if (plan_init(&p, ctx, ev, user, e) < 0)
@@ -754,8 +759,11 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 		     job_record(&p, &req->t[i], dir.s, rows[i].job_id, e) < 0))
 			goto out;
 	}
-	route_note(ctx, "build: %zu of %zu target(s) submitted, status comment %lld",
-		   ok, req->n, p.status_id);
+	github_counts(ctx->gh, &gh1);
+	route_note(ctx, "build: %zu of %zu target(s) submitted, status comment "
+		   "%lld (%lld ms; %u git, %u slurm, %u github calls)", ok, req->n,
+		   p.status_id, route_now_ms() - ms0, gitcache_calls() - git0,
+		   slurm_calls() - slurm0, gh1.calls - gh0.calls);
 	rc = 0;
 out:
 	plan_release(&p);

@@ -39,8 +39,56 @@ START_TEST(comment_event_fields)
 	ck_assert_int_eq(ev.comment_app, 0);
 	ck_assert_str_eq(ev.sender, "maint-1");
 	ck_assert_str_eq(ev.label, "");
+	/* a comment carries no commits: "" like any absent field (a build
+	 * handler reads them without checking for NULL) */
+	ck_assert_str_eq(ev.head_sha, "");
+	ck_assert_str_eq(ev.base_ref, "");
 	event_release(&ev);
 	ck_assert_ptr_null(ev.root);
+}
+END_TEST
+
+#define SHA "62776718d4950f1cacbf3bd5d3cd00f401d4cae5"
+
+static int label_event(const char *sha, const char *ref, struct event *ev,
+		       struct err *e)
+{
+	char json[1024];
+
+	snprintf(json, sizeof(json),
+		 "{\"action\":\"labeled\",\"number\":7,\"label\":{\"name\":"
+		 "\"bot:build\"},\"pull_request\":{\"number\":7,\"head\":{\"sha\":"
+		 "\"%s\"},\"base\":{\"ref\":\"%s\"}},\"repository\":{\"full_name\":"
+		 "\"EESSI/software-layer\"},\"sender\":{\"login\":\"maint-1\"}}",
+		 sha, ref);
+	return event_parse("pull_request", D, json, strlen(json), ev, e);
+}
+
+START_TEST(label_event_commits)
+{
+	struct event ev;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(label_event(SHA, "2023.06-software", &ev, &e), 0);
+	ck_assert_str_eq(ev.label, "bot:build");
+	ck_assert_int_eq(ev.issue, 7);
+	ck_assert_int_eq(ev.is_pr, 1);
+	ck_assert_str_eq(ev.head_sha, SHA);
+	ck_assert_str_eq(ev.base_ref, "2023.06-software");
+	event_release(&ev);
+	/* a head that is not a SHA refuses the payload */
+	ck_assert_int_eq(label_event("$(id)", "main", &ev, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "pull_request.head.sha"));
+	err_clear(&e);
+	ck_assert_int_eq(label_event(SHA "0", "main", &ev, &e), -1);
+	err_clear(&e);
+	/* a hostile base branch is kept for the build to refuse in the PR,
+	 * but control characters refuse the payload */
+	ck_assert_int_eq(label_event(SHA, "zzz\\\";echo${IFS}hello;#", &ev, &e), 0);
+	ck_assert_str_eq(ev.base_ref, "zzz\";echo${IFS}hello;#");
+	event_release(&ev);
+	ck_assert_int_eq(label_event(SHA, "main\\n", &ev, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "pull_request.base.ref"));
 }
 END_TEST
 
@@ -233,6 +281,7 @@ Suite *event_suite(void)
 	TCase *tc = tcase_create("event");
 
 	tcase_add_test(tc, comment_event_fields);
+	tcase_add_test(tc, label_event_commits);
 	tcase_add_test(tc, hostile_fields_refuse_the_payload);
 	tcase_add_test(tc, bots_and_plain_issues_are_told_apart);
 	tcase_add_test(tc, not_an_object_or_trailing_bytes);
