@@ -329,11 +329,12 @@ static int check_build(struct route_ctx *ctx, const char *user,
 
 /* The effects of a run: the reaction, the build, the reply - each once. */
 static int carry_out(struct route_ctx *ctx, const struct event *ev,
-		     const char *user, struct run *run, struct err *e)
+		     const char *user, struct run *run, long long *reply_id,
+		     struct err *e)
 {
-	long long reply_id = 0;
 	int rc;
 
+	*reply_id = 0;
 	if (!route_github(ctx, ev, e) ||
 	    (run->acted && ev->comment_id && react(ctx, ev, e) < 0))
 		return -1;
@@ -343,9 +344,22 @@ static int carry_out(struct route_ctx *ctx, const struct event *ev,
 		return rc;
 	if (!run->said)
 		return 0;
-	if ((rc = route_comment_once(ctx, ev, "reply", run->reply.s, &reply_id, e)) == 0)
-		log_info("reply %lld", reply_id);
-	return rc;
+	return route_comment_once(ctx, ev, "reply", run->reply.s, reply_id, e);
+}
+
+/* The delivery's log line: the build's note (if a build ran) and the
+ * reply's id (if one was posted). */
+static void outcome(struct route_ctx *ctx, size_t ncmds, long long reply_id)
+{
+	char build[sizeof(ctx->note)];
+
+	snprintf(build, sizeof(build), "%s", ctx->note);
+	if (!*build && ncmds)
+		route_note(ctx, "%zu command(s), reply %lld", ncmds, reply_id);
+	else if (!*build)
+		route_note(ctx, "label " BUILD_LABEL ": reply %lld", reply_id);
+	else if (reply_id)
+		route_note(ctx, "%.200s; reply %lld", build, reply_id);
 }
 
 static int run_commands(struct route_ctx *ctx, const struct event *ev,
@@ -353,6 +367,7 @@ static int run_commands(struct route_ctx *ctx, const struct event *ev,
 			struct err *e)
 {
 	struct run run = { .reply = BUF_INIT(REPLY_CAP), .build = BUILD_REQ_INIT };
+	long long reply_id;
 	size_t i;
 	int rc = -1;
 
@@ -376,9 +391,9 @@ static int run_commands(struct route_ctx *ctx, const struct event *ev,
 		rc = 0;
 		goto out;
 	}
-	rc = carry_out(ctx, ev, ev->comment_user, &run, e);
-	if (rc == 0 && !ctx->note[0])
-		route_note(ctx, "%zu command(s) carried out", n);
+	rc = carry_out(ctx, ev, ev->comment_user, &run, &reply_id, e);
+	if (rc == 0)
+		outcome(ctx, n, reply_id);
 	goto out;
 toobig:
 	rc = err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
@@ -422,6 +437,7 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 		      struct err *e)
 {
 	struct run run = { .reply = BUF_INIT(REPLY_CAP), .build = BUILD_REQ_INIT };
+	long long reply_id;
 	int rc = -1;
 
 	if (strcmp(ev->label, BUILD_LABEL) != 0) {
@@ -447,7 +463,9 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 		rc = 0;
 		goto out;
 	}
-	rc = carry_out(ctx, ev, ev->sender, &run, e);
+	rc = carry_out(ctx, ev, ev->sender, &run, &reply_id, e);
+	if (rc == 0)
+		outcome(ctx, 0, reply_id);
 out:
 	build_req_release(&run.build);
 	buf_release(&run.reply);

@@ -155,13 +155,13 @@ comment_payload() {
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
 		--set "/sender/login=\"${5:-alice}\"" >"$1"
 }
-# label_payload FILE LABEL [LOGIN]: PR 7 labeled
+# label_payload FILE LABEL [LOGIN [BASE-REF-JSON]]: PR 7 labeled
 label_payload() {
 	webhook pick pull_request labeled \
 		--set "/repository/full_name=\"$REPO\"" --set /number=7 \
 		--set /pull_request/number=7 \
 		--set "/pull_request/head/sha=\"$PR7_HEAD\"" \
-		--set '/pull_request/base/ref="main"' \
+		--set "/pull_request/base/ref=${4:-\"main\"}" \
 		--set "/label/name=\"$2\"" \
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
 		--set "/sender/login=\"${3:-alice}\"" --set '/sender/type="User"' >"$1"
@@ -345,6 +345,26 @@ like "conflict: names the file" "$R" 'README.md'
 is "conflict: no job" "$(all_jobs)" "$BEFORE"
 is "conflict: no status comment" "$(status_comments "$D9")" 0
 check "conflict: settled" wait_until 15 settled
+
+label_payload "$T_TMP/l4.json" bot:build mallory
+D11=$(uuid)
+send pull_request "$T_TMP/l4.json" "$D11" >/dev/null
+check "label, no permission: handled" wait_handled "$D11"
+is "label, no permission: one reply" "$(replies_to "delivery:$D11")" 1
+like "label, no permission: the configured text" "$(reply_body "delivery:$D11")" 'Only maintainers may build'
+is "label, no permission: no job" "$(all_jobs)" "$BEFORE"
+is "label, no permission: no status comment" "$(status_comments "$D11")" 0
+
+label_payload "$T_TMP/l5.json" bot:build alice "$(json_str 'zzz";echo${IFS}"hello";#')"
+D12=$(uuid)
+(cd "$T_TMP" && send pull_request "$T_TMP/l5.json" "$D12" >/dev/null)
+check "hostile base branch: handled" wait_handled "$D12"
+like "hostile base branch: a reply says the name is refused" "$(reply_body "delivery:$D12")" 'base branch .* has a name this bot does not accept'
+is "hostile base branch: no job" "$(all_jobs)" "$BEFORE"
+check "hostile base branch: no file 'hello'" test -z "$(find "$T_TMP" -name hello | head -1)"
+check "hostile base branch: the git cache has no such branch" \
+	test -z "$(git --git-dir="$D/jobs/.git-cache/$REPO.git" for-each-ref | grep -F 'zzz')"
+check "refusals: settled" wait_until 15 settled
 
 # --- kill -9 around sbatch --------------------------------------------------------
 # the 2nd submission of the label's 4 stalls after Slurm took the job; the
