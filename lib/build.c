@@ -566,10 +566,15 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 	long long id = 0;
 	int rc = -1;
 
-	if (buf_addf(&key, "job.%s", t->key) < 0 || key.len > EFFECTS_KEY_MAX - 7 ||
-	    slurm_job_comment(c->github.app_name, p->ev->delivery, t, comment,
-			      sizeof(comment)) < 0) {
+	if (buf_addf(&key, "job.%s", t->key) < 0 || key.len > EFFECTS_KEY_MAX - 7) {
 		err_set(e, ERR_TOOBIG, "target key too long: %.100s", t->key);
+		goto out;
+	}
+	if (slurm_job_comment(c->github.app_name, p->ev->delivery, t, comment,
+			      sizeof(comment)) < 0) {
+		err_set(e, ERR_INVAL, "no job comment from instance %s, delivery "
+			"%s, target %.100s", c->github.app_name, p->ev->delivery,
+			t->key);
 		goto out;
 	}
 	if (effects_get(ctx->fx, key.s, &v)) {
@@ -696,6 +701,7 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 	struct row *rows = calloc(req->n ? req->n : 1, sizeof(*rows));
 	struct buf body = BUF_INIT(STATUS_CAP), dir = BUF_INIT(4096);
 	struct github_counts gh0 = { 0 }, gh1;
+	struct err e2 = ERR_INIT;
 	unsigned git0 = gitcache_calls(), slurm0 = slurm_calls();
 	long long ms0 = route_now_ms();
 	size_t i, ok = 0;
@@ -707,8 +713,22 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 		return err_set(e, ERR_NOMEM, "build rows");
 	if (plan_init(&p, ctx, ev, user, e) < 0)
 		goto out;
-	if ((step = pr_commits(&p, reply, e)) != 0 ||
-	    (step = merge(&p, reply, e)) != 0) {
+	if ((step = pr_commits(&p, reply, e)) == 0)
+		step = merge(&p, reply, e);
+	if (step < 0 && e->code != ERR_NOMEM && e->code != ERR_TOOBIG &&
+	    buf_addf(reply, "The build could not start on instance `%s`: "
+		     "getting or merging the pull request's commits failed "
+		     "(the instance's log says why).  Nothing was submitted; "
+		     "ask again once the cause is fixed.\n\n",
+		     ctx->c->github.app_name) == 0) {
+		log_error("build: %s", e->msg);
+		route_note(ctx, "build: nothing submitted: %.200s", e->msg);
+		err_clear(e);
+		*said = 1;
+		rc = 0;
+		goto out;
+	}
+	if (step != 0) {
 		if (step == 1) {
 			*said = 1;
 			route_note(ctx, "build: nothing submitted (told the PR why)");
@@ -749,9 +769,11 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 		err_set(e, ERR_TOOBIG, "status comment too long");
 		goto out;
 	}
+	/* the jobs are in Slurm: their records are written even when GitHub
+	 * fails now; the manager renders the comment from them again */
 	if (github_comment_edit(route_github(ctx, ev, e), ev->repo, p.status_id,
-				body.s, e) < 0)
-		goto out;
+				body.s, &e2) < 0)
+		log_error("status comment %lld not updated: %s", p.status_id, e2.msg);
 	for (i = 0; i < req->n; i++) {
 		buf_clear(&dir);
 		if (rows[i].job_id &&

@@ -160,7 +160,7 @@ label_payload() {
 	webhook pick pull_request labeled \
 		--set "/repository/full_name=\"$REPO\"" --set /number=7 \
 		--set /pull_request/number=7 \
-		--set "/pull_request/head/sha=\"$PR7_HEAD\"" \
+		--set "/pull_request/head/sha=\"${HEAD_SHA:-$PR7_HEAD}\"" \
 		--set "/pull_request/base/ref=${4:-\"main\"}" \
 		--set "/label/name=\"$2\"" \
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
@@ -364,6 +364,15 @@ is "hostile base branch: no job" "$(all_jobs)" "$BEFORE"
 check "hostile base branch: no file 'hello'" test -z "$(find "$T_TMP" -name hello | head -1)"
 check "hostile base branch: the git cache has no such branch" \
 	test -z "$(git --git-dir="$D/jobs/.git-cache/$REPO.git" for-each-ref | grep -F 'zzz')"
+HEAD_SHA=$(printf 'f%.0s' $(seq 1 40)) label_payload "$T_TMP/l6.json" bot:build
+D13=$(uuid)
+send pull_request "$T_TMP/l6.json" "$D13" >/dev/null
+check "unknown head commit: handled" wait_handled "$D13"
+like "unknown head commit: the PR is told the build could not start" \
+	"$(reply_body "delivery:$D13")" 'could not start on instance `e2e-cluster`'
+unlike "unknown head commit: no path of the cluster in the PR" "$(reply_body "delivery:$D13")" "$T_TMP"
+like "unknown head commit: the log says why" "$(cat "$LOG")" "\[$D13\].*ffffffffff.*not found"
+is "unknown head commit: no job" "$(all_jobs)" "$BEFORE"
 check "refusals: settled" wait_until 15 settled
 
 # --- kill -9 around sbatch --------------------------------------------------------
