@@ -55,7 +55,7 @@ static int add_quoted(struct buf *out, const char *s, size_t max)
 {
 	size_t i;
 
-	for (i = 0; s[i] && i < max; i++)
+	for (i = 0; i < max && s[i]; i++)
 		if (buf_addch(out, s[i] >= ' ' && s[i] < 0x7f && s[i] != '`'
 					   ? s[i] : '?') < 0)
 			return -1;
@@ -477,6 +477,19 @@ static int fill_record(const struct job_plan *p, const struct target *t,
 	return 0;
 }
 
+/* The job's record as text (into text, cleared first). */
+static int record_text(const struct job_plan *p, const struct target *t,
+		       const char *dir, long long job_id, struct buf *text,
+		       struct err *e)
+{
+	struct jobrec r;
+
+	buf_clear(text);
+	if (fill_record(p, t, dir, job_id, &r) < 0)
+		return err_set(e, ERR_TOOBIG, "job record field too long");
+	return jobrec_render(&r, text, e);
+}
+
 /* Writes path with text unless it exists: a record the manager may have
  * changed since is never overwritten. */
 static int write_once(const char *path, const struct buf *text, struct err *e)
@@ -494,15 +507,10 @@ static int write_once(const char *path, const struct buf *text, struct err *e)
 static int job_links(const struct job_plan *p, const struct target *t,
 		     const char *dir, long long job_id, struct err *e)
 {
-	struct jobrec r;
 	struct buf text = BUF_INIT(16 * 1024), path = BUF_INIT(4096);
 	int rc = -1;
 
-	if (fill_record(p, t, dir, job_id, &r) < 0) {
-		err_set(e, ERR_TOOBIG, "job record field too long");
-		goto out;
-	}
-	if (jobrec_render(&r, &text, e) < 0 ||
+	if (record_text(p, t, dir, job_id, &text, e) < 0 ||
 	    buf_addf(&path, "%s/_bot_job%lld.metadata", dir, job_id) < 0 ||
 	    write_once(path.s, &text, e) < 0)
 		goto out;
@@ -524,17 +532,12 @@ out:
 static int job_record(const struct job_plan *p, const struct target *t,
 		      const char *dir, long long job_id, struct err *e)
 {
-	struct jobrec r;
 	struct buf text = BUF_INIT(16 * 1024), path = BUF_INIT(4096);
 	int rc = -1;
 
-	if (fill_record(p, t, dir, job_id, &r) < 0) {
-		err_set(e, ERR_TOOBIG, "job record field too long");
-		goto out;
-	}
 	if (buf_addf(&path, "%s/submitted", p->ctx->c->job_manager.job_ids_dir) < 0 ||
 	    xio_mkdir_p(path.s, 0755, e) < 0 ||
-	    jobrec_render(&r, &text, e) < 0 ||
+	    record_text(p, t, dir, job_id, &text, e) < 0 ||
 	    buf_addf(&path, "/%lld", job_id) < 0 ||
 	    write_once(path.s, &text, e) < 0)
 		goto out;

@@ -98,12 +98,11 @@ static int put_cvmfs(struct buf *out, const struct conf *c, struct err *e)
 	for (i = 0; i < b->n_cvmfs_customizations && rc == 0; i++)
 		if (add_cvmfs_line(obj, &b->cvmfs_customizations[i]) < 0)
 			rc = err_set(e, ERR_NOMEM, "%s: out of memory", key);
-	if (rc == 0)
+	if (rc == 0) {
 		json = json_object_to_json_string_ext(obj, flags);
-	if (rc == 0 && !json)
-		rc = err_set(e, ERR_NOMEM, "%s: out of memory", key);
-	if (rc == 0)
-		rc = put(out, key, json, e);
+		rc = json ? put(out, key, json, e)
+			  : err_set(e, ERR_NOMEM, "%s: out of memory", key);
+	}
 	json_object_put(obj);
 	return rc;
 }
