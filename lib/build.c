@@ -21,7 +21,6 @@
 #include "log.h"
 #include "route.h"
 #include "slurm.h"
-#include "spawn.h"
 #include "status.h"
 #include "xio.h"
 
@@ -50,24 +49,12 @@ static int take(struct build_req *req, const struct target *t, size_t n)
 	return 0;
 }
 
-/* A line's text for the reply, cut and made harmless for a code span. */
-static int add_quoted(struct buf *out, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; i < max && s[i]; i++)
-		if (buf_addch(out, s[i] >= ' ' && s[i] < 0x7f && s[i] != '`'
-					   ? s[i] : '?') < 0)
-			return -1;
-	return s[i] ? buf_adds(out, "...") : 0;
-}
-
 static int line_problem(struct build_req *req, const struct command *cmd,
 			const char *what)
 {
 	req->bad = 1;
 	if (buf_addf(&req->why, "- line %d, `bot: build ", cmd->line) < 0 ||
-	    add_quoted(&req->why, cmd->args, 200) < 0 ||
+	    status_code_text(&req->why, cmd->args, 200) < 0 ||
 	    buf_addf(&req->why, "`: %s\n", what) < 0)
 		return -1;
 	return 0;
@@ -231,7 +218,7 @@ static int pr_commits(struct job_plan *p, struct buf *reply, struct err *e)
 	}
 	if (!jobrec_valid_ref(p->base_ref)) {
 		if (buf_adds(reply, "The base branch `") < 0 ||
-		    add_quoted(reply, p->base_ref, 100) < 0 ||
+		    status_code_text(reply, p->base_ref, 100) < 0 ||
 		    buf_adds(reply, "` has a name this bot does not accept "
 			     "(letters, digits, '.', '_', '+', '-' and '/' only). "
 			     "Nothing was submitted.\n\n") < 0)
@@ -276,7 +263,7 @@ static int merge(struct job_plan *p, struct buf *reply, struct err *e)
 			char name[256];
 
 			snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), f);
-			if (buf_adds(reply, "- `") < 0 || add_quoted(reply, name, 200) < 0 ||
+			if (buf_adds(reply, "- `") < 0 || status_code_text(reply, name, 200) < 0 ||
 			    buf_adds(reply, "`\n") < 0)
 				rc = err_set(e, ERR_TOOBIG, "reply too long");
 			f += n + (f[n] == '\n');
@@ -316,20 +303,6 @@ static int status_body(const struct job_plan *p, const struct build_req *req,
 			.note = rows[i].note, .changed_at = rows[i].changed_at };
 	buf_clear(out);
 	return status_render(&h, sr, req->n, out);
-}
-
-/* Removes a directory tree (a half-made job directory). */
-static int rm_rf(const char *path, struct err *e)
-{
-	const char *argv[] = { "rm", "-rf", "--", path, NULL };
-	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
-	struct spawn sp = { .argv = argv, .envp = envp, .timeout_ms = 60000 };
-	struct spawn_result res;
-
-	if (spawn_run(&sp, &res, e) < 0)
-		return -1;
-	return res.status ? err_set(e, ERR_SYS, "rm -rf %s: exit %d", path,
-				    res.status) : 0;
 }
 
 static int copy_file(const char *from, const char *to, struct err *e)
@@ -415,7 +388,7 @@ static int make_job_dir(const struct job_plan *p, const struct target *t,
 		err_set(e, ERR_TOOBIG, "job directory path too long");
 		goto out;
 	}
-	if (stat(tmp.s, &st) == 0 && rm_rf(tmp.s, e) < 0)
+	if (xio_remove_tree(tmp.s, e) < 0)
 		goto out;
 	slash = strrchr(tmp.s, '/');
 	*slash = '\0';

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,19 +627,12 @@ out:
 
 /* ---- checkout ------------------------------------------------------------ */
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf of a tree we made (symlinks are removed, not followed). */
+/* rm -rf of a tree we made; a failure here is not the caller's error. */
 static void remove_tree(const char *path)
 {
-	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	struct err e = ERR_INIT;
+
+	(void)xio_remove_tree(path, &e);
 }
 
 /* Moves the finished tree to dest unless something appeared there. */

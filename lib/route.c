@@ -16,6 +16,7 @@
 #include "event.h"
 #include "github.h"
 #include "log.h"
+#include "status.h"
 
 #define REPLY_CAP ((size_t)64 * 1024)
 #define BUILD_LABEL "bot:build"
@@ -115,22 +116,13 @@ static int cmd_build(struct route_ctx *ctx, const struct event *ev,
 	return build_add_line(ctx->c, cmd, &run->build);
 }
 
-/* A word cut to printable ASCII for the reply (it came from a comment). */
-static int add_word(struct buf *reply, const char *w)
-{
-	for (; *w; w++)
-		if (buf_addch(reply, *w > ' ' && *w < 0x7f && *w != '`' ? *w : '?') < 0)
-			return -1;
-	return 0;
-}
-
 static int unknown_command(const struct command *cmd, struct run *run)
 {
 	struct buf *reply = &run->reply;
 
 	run->said = run->acted = 1;
 	if (buf_addf(reply, "Line %d: unknown command `", cmd->line) < 0 ||
-	    add_word(reply, cmd->word[0] ? cmd->word : "(none)") < 0 ||
+	    status_code_text(reply, cmd->word[0] ? cmd->word : "(none)", COMMAND_WORD_MAX) < 0 ||
 	    buf_adds(reply, "`; `bot: help` lists the commands.\n\n") < 0)
 		return -1;
 	return 0;

@@ -201,3 +201,14 @@ fail:
 	buf_truncate(out, start);
 	return -1;
 }
+
+int status_code_text(struct buf *out, const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < max && s[i]; i++)
+		if (buf_addch(out, s[i] >= ' ' && s[i] < 0x7f && s[i] != '`'
+					   ? s[i] : '?') < 0)
+			return -1;
+	return s[i] && buf_adds(out, "...") < 0 ? -1 : 0;
+}

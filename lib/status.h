@@ -60,4 +60,11 @@ int status_render(const struct status_head *h, const struct status_row *rows,
  * can end the comment or the line. */
 int status_marker(const char *instance, const char *delivery, struct buf *out);
 
+/* Appends s for use inside a Markdown code span of a PR comment (text that
+ * came from outside: a command word, a line, a branch name): printable
+ * ASCII is kept except '`', which would end the span; every other byte
+ * becomes '?'; more than max bytes are cut and "..." follows.  0, or -1
+ * when out's cap is hit. */
+int status_code_text(struct buf *out, const char *s, size_t max);
+
 #endif

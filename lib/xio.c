@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,4 +183,39 @@ int xio_mkdir_p(const char *path, mode_t mode, struct err *e)
 	}
 	buf_release(&p);
 	return rc;
+}
+
+/* nftw() takes no context: the first failure is kept here (one tree at a
+ * time; the bot is single-threaded). */
+static const char *rm_failed;
+static int rm_errno;
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) < 0 && errno != ENOENT && !rm_failed) {
+		rm_failed = path;
+		rm_errno = errno;
+		return -1;
+	}
+	return 0;
+}
+
+int xio_remove_tree(const char *path, struct err *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : err_sys(e, "cannot remove %s", path);
+	rm_failed = NULL;
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+		return 0;
+	if (rm_failed) {
+		errno = rm_errno;
+		return err_sys(e, "cannot remove %s", path);
+	}
+	return err_sys(e, "cannot remove %s", path);
 }

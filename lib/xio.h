@@ -32,6 +32,11 @@ int xio_read_file(const char *path, struct buf *out, int nofollow,
 /* mkdir -p with mode for the directories it creates. */
 int xio_mkdir_p(const char *path, mode_t mode, struct err *e);
 
+/* rm -rf: removes path and, for a directory, everything below it;
+ * symlinks are removed, never followed.  A path that does not exist is
+ * fine.  -1 names the first entry that could not be removed. */
+int xio_remove_tree(const char *path, struct err *e);
+
 /* fsync()s a directory, making renames and creations in it durable. */
 int xio_fsync_dir(const char *dir, struct err *e);
 

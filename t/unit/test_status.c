@@ -247,6 +247,22 @@ START_TEST(cap_hit_leaves_out_as_it_was)
 }
 END_TEST
 
+START_TEST(code_text_is_harmless_and_cut)
+{
+	struct buf out = BUF_INIT(4096);
+
+	ck_assert_int_eq(status_code_text(&out, "arch:$(id)`<b>\n\x01\xc3\xa9", 100), 0);
+	ck_assert_str_eq(out.s, "arch:$(id)?<b>????");
+	buf_clear(&out);
+	ck_assert_int_eq(status_code_text(&out, "abcdef", 3), 0);
+	ck_assert_str_eq(out.s, "abc...");
+	buf_clear(&out);
+	ck_assert_int_eq(status_code_text(&out, "abc", 3), 0);
+	ck_assert_str_eq(out.s, "abc");
+	buf_release(&out);
+}
+END_TEST
+
 Suite *status_suite(void)
 {
 	Suite *s = suite_create("status");
@@ -259,6 +275,7 @@ Suite *status_suite(void)
 	tcase_add_test(tc, code_spans_cannot_be_closed);
 	tcase_add_test(tc, notes_are_cut);
 	tcase_add_test(tc, cap_hit_leaves_out_as_it_was);
+	tcase_add_test(tc, code_text_is_harmless_and_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -140,6 +140,39 @@ START_TEST(mkdir_p_nested_and_conflicts)
 }
 END_TEST
 
+START_TEST(remove_tree_removes_but_never_follows)
+{
+	char top[256], keep[256], path[512];
+	struct err e = ERR_INIT;
+	struct stat st;
+	FILE *f;
+
+	unit_mkdtemp(top, sizeof(top), "rmtree");
+	unit_mkdtemp(keep, sizeof(keep), "rmkeep");
+	snprintf(path, sizeof(path), "%s/t/a/b", top);
+	ck_assert_int_eq(xio_mkdir_p(path, 0755, &e), 0);
+	snprintf(path, sizeof(path), "%s/t/a/b/file", top);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/precious", keep);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	/* a symlink to a directory outside: removed, its target kept */
+	snprintf(path, sizeof(path), "%s/t/a/outside", top);
+	ck_assert_int_eq(symlink(keep, path), 0);
+	snprintf(path, sizeof(path), "%s/t", top);
+	ck_assert_int_eq(xio_remove_tree(path, &e), 0);
+	ck_assert_int_eq(lstat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/precious", keep);
+	ck_assert_int_eq(stat(path, &st), 0);
+	/* nothing there: fine */
+	snprintf(path, sizeof(path), "%s/t", top);
+	ck_assert_int_eq(xio_remove_tree(path, &e), 0);
+	unit_rm_rf(top);
+	unit_rm_rf(keep);
+}
+END_TEST
+
 Suite *xio_suite(void)
 {
 	Suite *s = suite_create("xio");
@@ -152,6 +185,7 @@ Suite *xio_suite(void)
 	tcase_add_test(tc, read_is_bounded);
 	tcase_add_test(tc, nofollow_refuses_symlink);
 	tcase_add_test(tc, mkdir_p_nested_and_conflicts);
+	tcase_add_test(tc, remove_tree_removes_but_never_follows);
 	suite_add_tcase(s, tc);
 	return s;
 }
