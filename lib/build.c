@@ -25,6 +25,7 @@
 #include "xio.h"
 
 #define RUN_DIR "run_000" /* a resubmission would make run_001 */
+#define NOT_SUBMITTED "not submitted"
 #define STATUS_CAP ((size_t)64 * 1024)
 #define COPY_CAP ((size_t)1024 * 1024)
 
@@ -121,10 +122,14 @@ int build_add_all(const struct conf *c, struct build_req *req)
 	if (!found)
 		return -1;
 	req->lines++;
-	if (target_match(c, &f, found, TARGET_MAX, &n) >= 0 && n > 0)
-		rc = take(req, found, n) == 0 ? 0 : -1;
-	else
+	if (target_match(c, &f, found, TARGET_MAX, &n) < 0 || n == 0) {
 		req->bad = 1;
+		rc = buf_adds(&req->why, n ? "- the instance has more targets "
+			      "than one request may have.\n"
+			      : "- the instance has no target to build.\n") < 0 ? -1 : 0;
+	} else {
+		rc = take(req, found, n) == 0 ? 0 : -1;
+	}
 	free(found);
 	return rc;
 }
@@ -574,7 +579,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 	if (!id) {
 		if (make_job_dir(p, t, dir, &e2) < 0) {
 			log_error("%s: job directory: %s", t->name, e2.msg);
-			row_set(row, "not submitted", e2.msg);
+			row_set(row, NOT_SUBMITTED, e2.msg);
 			rc = 0;
 			goto out;
 		}
@@ -586,7 +591,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 			goto out;
 		if (slurm_submit(argv, dir, &id, &e2) < 0) {
 			log_error("%s: %s", t->name, e2.msg);
-			row_set(row, "not submitted", e2.msg);
+			row_set(row, NOT_SUBMITTED, e2.msg);
 			rc = 0;
 			goto out;
 		}
@@ -664,7 +669,7 @@ static void load_repos(struct job_plan *p, const struct build_req *req,
 		log_error("%s", e.msg);
 		for (i = 0; i < req->n; i++)
 			if (*req->t[i].repo_id && !rows[i].job_id)
-				row_set(&rows[i], "not submitted", e.msg);
+				row_set(&rows[i], NOT_SUBMITTED, e.msg);
 	}
 	buf_release(&path);
 }
@@ -723,11 +728,11 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 	rc = -1;
 	load_repos(&p, req, rows);
 	for (i = 0; i < req->n; i++) {
-		if (rows[i].state[0] == 'n') /* not submitted: repos.cfg */
+		if (strcmp(rows[i].state, NOT_SUBMITTED) == 0) /* repos.cfg */
 			continue;
 		buf_clear(&dir);
 		if (buf_addf(&dir, "%s/%s", p.run_dir.s, req->t[i].dir) < 0) {
-			row_set(&rows[i], "not submitted", "job directory path too long");
+			row_set(&rows[i], NOT_SUBMITTED, "job directory path too long");
 			continue;
 		}
 		if ((step = submit(&p, &req->t[i], dir.s, &rows[i], e)) != 0) {
