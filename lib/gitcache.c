@@ -517,15 +517,18 @@ static int commit_tree(struct gc *g, const struct gitcache_req *r,
 	return rc;
 }
 
-/* Keeps the merge referenced: refs/bot/merge/N. */
+/* Keeps the merge referenced, as the branch bot/merge/SHA: a name that
+ * never moves, so that gitcache_checkout() clones exactly this commit with
+ * one `git clone -b` (a job directory in one git process, not two). */
 static int store_merge(struct gc *g, long long pr, const char *sha,
 		       struct err *e)
 {
-	char ref[64];
+	char ref[128];
 	const char *const argv[] = { "git", "--git-dir", g->gitdir.s,
 				     "update-ref", ref, sha, NULL };
 
-	(void)snprintf(ref, sizeof(ref), "refs/bot/merge/%lld", pr);
+	(void)pr;
+	(void)snprintf(ref, sizeof(ref), "refs/heads/bot/merge/%s", sha);
 	return git(g, argv, "git update-ref", 0, 0, NULL, e) < 0 ? -1 : 0;
 }
 
@@ -653,22 +656,19 @@ static int move_into_place(const char *tmp, const char *dest, struct err *e)
 static int clone_into(struct gc *g, const char *tmp, const char *sha,
 		      struct err *e)
 {
-	const char *const clone[] = { "git", "clone", "--shared",
-				      "--no-checkout", "-q", "--",
+	char branch[128];
+	const char *const clone[] = { "git", "clone", "--shared", "--single-branch",
+				      "--no-tags", "-q", "-b", branch, "--",
 				      g->gitdir.s, tmp, NULL };
-	const char *const co[] = { "git", "-C", tmp, "-c",
-				   "advice.detachedHead=false", "checkout",
-				   "-q", "--detach", sha, "--", NULL };
 	int rc;
 
+	(void)snprintf(branch, sizeof(branch), "bot/merge/%s", sha);
 	if (gc_lock(g, e) < 0)
 		return -1;
 	rc = git(g, clone, "git clone", 0, 0, NULL, e);
 	close(g->lockfd);
 	g->lockfd = -1;
-	if (rc < 0 || git(g, co, "git checkout", 0, 0, NULL, e) < 0)
-		return -1;
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int gitcache_checkout(const char *cache_dir, const char *repo,

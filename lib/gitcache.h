@@ -18,14 +18,14 @@
  * cache (a warm retry).  A head SHA the fetch did not bring (the PR was
  * force-pushed since) is fetched by id.
  *
- * gitcache_checkout() puts a merge commit into a new job directory: a
- * `git clone --shared --no-checkout` of the cache, then a detached checkout
- * of the commit: a real git repository (EESSI's scripts may run git in
- * it) whose objects stay in the cache.
+ * gitcache_checkout() puts a merge commit into a new job directory: one
+ * `git clone --shared --single-branch -b bot/merge/SHA` of the cache: a
+ * real git repository (EESSI's scripts may run git in it) on that branch,
+ * whose objects stay in the cache.
  *
  * Refs in the cache: refs/bot/pull/N/head and refs/bot/heads/BASE (the
- * fetch), refs/bot/sha/SHA (a commit fetched by id), refs/bot/merge/N (the
- * last merge made for PR N).  Nothing is ever pruned.
+ * fetch), refs/bot/sha/SHA (a commit fetched by id), refs/heads/bot/merge/SHA (each
+ * merge made: a branch that never moves, cloned by gitcache_checkout()).  Nothing is ever pruned.
  *
  * Every git runs through lib/spawn with an argv and a fixed environment
  * (PATH, HOME, LC_ALL=C, GIT_TERMINAL_PROMPT=0, GIT_CONFIG_NOSYSTEM=1,
