@@ -69,6 +69,7 @@ rc=\$?
 n=\$(( \$(cat "$T_TMP/sbatch.count" 2>/dev/null || echo 0) + 1 ))
 echo "\$n" >"$T_TMP/sbatch.count"
 env >"$T_TMP/sbatch.env.\$n"
+[ -e "$T_TMP/slow" ] && sleep 0.2
 if [ -e "$T_TMP/stall.\$n" ]; then touch "$T_TMP/stalled"; sleep 120; fi
 exit \$rc
 EOF
@@ -399,6 +400,33 @@ is "crash: one status comment" "$(status_comments "$D10")" 1
 is "crash: status shows 4 held rows" "$(status_body "$D10" | grep -c '| held')" 4
 is "crash: 4 records" "$(grep -l "delivery = $D10" "$D"/jobs/ids/submitted/* | wc -l)" 4
 is "crash: 4 sbatch calls in all (no repeat)" "$(cat "$T_TMP/sbatch.count")" 4
+
+# --- kill -9 at a random point of a request, repeated -------------------------
+# sbatch made slow (0.2 s) so that a request lasts ~1.5 s; the consumer is
+# killed after a random 0-1.5 s, the manager's iteration recovers the entry.
+touch "$T_TMP/slow"
+ROUNDS=${BUILD_CRASH_ROUNDS:-4}
+hit=0
+for r in $(seq 1 "$ROUNDS"); do
+	label_payload "$T_TMP/lk.json" bot:build
+	DK=$(uuid)
+	send pull_request "$T_TMP/lk.json" "$DK" >/dev/null
+	sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", (r % 150) / 100 }')"
+	pkill -9 -f "^$BIN/eessi-bot-manager --consume"
+	[ -e "$D/spool/claimed/$DK" ] && hit=$((hit + 1))
+	wait_until 10 sh -c "! pgrep -f '^$BIN/eessi-bot-manager --consume' >/dev/null"
+	"$BIN/eessi-bot-manager" -c "$D/app.cfg" >>"$T_TMP/iter.out" 2>&1
+	check "crash round $r: entry done" test -e "$D/spool/done/$DK"
+	is "crash round $r: 4 jobs" "$(njobs_of "$DK")" 4
+	is "crash round $r: one status comment" "$(status_comments "$DK")" 1
+	is "crash round $r: 4 records" "$(grep -l "delivery = $DK" "$D"/jobs/ids/submitted/* | wc -l)" 4
+	is "crash round $r: no half-made job directory left" \
+		"$(find "$D/jobs/$MONTH/$REPO/pr_7/event_$DK" -maxdepth 3 -name '*.tmp' | wc -l)" 0
+	scancel $(jobs_of "$DK" | awk '{print $1}') 2>/dev/null
+done
+rm -f "$T_TMP/slow"
+note "crash rounds: $hit of $ROUNDS killed the consumer in the middle of a request"
+check "crash rounds: at least one kill landed mid-request" test "$hit" -ge 1
 
 # --- a released job runs the job script in its directory -------------------------
 scontrol release "$ID1"
