@@ -53,7 +53,7 @@ UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 UNIT := $(BUILD)/t/unit-tests
 TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
-	$(BUILD)/t/slurm-probe
+	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe
 
 .PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
 	test demo \

@@ -195,9 +195,8 @@ static void fixed_env(const char **envp, size_t size)
 	envp[n] = NULL;
 }
 
-/* The line of stderr worth quoting: the first holding "error", else the
- * first that is not empty. */
-static void stderr_line(const struct buf *b, char *out, size_t size)
+/* (slurm.h) */
+void slurm_stderr_line(const struct buf *b, char *out, size_t size)
 {
 	const char *p = b->s, *end = b->s + b->len, *first = NULL, *pick = NULL;
 	size_t n = 0, first_n = 0;
@@ -223,10 +222,9 @@ static void stderr_line(const struct buf *b, char *out, size_t size)
 	show(out, size, pick, n, SHOWN_MAX);
 }
 
-/* Runs argv in cwd with the fixed environment; 0 with res filled (any
- * status), -1 when it could not run to its end. */
-static int run(const char *const *argv, const char *cwd, struct buf *out,
-	       struct buf *errout, struct spawn_result *res, struct err *e)
+/* (slurm.h) the fixed environment, the timeout, the count */
+int slurm_run(const char *const *argv, const char *cwd, struct buf *out,
+	      struct buf *errout, struct spawn_result *res, struct err *e)
 {
 	const char *envp[NELEM(env_whitelist) + 1];
 	struct spawn sp;
@@ -257,14 +255,14 @@ int slurm_submit(const struct slurm_argv *a, const char *job_dir,
 	if (a->n == 0 || !a->v[0] || !job_dir)
 		return err_set(e, ERR_INVAL, "sbatch: no command or directory");
 	/* a flood of warnings on stderr does not hide a job id on stdout */
-	if (run(a->v, job_dir, &out, &errout, &res, &le) < 0 &&
+	if (slurm_run(a->v, job_dir, &out, &errout, &res, &le) < 0 &&
 	    !(le.code == ERR_TOOBIG && !res.out_truncated)) {
-		stderr_line(&errout, line, sizeof(line));
+		slurm_stderr_line(&errout, line, sizeof(line));
 		err_set(e, le.code, "%s%s%s", le.msg, *line ? ": " : "", line);
 		goto out;
 	}
 	if (res.status != 0) {
-		stderr_line(&errout, line, sizeof(line));
+		slurm_stderr_line(&errout, line, sizeof(line));
 		err_set(e, ERR_CHILD, "%s exited %d: %s", a->v[0], res.status,
 			*line ? line : "(no message)");
 		goto out;
@@ -354,7 +352,7 @@ static int confirm(const char *poll_command, long long id,
 
 	*yes = 0;
 	snprintf(idstr, sizeof(idstr), "%lld", id);
-	if (run(argv, NULL, &out, &errout, &res, &le) < 0) {
+	if (slurm_run(argv, NULL, &out, &errout, &res, &le) < 0) {
 		/* output beyond the cap: not a comment of ours */
 		if (le.code == ERR_TOOBIG && !res.err_truncated)
 			rc = 0;
@@ -364,7 +362,7 @@ static int confirm(const char *poll_command, long long id,
 	}
 	if (res.status != 0 && !memmem(errout.s, errout.len,
 				       "Invalid job id", 14)) {
-		stderr_line(&errout, line, sizeof(line));
+		slurm_stderr_line(&errout, line, sizeof(line));
 		err_set(e, ERR_CHILD, "%s exited %d: %s", poll_command,
 			res.status, *line ? line : "(no message)");
 		goto out;
@@ -398,10 +396,10 @@ int slurm_find(const char *poll_command, const char *comment,
 	if (!one_word(comment) || strlen(comment) > FIND_COMMENT_MAX)
 		return err_set(e, ERR_INVAL, "squeue: not a job comment of the "
 			       "bot (one word of printable ASCII)");
-	if (run(argv, NULL, &out, &errout, &res, e) < 0)
+	if (slurm_run(argv, NULL, &out, &errout, &res, e) < 0)
 		goto out;
 	if (res.status != 0) {
-		stderr_line(&errout, line, sizeof(line));
+		slurm_stderr_line(&errout, line, sizeof(line));
 		err_set(e, ERR_CHILD, "%s exited %d: %s", poll_command,
 			res.status, *line ? line : "(no message)");
 		goto out;

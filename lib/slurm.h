@@ -80,7 +80,21 @@ int slurm_submit(const struct slurm_argv *a, const char *job_dir,
 int slurm_find(const char *poll_command, const char *comment,
 	       long long *job_id, struct err *e);
 
-/* Slurm commands run by this process so far (for logs and benchmarks). */
+/* Runs a Slurm command, argv, in cwd (NULL: here) with the fixed small
+ * environment above, SLURM_TIMEOUT_MS, and counts it in slurm_calls():
+ * the one way lib/slurm.c and lib/slurmq.c run Slurm.  0 with res filled
+ * (any status), -1 when it could not run to its end (spawn_run()). */
+struct spawn_result;
+int slurm_run(const char *const *argv, const char *cwd, struct buf *out,
+	      struct buf *errout, struct spawn_result *res, struct err *e);
+
+/* The line of a Slurm command's stderr worth quoting into out: the first
+ * holding "error", else the first that is not empty; cut to 200 bytes,
+ * control and non-ASCII bytes as '?'. */
+void slurm_stderr_line(const struct buf *b, char *out, size_t size);
+
+/* Slurm commands run by this process so far (for logs and benchmarks),
+ * by lib/slurm.c and lib/slurmq.c together. */
 unsigned slurm_calls(void);
 
 #endif

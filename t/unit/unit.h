@@ -29,6 +29,7 @@ Suite *jobrec_suite(void);
 Suite *status_suite(void);
 Suite *target_suite(void);
 Suite *slurm_suite(void);
+Suite *slurmq_suite(void);
 Suite *gitcache_suite(void);
 /* A fresh 2048-bit RSA key (PKCS#1 PEM) in priv, its public key (PEM) in
  * pub unless NULL (test_appjwt.c). */
