@@ -333,14 +333,19 @@ static int copy_repo_cfg(const struct conf *c, const char *repo_id,
 
 	if (buf_addf(&from, "%s/%s", c->repo_targets.repos_cfg_dir,
 		     JOBCFG_REPOS_FILE) < 0 ||
-	    buf_addf(&to, "%s/%s", cfg, JOBCFG_REPOS_FILE) < 0 ||
-	    copy_file(from.s, to.s, e) < 0)
+	    buf_addf(&to, "%s/%s", cfg, JOBCFG_REPOS_FILE) < 0) {
+		err_set(e, ERR_TOOBIG, "repos_cfg_dir path too long");
+		goto out;
+	}
+	if (copy_file(from.s, to.s, e) < 0)
 		goto out;
 	buf_clear(&from);
 	buf_clear(&to);
 	if (buf_addf(&from, "%s/%s", c->repo_targets.repos_cfg_dir, repo_id) < 0 ||
-	    buf_addf(&to, "%s/%s", cfg, repo_id) < 0)
+	    buf_addf(&to, "%s/%s", cfg, repo_id) < 0) {
+		err_set(e, ERR_TOOBIG, "repos_cfg_dir path too long");
 		goto out;
+	}
 	if (!(d = opendir(from.s))) {
 		rc = errno == ENOENT ? 0 : err_sys(e, "open %s", from.s);
 		goto out;
@@ -356,8 +361,10 @@ static int copy_repo_cfg(const struct conf *c, const char *repo_id,
 		if (de->d_name[0] == '.')
 			continue;
 		if (buf_addf(&from, "/%s", de->d_name) < 0 ||
-		    buf_addf(&to, "/%s", de->d_name) < 0)
+		    buf_addf(&to, "/%s", de->d_name) < 0) {
+			err_set(e, ERR_TOOBIG, "path too long: %s", de->d_name);
 			goto out;
+		}
 		if (lstat(from.s, &st) == 0 && S_ISREG(st.st_mode) &&
 		    copy_file(from.s, to.s, e) < 0)
 			goto out;
@@ -370,6 +377,38 @@ out:
 		closedir(d);
 	buf_release(&from);
 	buf_release(&to);
+	return rc;
+}
+
+/* The names the bot, Slurm and the job write in a job directory: cfg/,
+ * slurm-<ID>.out, _bot_job<ID>.*.  Whatever the pull request brought
+ * under them goes before anything is written: a symlink there would make
+ * the bot (or Slurm, opening the job's output) write where it points. */
+static int clear_reserved(const char *dir, struct err *e)
+{
+	struct buf path = BUF_INIT(4096);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0, n = 0;
+
+	if (!d)
+		return err_sys(e, "open %s", dir);
+	while (rc == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, "cfg") != 0 &&
+		    strncmp(de->d_name, "slurm-", 6) != 0 &&
+		    strncmp(de->d_name, "_bot_job", 8) != 0)
+			continue;
+		buf_clear(&path);
+		if (buf_addf(&path, "%s/%s", dir, de->d_name) < 0)
+			rc = err_set(e, ERR_TOOBIG, "path too long in %s", dir);
+		else if ((rc = xio_remove_tree(path.s, e)) == 0)
+			n++;
+	}
+	closedir(d);
+	buf_release(&path);
+	if (n > 0)
+		log_warn("the pull request had %d entr%s under the bot's names "
+			 "(cfg, slurm-*, _bot_job*): removed", n, n == 1 ? "y" : "ies");
 	return rc;
 }
 
@@ -401,10 +440,10 @@ static int make_job_dir(const struct job_plan *p, const struct target *t,
 		goto out;
 	*slash = '/';
 	if (gitcache_checkout(p->cache_dir.s, p->ev->repo, p->merge_sha, tmp.s,
-			      e) < 0)
+			      e) < 0 || clear_reserved(tmp.s, e) < 0)
 		goto out;
 	buf_truncate(&path, path.len - strlen("/job.cfg"));
-	if (mkdir(path.s, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(path.s, 0755) < 0) { /* cfg/ is the bot's: new, or an error */
 		err_sys(e, "mkdir %s", path.s);
 		goto out;
 	}

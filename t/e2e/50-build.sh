@@ -39,6 +39,17 @@ gitrepo_make software-layer 7 || bail "no test repository"
 PR7_HEAD=$GITREPO_PR_HEAD_SHA
 gitrepo_add_conflicting_pr software-layer 8 || bail "no conflicting PR"
 MAIN=$GITREPO_MAIN_SHA
+# PR 9 brings symlinks under the names the bot and Slurm write in a job
+# directory: cfg/ and slurm-*.out pointing outside, a _bot_job file
+mkdir -p "$T_TMP/outside"
+_git "$GITREPO_WORK" checkout -q -b pr-9 main &&
+	ln -s "$T_TMP/outside" "$GITREPO_WORK/cfg" &&
+	for i in $(seq 1000 1040); do ln -s "$T_TMP/outside/out$i" "$GITREPO_WORK/slurm-$i.out"; done &&
+	ln -s "$T_TMP/outside/meta" "$GITREPO_WORK/_bot_job1000.metadata" &&
+	_gitrepo_commit "$GITREPO_WORK" 2024-01-07T00:00:00Z "Symlinks under the bot's names" &&
+	PR9_HEAD=$(_git "$GITREPO_WORK" rev-parse HEAD) &&
+	_git "$GITREPO_WORK" push -q "$GITREPO" "$PR9_HEAD:refs/pull/9/head" &&
+	_git "$GITREPO_WORK" checkout -q main || bail "no PR 9"
 mkdir -p "$T_TMP/remote/e2e-org"
 ln -s "$GITREPO" "$T_TMP/remote/e2e-org/software-layer.git"
 
@@ -156,11 +167,11 @@ comment_payload() {
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
 		--set "/sender/login=\"${5:-alice}\"" >"$1"
 }
-# label_payload FILE LABEL [LOGIN [BASE-REF-JSON]]: PR 7 labeled
+# label_payload FILE LABEL [LOGIN [BASE-REF-JSON]]: PR ${PR:-7} labeled
 label_payload() {
 	webhook pick pull_request labeled \
-		--set "/repository/full_name=\"$REPO\"" --set /number=7 \
-		--set /pull_request/number=7 \
+		--set "/repository/full_name=\"$REPO\"" --set "/number=${PR:-7}" \
+		--set "/pull_request/number=${PR:-7}" \
 		--set "/pull_request/head/sha=\"${HEAD_SHA:-$PR7_HEAD}\"" \
 		--set "/pull_request/base/ref=${4:-\"main\"}" \
 		--set "/label/name=\"$2\"" \
@@ -375,6 +386,25 @@ unlike "unknown head commit: no path of the cluster in the PR" "$(reply_body "de
 like "unknown head commit: the log says why" "$(cat "$LOG")" "\[$D13\].*ffffffffff.*not found"
 is "unknown head commit: no job" "$(all_jobs)" "$BEFORE"
 check "refusals: settled" wait_until 15 settled
+
+# --- a PR with symlinks under the bot's names ----------------------------------
+PR=9 HEAD_SHA=$PR9_HEAD label_payload "$T_TMP/l9.json" bot:build
+D14=$(uuid)
+send pull_request "$T_TMP/l9.json" "$D14" >/dev/null
+check "symlinks: handled" wait_handled "$D14"
+is "symlinks: 4 jobs" "$(njobs_of "$D14")" 4
+JD9=$D/jobs/$MONTH/$REPO/pr_9/event_$D14/run_000/$R23/linux_x86_64_amd_zen2
+check "symlinks: cfg/ is a real directory" test -d "$JD9/cfg" -a ! -L "$JD9/cfg"
+check "symlinks: job.cfg in it" test -f "$JD9/cfg/job.cfg"
+is "symlinks: nothing written where they pointed" "$(ls -A "$T_TMP/outside")" ""
+is "symlinks: no slurm-*.out or _bot_job symlink left" \
+	"$(find "$JD9" -maxdepth 1 -type l \( -name 'slurm-*' -o -name '_bot_job*' \) | wc -l)" 0
+like "symlinks: the log says they were removed" "$(cat "$LOG")" "\[$D14\].*entries under the bot's names"
+ID9=$(jobs_of "$D14" | head -1 | cut -d' ' -f1)
+M9=$(readlink "$D/jobs/$ID9")/_bot_job$ID9.metadata
+check "symlinks: the job's metadata is a real file" test -f "$M9" -a ! -L "$M9"
+scancel $(jobs_of "$D14" | awk '{print $1}') 2>/dev/null
+check "symlinks: settled" wait_until 15 settled
 
 # --- kill -9 around sbatch --------------------------------------------------------
 # the 2nd submission of the label's 4 stalls after Slurm took the job; the
