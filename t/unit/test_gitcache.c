@@ -157,7 +157,7 @@ START_TEST(merges_checks_out_and_is_a_repo)
 	struct gitcache_req r = req_for(7, p7, "");
 	struct gitcache_merge m = { .files = BUF_INIT(4096) };
 	struct err e = ERR_INIT;
-	char gd[400], dest[400], sha[41], spec[80];
+	char gd[400], dest[400], sha[41], spec[160];
 
 	ck_assert_msg(gitcache_merge(&r, &m, &e) == 0, "%s", e.msg);
 	ck_assert_int_eq(m.fetched, 1);
