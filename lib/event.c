@@ -162,7 +162,10 @@ int event_parse(const char *name, const char *delivery, const char *body,
 	struct json_tokener *tok;
 
 	memset(ev, 0, sizeof(*ev));
-	ev->head_sha = ev->base_ref = ""; /* only pull_request events set them */
+	/* only pull_request events set these, only events with a comment
+	 * those: absent, they are "" as the header promises (fuzz_event) */
+	ev->head_sha = ev->base_ref = "";
+	ev->comment_body = ev->comment_user = ev->comment_created = "";
 	ev->name = name;
 	ev->delivery = delivery;
 	if (len > (size_t)INT32_MAX)

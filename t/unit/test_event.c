@@ -178,6 +178,34 @@ START_TEST(not_an_object_or_trailing_bytes)
 }
 END_TEST
 
+/* Found by t/fuzz/fuzz_event: without a "comment" object the comment's
+ * strings were NULL, not "" as event.h promises for absent fields. */
+START_TEST(absent_strings_are_empty)
+{
+	static const char *const bodies[] = { "{}", "{\"action\":\"opened\"}",
+		"{\"issue\":{\"number\":7}}", "{\"pull_request\":{\"number\":3}}" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		struct event ev;
+		struct err e = ERR_INIT;
+
+		ck_assert_int_eq(event_parse("ping", D, bodies[i], strlen(bodies[i]),
+					     &ev, &e), 0);
+		ck_assert_str_eq(ev.action, i == 1 ? "opened" : "");
+		ck_assert_str_eq(ev.repo, "");
+		ck_assert_str_eq(ev.sender, "");
+		ck_assert_str_eq(ev.label, "");
+		ck_assert_str_eq(ev.head_sha, "");
+		ck_assert_str_eq(ev.base_ref, "");
+		ck_assert_str_eq(ev.comment_body, "");
+		ck_assert_str_eq(ev.comment_user, "");
+		ck_assert_str_eq(ev.comment_created, "");
+		event_release(&ev);
+	}
+}
+END_TEST
+
 START_TEST(commands_in_a_comment)
 {
 	static const char body[] =
@@ -285,6 +313,7 @@ Suite *event_suite(void)
 	tcase_add_test(tc, hostile_fields_refuse_the_payload);
 	tcase_add_test(tc, bots_and_plain_issues_are_told_apart);
 	tcase_add_test(tc, not_an_object_or_trailing_bytes);
+	tcase_add_test(tc, absent_strings_are_empty);
 	tcase_add_test(tc, commands_in_a_comment);
 	tcase_add_test(tc, commands_are_bounded);
 	tcase_add_test(tc, names);
