@@ -1708,6 +1708,112 @@ static int check_file(struct loader *L)
 	return rc;
 }
 
+/* libconfig 1.5 opens an @include target with fopen() and, when reading it
+ * fails (a directory: fopen() succeeds, read() does not), its scanner
+ * exit()s the whole process ("input in flex scanner failed"; found by
+ * t/fuzz/fuzz_conf).  So every @include target that exists is checked
+ * first to be a regular file, and the files it includes in turn.  Lines
+ * are matched as libconfig's scanner does (^[ \t]*@include[ \t]+"NAME",
+ * NAME with \\ and \" escapes, any other backslash dropped; relative to
+ * the directory of app.cfg), also
+ * inside comments: an include of a directory is refused even there.
+ * A target that does not exist is left to libconfig to report.  Returns
+ * -1 (reported), 0, or 1 when the nesting is too deep (checking stops:
+ * libconfig reports that, before it reads anything deeper). */
+#define CONF_INCLUDE_DEPTH 10 /* libconfig's own limit */
+
+static int check_includes_in(struct loader *L, const char *shown,
+			     const char *file, int depth);
+
+/* The target of the @include line at p (end: its end), or NULL. */
+static char *include_target(const char *p, const char *end)
+{
+	struct buf name = BUF_INIT(PATH_MAX);
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) < 9 || memcmp(p, "@include", 8) != 0 ||
+	    (p[8] != ' ' && p[8] != '\t'))
+		return NULL;
+	for (p += 8; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	if (p == end || *p++ != '"')
+		return NULL;
+	for (; p < end && *p != '"'; p++) {
+		if (*p == '\\') { /* \\ and \" escape; another '\\' is dropped */
+			if (p + 1 == end || (p[1] != '\\' && p[1] != '"'))
+				continue;
+			p++;
+		}
+		if (buf_addch(&name, *p) < 0) {
+			buf_release(&name);
+			return NULL;
+		}
+	}
+	if (p == end) {
+		buf_release(&name);
+		return NULL;
+	}
+	return buf_detach(&name, NULL);
+}
+
+/* Checks the target name of an @include at line of shown (NULL: app.cfg). */
+static int check_include(struct loader *L, const char *shown, unsigned line,
+			 const char *name, int depth)
+{
+	struct buf path = BUF_INIT(PATH_MAX);
+	struct stat st;
+	int rc = 0;
+
+	if (name[0] == '/' || !L->dir)
+		rc = buf_adds(&path, name);
+	else
+		rc = buf_addf(&path, "%s/%s", L->dir, name);
+	if (rc < 0 || stat(path.s, &st) < 0) {
+		rc = 0; /* libconfig says what is wrong with it */
+	} else if (!S_ISREG(st.st_mode)) {
+		problem_at(L, shown, line, "@include \"%.200s\": not a regular "
+			   "file", name);
+		rc = -1;
+	} else if (depth >= CONF_INCLUDE_DEPTH) {
+		rc = 1; /* stop here: libconfig reports the nesting */
+	} else {
+		rc = check_includes_in(L, name, path.s, depth + 1);
+	}
+	buf_release(&path);
+	return rc;
+}
+
+static int check_includes_in(struct loader *L, const char *shown,
+			     const char *file, int depth)
+{
+	struct buf text = BUF_INIT(CONF_MAX_FILE);
+	char chunk[4096];
+	const char *p, *end;
+	unsigned line = 1;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0; /* libconfig reports it */
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_add(&text, chunk, (size_t)n) < 0)
+			break; /* too big: what was read is checked */
+	close(fd);
+	for (p = text.s, end = text.s + text.len; p < end && rc == 0; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		char *name = include_target(p, eol);
+
+		if (name)
+			rc = check_include(L, shown, line, name, depth);
+		free(name);
+		p = nl ? nl + 1 : end;
+	}
+	buf_release(&text);
+	return rc;
+}
+
 static void syntax_error(struct loader *L, const config_t *cfg)
 {
 	const char *text = config_error_text(cfg);
@@ -1747,7 +1853,7 @@ int conf_load(const char *path, const struct conf_env *env, struct conf **out,
 
 	*out = NULL;
 	config_init(&cfg);
-	if (check_file(&L) < 0)
+	if (check_file(&L) < 0 || check_includes_in(&L, NULL, path, 0) < 0)
 		goto done;
 	if (dir)
 		config_set_include_dir(&cfg, dir);

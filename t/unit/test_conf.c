@@ -2,6 +2,8 @@
  * class of problem with its file:line and key, the dump.  Runs from t/;
  * the configurations are under t/data/conf/. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -470,6 +472,62 @@ START_TEST(home_and_user_unknown)
 }
 END_TEST
 
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+}
+
+/* Found by t/fuzz/fuzz_conf: libconfig's scanner exit()ed the process
+ * ("input in flex scanner failed") on an @include of a directory; now
+ * it is a problem in the report, also in an included file, and deep or
+ * self-including nesting still ends in libconfig's own report. */
+START_TEST(include_of_a_directory_is_a_problem)
+{
+	static const char *const tops[] = {
+		"@include \".\"\n",
+		"# a comment\n  @include\t\"sub\"\n",
+		"@include \"a.inc\"\n",
+		"@include \"s\\u\\b\"\n", /* escapes, as libconfig reads them */
+	};
+	struct buf r = BUF_INIT(BUF_CAP_DEFAULT);
+	struct conf *c = NULL;
+	char dir[64], path[128], sub[128];
+	size_t i;
+
+	unit_mkdtemp(dir, sizeof(dir), "conf");
+	snprintf(path, sizeof(path), "%s/app.cfg", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	write_text(dir, "a.inc", "x = 1;\n@include \"sub\"\n");
+	for (i = 0; i < NELEM(tops); i++) {
+		buf_clear(&r);
+		write_text(dir, "app.cfg", tops[i]);
+		ck_assert_int_eq(conf_load(path, &env, &c, &r), -1);
+		ck_assert_ptr_null(c);
+		ck_assert_msg(strstr(r.s, i == 2 ? "a.inc:2: @include \"sub\": "
+				     "not a regular file" : "not a regular file"),
+			      "%s", r.s);
+	}
+
+	/* nested too deep: libconfig's report, no endless checking */
+	buf_clear(&r);
+	write_text(dir, "app.cfg", "@include \"app.cfg\"\n@include \"app.cfg\"\n"
+		   "@include \"app.cfg\"\n@include \"app.cfg\"\n");
+	ck_assert_int_eq(conf_load(path, &env, &c, &r), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(r.s, "syntax error") != NULL, "%s", r.s);
+	buf_release(&r);
+	unit_rm_rf(dir);
+}
+END_TEST
+
 /* What conf_dump() writes loads again into the same settings. */
 START_TEST(dump_loads_again)
 {
@@ -576,6 +634,7 @@ Suite *conf_suite(void)
 	tcase_add_test(tc, report_cap_is_respected);
 	tcase_add_test(tc, logins_compare_without_case);
 	tcase_add_test(tc, env_from_process);
+	tcase_add_test(tc, include_of_a_directory_is_a_problem);
 	suite_add_tcase(s, tc);
 	return s;
 }
