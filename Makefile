@@ -10,6 +10,10 @@
 #                        and check-valgrind (what CI runs)
 #   make demo            build and run the bot's main job on the embedded default
 #   make install PREFIX=/opt/eessi-bot
+#   make fuzz-build      build the libFuzzer targets of t/fuzz (clang) in build-fuzz/
+#   make fuzz-smoke      run each for FUZZ_SECONDS (10) on a copy of its corpus
+#   make fuzz            the long run: FUZZ_SECONDS (600) each, corpus kept in
+#                        build-fuzz/fuzz/corpus/ (not part of make test)
 #
 # Out-of-tree: every object lands in $(BUILD) (default build/), so a sanitizer
 # build (build-asan/) lives beside the normal one.
@@ -138,5 +142,47 @@ install: all
 clean:
 	rm -rf build build-asan
 
+# --- Fuzzing (t/fuzz): libFuzzer, so clang, in its own build directory.
+# A sub-make builds with BUILD=build-fuzz CC=clang SAN=1 (ASan+UBSan) and
+# -fsanitize=fuzzer-no-link on every object; the targets link with
+# -fsanitize=fuzzer.  Only the lib/ modules the parsers need are built,
+# so a module being written elsewhere in lib/ does not stop the fuzzers.
+# FUZZ_PARALLEL=N runs N targets at a time.
+FUZZ_BUILD := build-fuzz
+FUZZ_CC := clang
+FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool
+FUZZ_LIB := buf command conf err event hmac ini jobrec log names slurm \
+	slurmq spawn spool target webhook xio
+FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-bins fuzz-smoke fuzz-clean
+
+fuzz-build:
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SAN=1 \
+		CFLAGS=-fsanitize=fuzzer-no-link fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(FUZZ_LIBA): $(FUZZ_LIB:%=$(BUILD)/lib/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: $(BUILD)/t/fuzz/fuzz_%.o $(FUZZ_LIBA)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz-smoke: fuzz-build
+	t/fuzz/run $(FUZZ_BUILD)/fuzz $(or $(FUZZ_SECONDS),10) $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	t/fuzz/run --keep $(FUZZ_BUILD)/fuzz $(or $(FUZZ_SECONDS),600) $(FUZZ_TARGETS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+clean: fuzz-clean
+
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/cgi/main.d $(BUILD)/cron/main.d \
 	$(wildcard $(BUILD)/t/tools/*.d)
+-include $(wildcard $(BUILD)/t/fuzz/*.d)
