@@ -150,9 +150,10 @@ clean:
 # FUZZ_PARALLEL=N runs N targets at a time.
 FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
-FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool
+FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
+	result
 FUZZ_LIB := buf command conf err event hmac ini jobrec log names slurm \
-	slurmq spawn spool target webhook xio
+	slurmq spawn spool target webhook xio result
 FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
