@@ -1591,24 +1591,43 @@ static void target_problem(struct loader *L, const struct field *row,
 	buf_release(&p);
 }
 
+/* 1 if a and b name the same job directory: a target's directory name
+ * is the target with '_' for '/' (lib/target.h). */
+static int same_dir_name(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !(strchr("/_", *a) && strchr("/_", *b)))
+			return 0;
+	return *a == *b;
+}
+
 static void check_unique_targets(struct loader *L, const struct conf *c,
 				 const struct field *row)
 {
 	size_t n = get_size(c, row->off_n), i, j;
 	const char *ti, *tj;
-	char q[96];
+	char q[96], q2[96];
 
 	for (j = 1; j < n; j++) {
 		if (!(tj = target_at(c, row, j)))
 			continue;
 		for (i = 0; i < j; i++) {
-			if (!(ti = target_at(c, row, i)) || strcmp(ti, tj) != 0)
+			unsigned first;
+
+			if (!(ti = target_at(c, row, i)) || !same_dir_name(ti, tj))
 				continue;
-			target_problem(L, row, j, "duplicate target %s (first "
-				       "at line %u)", quote(q, sizeof(q), tj),
-				       line_of(entry_member(L, row->group,
-							    row->key, i,
-							    "target")));
+			first = line_of(entry_member(L, row->group, row->key, i,
+						     "target"));
+			if (strcmp(ti, tj) == 0)
+				target_problem(L, row, j, "duplicate target %s "
+					       "(first at line %u)",
+					       quote(q, sizeof(q), tj), first);
+			else
+				target_problem(L, row, j, "target %s would share "
+					       "its job directory name with %s "
+					       "(line %u): '/' and '_' both "
+					       "become '_'", quote(q, sizeof(q), tj),
+					       quote(q2, sizeof(q2), ti), first);
 			break;
 		}
 	}

@@ -327,7 +327,7 @@ static const struct bad bad_files[] = {
 		D "bad-login.cfg:21: buildenv.build_permission[5]: invalid value",
 		D "bad-login.cfg:22: buildenv.build_permission[6]: empty string (expected a non-empty string)",
 	}},
-	{D "bad-arch.cfg", 10, {
+	{D "bad-arch.cfg", 11, {
 		D "bad-arch.cfg:17: architecturetargets.arch_target_map[0].target: invalid value (expected OS/SUBDIR",
 		D "bad-arch.cfg:18: architecturetargets.arch_target_map[1].target: invalid value",
 		D "bad-arch.cfg:19: architecturetargets.arch_target_map[2].target: invalid value",
@@ -338,6 +338,7 @@ static const struct bad bad_files[] = {
 		D "bad-arch.cfg:25: architecturetargets.arch_target_map[8].targte: unknown key 'targte' in this entry (did you mean 'target'?)",
 		D "bad-arch.cfg:26: architecturetargets.arch_target_map[9]: wrong type (expected a group",
 		D "bad-arch.cfg:27: architecturetargets.arch_target_map[10].accelerators[0]: invalid value",
+		D "bad-arch.cfg:28: architecturetargets.arch_target_map[11].target: target \"linux/x86_64_amd/zen4\" would share its job directory name with \"linux/x86_64/amd/zen4\" (line 27)",
 	}},
 	{D "empty-map.cfg", 1, {
 		D "empty-map.cfg:16: architecturetargets.arch_target_map: empty list (expected at least one element)",

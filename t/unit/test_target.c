@@ -409,17 +409,24 @@ END_TEST
 
 START_TEST(match_keeps_first_of_same_dir)
 {
-	/* '_' is allowed in a segment, so two targets may share a dir */
+	/* '_' is allowed in a segment, so two targets may share a dir.
+	 * conf_load() refuses two such arch targets (test_conf); an arch
+	 * target and another's accelerator build can still collide, and
+	 * target_match() keeps the first either way: the second arch target
+	 * is renamed in memory to show it. */
 	struct conf *c = load(
 		"architecturetargets = { arch_target_map = (\n"
 		"  { target = \"linux/x86_64/a_b\"; },\n"
-		"  { target = \"linux/x86_64/a/b\"; sbatch = [ \"-x\" ]; },\n"
+		"  { target = \"linux/x86_64/a/x\"; sbatch = [ \"-x\" ]; },\n"
 		"  { target = \"linux/x86_64/a\"; accelerators = [ \"b/c\" ]; },\n"
 		"  { target = \"linux/x86_64/c/a_b\"; }\n"
 		"); };\n", NULL);
 	struct filters f;
 	struct target t[8];
 	size_t n;
+	char *second = c->architecturetargets.arch_target_map[1].target;
+
+	second[strlen(second) - 1] = 'b'; /* linux/x86_64/a/b */
 
 	ck_match(c, "", "linux_x86_64_a_b linux_x86_64_a linux_x86_64_c_a_b");
 	parse_ok("arch:x86_64/a/b arch:x86_64/a_b", &f);
