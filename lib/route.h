@@ -14,7 +14,9 @@
  * run (the consumer the webhook started: it must not hold up the others).
  *
  * Rows today:
- *   issue_comment/created      bot commands in PR comments (bot: help)
+ *   issue_comment/created      bot commands in PR comments (bot: help,
+ *                              bot: build - lib/build.h)
+ *   pull_request/labeled       the bot:build label (lib/build.h)
  *   installation (any action), installation_repositories: logged
  *   ping                       logged
  */
