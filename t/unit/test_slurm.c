@@ -14,6 +14,7 @@
 #include "slurm.h"
 #include "target.h"
 #include "unit.h"
+#include "xio.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -30,18 +31,12 @@ static void write_file(const char *path, const char *text)
 	ck_assert_int_eq(chmod(path, 0755), 0);
 }
 
-/* Reads a small file into b (cleared first). */
+/* Reads a test file into b (cleared first): the project's bounded reader. */
 static void read_file(const char *path, struct buf *b)
 {
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
+	struct err e = ERR_INIT;
 
-	buf_clear(b);
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ck_assert_int_eq(buf_add(b, chunk, n), 0);
-	fclose(f);
+	ck_assert_msg(xio_read_file(path, b, 0, &e) == 0, "%s", e.msg);
 }
 
 /* A configuration with submit_command, the slurm_params list body and a

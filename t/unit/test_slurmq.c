@@ -16,20 +16,16 @@
 #include "slurm.h"
 #include "slurmq.h"
 #include "unit.h"
+#include "xio.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Reads a test file into b (cleared first): the project's bounded reader. */
 static void read_file(const char *path, struct buf *b)
 {
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
+	struct err e = ERR_INIT;
 
-	buf_clear(b);
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ck_assert_int_eq(buf_add(b, chunk, n), 0);
-	fclose(f);
+	ck_assert_msg(xio_read_file(path, b, 0, &e) == 0, "%s", e.msg);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
