@@ -135,9 +135,17 @@ int xio_read_file(const char *path, struct buf *out, int nofollow,
 	ssize_t n;
 
 	buf_clear(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
-	if (fd < 0)
-		return err_sys(e, "open %s", path);
+	/* O_NONBLOCK: a FIFO put there must not hang the reader (it is then
+	 * refused as not a regular file); no effect on a regular file */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+				(nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		int saved = errno;
+
+		err_sys(e, "open %s", path);
+		errno = saved;
+		return -1;
+	}
 	if (fstat(fd, &st) < 0) {
 		rc = err_sys(e, "stat %s", path);
 	} else if (!S_ISREG(st.st_mode)) {

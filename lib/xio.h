@@ -25,7 +25,10 @@ int xio_create_atomic(const char *path, const void *data, size_t len,
 
 /* Reads a whole regular file into out (cleared first), bounded by out->cap:
  * a larger file fails with ERR_TOOBIG.  Symlinks are followed unless
- * nofollow is set. */
+ * nofollow is set (a symlink is then ERR_SYS with errno ELOOP).  Anything
+ * but a regular file (a FIFO, a device, a directory) is refused without
+ * blocking, ERR_INVAL.  When the file cannot be opened, errno is left as
+ * open() set it (ENOENT: there is none). */
 int xio_read_file(const char *path, struct buf *out, int nofollow,
 		  struct err *e);
 
