@@ -54,6 +54,7 @@ struct github {
 	struct httpc *http;
 	struct token tok;
 	struct github_counts counts;
+	int last_status; /* of the last github_request() */
 	struct github_clock clk;
 	uint64_t registered[MAX_REGISTERED]; /* hashes of tokens registered */
 	size_t nregistered;
@@ -767,6 +768,7 @@ int github_request(struct github *gh, const char *method, const char *path,
 		*out = NULL;
 	if (status)
 		*status = 0;
+	gh->last_status = 0;
 	if (!method_ok(method) || !path_ok(path))
 		return err_set(e, ERR_INVAL, "%s %.200s: not a request the bot "
 			       "makes (method or path refused)",
@@ -802,7 +804,13 @@ int github_request(struct github *gh, const char *method, const char *path,
 		err_set(e, first.code, "%s", first.msg);
 	if (status)
 		*status = st;
+	gh->last_status = st;
 	return rc;
+}
+
+int github_last_status(const struct github *gh)
+{
+	return gh ? gh->last_status : 0;
 }
 
 /* ---------------------------------------------------------- the calls */

@@ -112,6 +112,12 @@ int github_pull_get(struct github *gh, const char *repo, long long number,
 
 void github_counts(const struct github *gh, struct github_counts *out);
 
+/* The HTTP status of the last github_request() (and of the call made
+ * through it): 0 when no answer came (transport error, refused argument
+ * before sending, no token).  For callers that treat some answers apart
+ * (a comment gone: 404). */
+int github_last_status(const struct github *gh);
+
 /* 1 if s is "owner/name" as GitHub allows (owner 1-39 of [A-Za-z0-9-], name
  * 1-100 of [A-Za-z0-9._-], not "." or ".."), else 0.  Every repo argument
  * above is checked with it before it reaches a URL. */
