@@ -35,6 +35,10 @@
 
 _Static_assert(sizeof(enum conf_chatlevel) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_upload_policy) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_handover) == sizeof(int), "enum size");
+_Static_assert(CONF_HANDOVER_HOLD_RELEASE == 0 &&
+		       CONF_HANDOVER_DELAYED_BEGIN == 1,
+	       "handover_names follows enum conf_handover");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
 _Static_assert(LOGL_ERROR == 0 && LOGL_WARN == 1 && LOGL_INFO == 2 &&
 		       LOGL_DEBUG == 3,
@@ -88,6 +92,11 @@ static const char *const upload_names[] = {"all", "latest", "once", "none",
 					   NULL};
 static const char *const log_names[] = {"error", "warn", "info", "debug",
 					NULL};
+/* the names of the original bot's later versions, which operators know */
+static const char *const handover_names[] = {"hold_release", "delayed_begin",
+					     NULL};
+
+#define WEEK (7LL * 24 * 3600) /* the bound of the manager's durations */
 
 static int is_alnum(unsigned char c)
 {
@@ -363,6 +372,10 @@ static const struct field schema[] = {
 	    buildenv.submit_command),
 	STRV("buildenv", "slurm_params", 0, "--hold", NULL,
 	     buildenv.slurm_params),
+	ENUM("buildenv", "job_handover_protocol", "hold_release",
+	     handover_names, buildenv.job_handover_protocol),
+	INT("buildenv", "job_delay_begin_factor", 0, 2, 1, 100,
+	    buildenv.job_delay_begin_factor),
 	STR("buildenv", "jobs_base_dir", F_REQ | PATH, NULL, NULL,
 	    buildenv.jobs_base_dir),
 	STR("buildenv", "git_cache_dir", PATH, NULL, NULL,
@@ -443,10 +456,16 @@ static const struct field schema[] = {
 	    NULL, job_manager.scontrol_command),
 	STR("job_manager", "sacct_command", F_ABS, NULL, NULL,
 	    job_manager.sacct_command),
+	INT("job_manager", "pending_reason_after", 0, 600, 0, WEEK,
+	    job_manager.pending_reason_after),
+	INT("job_manager", "lost_after", 0, 900, 0, WEEK,
+	    job_manager.lost_after),
 	STR("job_manager", "log_file", PATH, NULL, NULL, job_manager.log_file),
 	ENUM("job_manager", "log_level", "info", log_names,
 	     job_manager.log_level),
 };
+
+static void strv_free(struct conf_strv *sv);
 
 /* Keys of the original bot that this one no longer reads, and why. */
 static const struct {
@@ -1230,6 +1249,15 @@ static int enum_index(const char *const *names, const char *s)
 	return -1;
 }
 
+/* names[i], or "?" when i is not an index of names. */
+static const char *enum_name(const char *const *names, int i)
+{
+	for (int k = 0; i >= 0 && names[k]; k++)
+		if (k == i)
+			return names[k];
+	return "?";
+}
+
 static void load_enum(struct loader *L, const struct field *f,
 		      const config_setting_t *s, const char *path, void *base)
 {
@@ -1671,6 +1699,12 @@ static int strv_has(const struct conf_strv *sv, const char *s)
 	return 0;
 }
 
+/* 1 if an sbatch argument list holds sbatch's --hold (or -H). */
+static int has_hold(const struct conf_strv *sv)
+{
+	return strv_has(sv, "--hold") || strv_has(sv, "-H");
+}
+
 /* Whether group.key is absent or a list (so its value was loaded): no
  * warning about a value that was already reported as wrong. */
 static int list_or_absent(const struct loader *L, const char *group,
@@ -1695,12 +1729,59 @@ static void warn_risky(struct loader *L, const struct conf *c)
 			"deploycfg.deploy_permission", "empty: NOBODY may "
 			"deploy (the original bot let anyone deploy; list the "
 			"GitHub logins allowed to)");
-	if (list_or_absent(L, "buildenv", "slurm_params") &&
-	    !strv_has(&c->buildenv.slurm_params, "--hold") &&
-	    !strv_has(&c->buildenv.slurm_params, "-H"))
+	if (c->buildenv.job_handover_protocol == CONF_HANDOVER_HOLD_RELEASE &&
+	    list_or_absent(L, "buildenv", "slurm_params") &&
+	    !has_hold(&c->buildenv.slurm_params))
 		warning(L, locate(L, "buildenv", "slurm_params"),
 			"buildenv.slurm_params", "no \"--hold\": jobs may start "
 			"before the manager releases them");
+}
+
+/* Whether group.key is written in the file (rather than defaulted). */
+static int is_written(const struct loader *L, const char *group,
+		      const char *key)
+{
+	const config_setting_t *g = config_setting_get_member(L->root, group);
+
+	return g && config_setting_is_group(g) &&
+	       config_setting_get_member(g, key) != NULL;
+}
+
+/* job_handover_protocol "delayed_begin": nobody releases a job, so a held
+ * one would never start.  The default slurm_params, [ "--hold" ], belongs
+ * to "hold_release": when the key is left out, the list is empty instead;
+ * a "--hold" written in it, or in a target's sbatch list, is a problem. */
+static void check_handover(struct loader *L, struct conf *c)
+{
+	static const char never[] = "\"--hold\" with job_handover_protocol "
+		"\"delayed_begin\": the jobs would never start, as nobody "
+		"releases them (expected no \"--hold\" or \"-H\", or "
+		"job_handover_protocol \"hold_release\")";
+	struct conf_buildenv *b = &c->buildenv;
+	const struct conf_architecturetargets *a = &c->architecturetargets;
+	char path[96];
+
+	if (b->job_handover_protocol != CONF_HANDOVER_DELAYED_BEGIN)
+		return;
+	if (!is_written(L, "buildenv", "slurm_params")) {
+		strv_free(&b->slurm_params);
+		b->slurm_params.v = NULL;
+		b->slurm_params.n = 0;
+	} else if (has_hold(&b->slurm_params)) {
+		problem(L, locate(L, "buildenv", "slurm_params"),
+			"buildenv.slurm_params", "%s", never);
+	}
+	for (size_t i = 0; i < a->n_arch_target_map; i++) {
+		if (!has_hold(&a->arch_target_map[i].sbatch))
+			continue;
+		if (snprintf(path, sizeof(path), "architecturetargets."
+			     "arch_target_map[%zu].sbatch", i) >=
+		    (int)sizeof(path))
+			path[0] = '\0'; /* cannot happen: i <= CONF_MAX_LIST */
+		problem(L, entry_member(L, "architecturetargets",
+					"arch_target_map", i, "sbatch"),
+			path, "%s", never);
+	}
 }
 
 /* ------------------------------------------------------------- loading */
@@ -1888,6 +1969,7 @@ int conf_load(const char *path, const struct conf_env *env, struct conf **out,
 	load_groups(&L, c);
 	check_deploy(&L, c);
 	check_targets(&L, c);
+	check_handover(&L, c);
 	warn_risky(&L, c);
 	if (L.errors == 0) {
 		*out = c;
@@ -2039,8 +2121,7 @@ static int dump_value(struct buf *out, const struct field *f,
 		return dump_str(out, *(char *const *)cslot(base, f->off));
 	case T_ENUM:
 		i = get_int(base, f->off);
-		return dump_str(out, i >= 0 && i < 4 && f->names[i] ? f->names[i]
-								     : "?");
+		return dump_str(out, enum_name(f->names, i));
 	case T_STRV:
 		return dump_strv(out, cslot(base, f->off));
 	case T_GLIST:

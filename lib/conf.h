@@ -44,6 +44,17 @@ struct conf_strv {
 
 enum conf_chatlevel { CONF_CHAT_MINIMAL, CONF_CHAT_BASIC, CONF_CHAT_CHATTY };
 
+/* buildenv.job_handover_protocol: how a submitted job gets to run. */
+enum conf_handover {
+	CONF_HANDOVER_HOLD_RELEASE,  /* "hold_release": sbatch --hold (from
+				      * slurm_params), the manager releases */
+	CONF_HANDOVER_DELAYED_BEGIN, /* "delayed_begin": sbatch --begin=now+S,
+				      * S = job_delay_begin_factor *
+				      * job_manager.poll_interval; nothing to
+				      * release (sites where the bot's account
+				      * may not release jobs) */
+};
+
 enum conf_upload_policy {
 	CONF_UPLOAD_ALL,    /* every artefact, every time */
 	CONF_UPLOAD_LATEST, /* only the newest artefact of a build target */
@@ -109,6 +120,8 @@ struct conf {
 		size_t n_cvmfs_customizations;
 		struct conf_strv build_permission; /* logins; empty: nobody */
 		char *no_build_permission_comment; /* may be "" (say nothing) */
+		enum conf_handover job_handover_protocol;
+		long long job_delay_begin_factor; /* 1..100, default 2 */
 	} buildenv;
 
 	struct conf_deploycfg {
@@ -147,6 +160,8 @@ struct conf {
 		long long poll_interval; /* seconds, 1..86400 */
 		char *scontrol_command;
 		char *sacct_command; /* NULL: no accounting queries */
+		long long pending_reason_after; /* s, 0..604800, default 600 */
+		long long lost_after; /* s, 0..604800, default 900 */
 		char *log_file;      /* expanded; NULL: stderr */
 		enum log_level log_level;
 	} job_manager;

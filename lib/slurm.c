@@ -20,6 +20,8 @@ extern char **environ;
 #define SQUEUE_ERR_CAP ((size_t)64 * 1024)
 #define FIND_CANDIDATES_MAX 8
 #define FIND_COMMENT_MAX 1024
+#define BEGIN_FACTOR_MAX 100       /* conf: job_delay_begin_factor */
+#define POLL_INTERVAL_MAX 86400LL  /* conf: job_manager.poll_interval */
 
 /* What a Slurm command may see of the bot's environment. */
 static const char *const env_whitelist[] = {
@@ -83,6 +85,24 @@ int slurm_job_comment(const char *instance, const char *delivery,
 	return 0;
 }
 
+/* "--begin=now+S" for delayed_begin: S = job_delay_begin_factor *
+ * poll_interval seconds (both bounded by conf: at most 100 * 86400). */
+static int begin_arg(const struct conf *c, char *out, size_t size,
+		     struct err *e)
+{
+	long long f = c->buildenv.job_delay_begin_factor;
+	long long p = c->job_manager.poll_interval;
+	int n;
+
+	if (f < 1 || f > BEGIN_FACTOR_MAX || p < 1 || p > POLL_INTERVAL_MAX)
+		return err_set(e, ERR_CONFIG, "sbatch: job_delay_begin_factor "
+			       "%lld or poll_interval %lld out of range", f, p);
+	n = snprintf(out, size, "--begin=now+%lld", f * p);
+	if (n < 0 || (size_t)n >= size)
+		return err_set(e, ERR_TOOBIG, "sbatch: --begin does not fit");
+	return 0;
+}
+
 int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 		      long long pr, const char *comment, struct slurm_argv *a,
 		      struct err *e)
@@ -91,7 +111,7 @@ int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 	const struct conf_strv *params = &b->slurm_params;
 	const struct conf_strv *extra;
 	size_t i, need;
-	int n;
+	int n, delayed;
 
 	a->n = 0;
 	a->v[0] = NULL;
@@ -103,7 +123,8 @@ int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 	if (!comment || !*comment)
 		return err_set(e, ERR_INVAL, "sbatch: no job comment");
 	extra = &t->arch->sbatch;
-	need = 5 + params->n + extra->n;
+	delayed = b->job_handover_protocol == CONF_HANDOVER_DELAYED_BEGIN;
+	need = 5 + (size_t)delayed + params->n + extra->n;
 	if (need > SLURM_ARGV_MAX)
 		return err_set(e, ERR_TOOBIG, "sbatch: %zu arguments (at most "
 			       "%d)", need, SLURM_ARGV_MAX);
@@ -121,6 +142,14 @@ int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 	a->v[a->n++] = "--parsable";
 	a->v[a->n++] = a->job_name;
 	a->v[a->n++] = a->comment;
+	if (delayed) {
+		if (begin_arg(c, a->begin, sizeof(a->begin), e) < 0) {
+			a->n = 0;
+			a->v[0] = NULL;
+			return -1;
+		}
+		a->v[a->n++] = a->begin;
+	}
 	for (i = 0; i < params->n; i++)
 		a->v[a->n++] = params->v[i];
 	for (i = 0; i < extra->n; i++)

@@ -3,13 +3,22 @@
  *
  * Submission (sbatch):
  *     SUBMIT_COMMAND --parsable --job-name=NAME --comment=COMMENT
- *                    SLURM_PARAMS... TARGET_SBATCH... JOB_SCRIPT
+ *                    [--begin=now+S] SLURM_PARAMS... TARGET_SBATCH...
+ *                    JOB_SCRIPT
  * run in the job directory (so Slurm's output, slurm-<ID>.out, lands there
  * and SLURM_SUBMIT_DIR names it) with a fixed small environment: PATH,
  * HOME, USER, LOGNAME, LANG, LC_ALL, TZ and SLURM_CONF when set in the
  * bot's own environment - never a GitHub token, the App key or anything
  * else of the bot's.  The site's slurm_params come after the bot's options,
  * so a site may override the job name.
+ *
+ * How the job gets to run (buildenv.job_handover_protocol): with
+ * "hold_release" slurm_params holds "--hold" and the manager releases the
+ * job; with "delayed_begin" the bot adds --begin=now+S, S =
+ * job_delay_begin_factor * job_manager.poll_interval (seconds: a bare
+ * number after now+ is seconds to sbatch), so the job waits a few manager
+ * iterations and then starts by itself (a --begin in slurm_params, coming
+ * later, would override it).
  *
  * The comment ties a job to the request that made it
  * ("eessi-bot:INSTANCE:DELIVERY:TARGET_KEY"): after a crash between sbatch
@@ -35,6 +44,7 @@ struct slurm_argv {
 	size_t n;
 	char job_name[256];  /* storage for --job-name=... */
 	char comment[768];   /* storage for --comment=... */
+	char begin[40];      /* storage for --begin=now+S (delayed_begin) */
 };
 
 /* The comment of a request's job for target t, as above (fails with -1,
@@ -46,7 +56,8 @@ int slurm_job_comment(const char *instance, const char *delivery,
 		      const struct target *t, char *out, size_t size);
 
 /* Builds the sbatch argv (pointers into c, t and a; nothing allocated).
- * -1 ERR_TOOBIG when it would pass SLURM_ARGV_MAX. */
+ * -1 ERR_TOOBIG when it would pass SLURM_ARGV_MAX; ERR_CONFIG for a
+ * delayed_begin whose factor or poll_interval is not positive. */
 int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 		      long long pr, const char *comment, struct slurm_argv *a,
 		      struct err *e);

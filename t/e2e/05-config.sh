@@ -4,7 +4,8 @@
 # FILE:LINE: group.key; a missing file fails with a clear message; the
 # default file comes from $EESSI_BOT_CONFIG, else ./app.cfg; --help and
 # --version work; a wrong command line exits 2 with a usage hint; with no
-# action the manager runs one iteration, which needs a configuration.
+# action the manager runs one iteration, which needs a configuration; the
+# job handover checks (delayed_begin never with --hold).
 . "$(dirname "$0")/../lib/common.sh"
 
 mgr=$BUILD/eessi-bot-manager
@@ -74,6 +75,20 @@ like "syntax error: file and line" "$syn_out" "^$data/syntax.cfg:4: syntax error
 run inc "$mgr" --check-config -c "$data/include.cfg"
 like "problem in an included file: named by its path" "$inc_out" \
 	"^$data/include-github.inc:4: github.app_name: invalid value"
+
+# delayed_begin with a --hold: nobody would release the jobs
+run dh "$mgr" --check-config -c "$data/delayed-hold.cfg"
+is "delayed_begin + --hold: exit 1" "$dh_rc" 1
+like "delayed_begin + -H in slurm_params: file, line, key" "$dh_out" \
+	"^$data/delayed-hold.cfg:14: buildenv.slurm_params: \"--hold\" with job_handover_protocol \"delayed_begin\": the jobs would never start"
+like "delayed_begin + --hold in a target's sbatch: named" "$dh_out" \
+	"^$data/delayed-hold.cfg:21: architecturetargets.arch_target_map\[1\].sbatch: "
+run hb "$mgr" --check-config -c "$data/handover-bad.cfg"
+like "job_handover_protocol: the valid values listed" "$hb_out" \
+	"^$data/handover-bad.cfg:13: buildenv.job_handover_protocol: invalid value \(expected \"hold_release\" or \"delayed_begin\", got \"release_hold\"\)"
+run dl "$mgr" --check-config -c "$data/delayed.cfg"
+is "delayed_begin without slurm_params: OK, no warning" "$dl_rc/$dl_out" \
+	"0/$data/delayed.cfg: OK"
 
 # --- a missing file -----------------------------------------------------------
 run miss "$mgr" --check-config -c "$T_TMP/nope.cfg"

@@ -218,6 +218,9 @@ START_TEST(minimal_gets_the_documented_defaults)
 	ck_assert_uint_eq(c->buildenv.slurm_params.n, 1);
 	ck_assert_str_eq(c->buildenv.slurm_params.v[0], "--hold");
 	ck_assert_ptr_null(c->buildenv.slurm_params.v[1]);
+	ck_assert_int_eq(c->buildenv.job_handover_protocol,
+			 CONF_HANDOVER_HOLD_RELEASE);
+	ck_assert_int_eq(c->buildenv.job_delay_begin_factor, 2);
 	ck_assert_str_eq(c->buildenv.jobs_base_dir, "/home/tester/jobs");
 	ck_assert_str_eq(c->buildenv.local_tmp, "/tmp/$USER/EESSI");
 	ck_assert_uint_eq(c->buildenv.load_modules.n, 0);
@@ -253,6 +256,8 @@ START_TEST(minimal_gets_the_documented_defaults)
 	ck_assert_int_eq(c->job_manager.poll_interval, 60);
 	ck_assert_str_eq(c->job_manager.scontrol_command, "/usr/bin/scontrol");
 	ck_assert_ptr_null(c->job_manager.sacct_command);
+	ck_assert_int_eq(c->job_manager.pending_reason_after, 600);
+	ck_assert_int_eq(c->job_manager.lost_after, 900);
 	ck_assert_ptr_null(c->job_manager.log_file);
 	ck_assert_int_eq(c->job_manager.log_level, LOGL_INFO);
 	conf_free(c);
@@ -280,6 +285,81 @@ START_TEST(warnings_do_not_fail_the_load)
 	ck_assert_str_eq(c->deploycfg.no_deploy_permission_comment, "");
 	conf_free(c);
 	buf_release(&r);
+}
+END_TEST
+
+static void write_text(const char *dir, const char *name, const char *text);
+
+/* delayed_begin: the default slurm_params ([ "--hold" ]) is dropped, no
+ * warning about a missing "--hold"; the bounds of the new keys load. */
+START_TEST(delayed_begin_loads)
+{
+	struct buf r, dump = BUF_INIT(BUF_CAP_DEFAULT);
+	struct conf *c = NULL;
+
+	ck_assert_msg(load(D "delayed.cfg", &c, &r) == 0, "%s", r.s);
+	ck_assert_msg(r.len == 0, "no warning expected:\n%s", r.s);
+	ck_assert_int_eq(c->buildenv.job_handover_protocol,
+			 CONF_HANDOVER_DELAYED_BEGIN);
+	ck_assert_int_eq(c->buildenv.job_delay_begin_factor, 100);
+	ck_assert_uint_eq(c->buildenv.slurm_params.n, 0);
+	ck_assert_ptr_null(c->buildenv.slurm_params.v);
+	ck_assert_int_eq(c->job_manager.poll_interval, 30);
+	ck_assert_int_eq(c->job_manager.pending_reason_after, 0);
+	ck_assert_int_eq(c->job_manager.lost_after, 604800);
+	ck_assert_int_eq(conf_dump(c, &dump), 0);
+	ck_assert_ptr_nonnull(strstr(dump.s, "  slurm_params = [ ];\n"
+				     "  job_handover_protocol = \"delayed_begin\";\n"
+				     "  job_delay_begin_factor = 100;\n"));
+	ck_assert_ptr_nonnull(strstr(dump.s, "  pending_reason_after = 0;\n"
+				     "  lost_after = 604800;\n"));
+	conf_free(c);
+	buf_release(&r);
+	buf_release(&dump);
+}
+END_TEST
+
+/* The "--hold" warning is about hold_release only; -H counts as --hold. */
+START_TEST(hold_warning_follows_the_protocol)
+{
+	static const char *const cases[][3] = {
+		/* protocol, slurm_params, expected warning count about --hold */
+		{"hold_release", "\"--account=x\"", "1"},
+		{"hold_release", "\"-H\"", "0"},
+		{"delayed_begin", "\"--account=x\"", "0"},
+		{"delayed_begin", "", "0"},
+	};
+	char dir[64], text[1024];
+	struct buf r = BUF_INIT(BUF_CAP_DEFAULT);
+	struct conf *c = NULL;
+	size_t i;
+
+	unit_mkdtemp(dir, sizeof(dir), "conf-hold");
+	for (i = 0; i < NELEM(cases); i++) {
+		char path[128];
+
+		snprintf(text, sizeof(text),
+			 "github = { app_id = 1; app_name = \"b\";\n"
+			 "  installation_id = 2; private_key = \"/k.pem\"; };\n"
+			 "buildenv = { build_job_script = \"/s\";\n"
+			 "  jobs_base_dir = \"/j\"; build_permission = [ \"m\" ];\n"
+			 "  job_handover_protocol = \"%s\";\n"
+			 "  slurm_params = [ %s ]; };\n"
+			 "architecturetargets = { arch_target_map = (\n"
+			 "  { target = \"linux/x86_64/generic\"; } ); };\n"
+			 "job_manager = { job_ids_dir = \"/i\"; };\n",
+			 cases[i][0], cases[i][1]);
+		write_text(dir, "app.cfg", text);
+		snprintf(path, sizeof(path), "%s/app.cfg", dir);
+		buf_clear(&r);
+		ck_assert_msg(conf_load(path, &env, &c, &r) == 0, "%s", r.s);
+		ck_assert_msg((strstr(r.s, "no \"--hold\"") != NULL) ==
+			      (cases[i][2][0] == '1'), "case %zu: %s", i, r.s);
+		conf_free(c);
+		c = NULL;
+	}
+	buf_release(&r);
+	unit_rm_rf(dir);
 }
 END_TEST
 
@@ -380,6 +460,16 @@ static const struct bad bad_files[] = {
 		D "deploy.cfg:18: deploycfg.signing_command: not an absolute path",
 		"warning: " D "deploy.cfg:16: deploycfg.deploy_permission: empty: NOBODY may deploy",
 		"warning: " D "deploy.cfg:13: buildenv.slurm_params: no \"--hold\"",
+	}},
+	{D "handover-bad.cfg", 4, {
+		D "handover-bad.cfg:13: buildenv.job_handover_protocol: invalid value (expected \"hold_release\" or \"delayed_begin\", got \"release_hold\")",
+		D "handover-bad.cfg:14: buildenv.job_delay_begin_factor: out of range (expected 1..100, got 0)",
+		D "handover-bad.cfg:23: job_manager.pending_reason_after: out of range (expected 0..604800, got -1)",
+		D "handover-bad.cfg:24: job_manager.lost_after: out of range (expected 0..604800, got 604801)",
+	}},
+	{D "delayed-hold.cfg", 2, {
+		D "delayed-hold.cfg:14: buildenv.slurm_params: \"--hold\" with job_handover_protocol \"delayed_begin\": the jobs would never start",
+		D "delayed-hold.cfg:21: architecturetargets.arch_target_map[1].sbatch: \"--hold\" with job_handover_protocol \"delayed_begin\"",
 	}},
 	{D "syntax.cfg", 1, {D "syntax.cfg:4: syntax error"}},
 	{D "syntax-array.cfg", 1, {
@@ -627,6 +717,8 @@ Suite *conf_suite(void)
 	tcase_add_test(tc, example_documents_every_key_in_order);
 	tcase_add_test(tc, minimal_gets_the_documented_defaults);
 	tcase_add_test(tc, warnings_do_not_fail_the_load);
+	tcase_add_test(tc, delayed_begin_loads);
+	tcase_add_test(tc, hold_warning_follows_the_protocol);
 	tcase_add_loop_test(tc, broken_file_reports_each_problem, 0,
 			    (int)NELEM(bad_files));
 	tcase_add_test(tc, many_problems_at_once);

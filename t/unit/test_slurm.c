@@ -39,10 +39,12 @@ static void read_file(const char *path, struct buf *b)
 	ck_assert_msg(xio_read_file(path, b, 0, &e) == 0, "%s", e.msg);
 }
 
-/* A configuration with submit_command, the slurm_params list body and a
- * zen2 target whose sbatch list is sbatch. */
-static struct conf *load(const char *submit, const char *params,
-			 const char *sbatch)
+/* A configuration with submit_command, the slurm_params list body (NULL:
+ * the key left out), a zen2 target whose sbatch list is sbatch, more
+ * buildenv settings and job_manager settings. */
+static struct conf *load_more(const char *submit, const char *params,
+			      const char *sbatch, const char *buildenv,
+			      const char *job_manager)
 {
 	char dir[64], path[96];
 	struct buf text = BUF_INIT(BUF_CAP_DEFAULT);
@@ -56,8 +58,8 @@ static struct conf *load(const char *submit, const char *params,
 		"  installation_id = 2; private_key = \"/etc/key.pem\"; };\n"
 		"buildenv = { build_job_script = \"/opt/bot-build.slurm\";\n"
 		"  jobs_base_dir = \"/srv/jobs\"; submit_command = \"%s\";\n"
-		"  slurm_params = [ %s ]; };\n"
-		"job_manager = { job_ids_dir = \"/srv/ids\"; };\n"
+		"  %s%s%s %s };\n"
+		"job_manager = { job_ids_dir = \"/srv/ids\"; %s };\n"
 		"architecturetargets = { arch_target_map = (\n"
 		"  { target = \"linux/x86_64/amd/zen2\"; sbatch = [ %s ]; },\n"
 		"  { target = \"linux/x86_64/amd/zen3\";\n"
@@ -66,13 +68,21 @@ static struct conf *load(const char *submit, const char *params,
 		"repo_targets = { repo_target_map = (\n"
 		"  { target = \"linux/x86_64/amd/zen2\";\n"
 		"    repos = [ \"eessi.io-2023.06-software\" ]; }\n"
-		"); };\n", submit, params, sbatch), 0);
+		"); };\n", submit, params ? "slurm_params = [ " : "",
+		params ? params : "", params ? " ];" : "", buildenv,
+		job_manager, sbatch), 0);
 	write_file(path, text.s);
 	ck_assert_msg(conf_load(path, &env, &c, &report) == 0, "%s", report.s);
 	unit_rm_rf(dir);
 	buf_release(&text);
 	buf_release(&report);
 	return c;
+}
+
+static struct conf *load(const char *submit, const char *params,
+			 const char *sbatch)
+{
+	return load_more(submit, params, sbatch, "", "");
 }
 
 /* The first target of c. */
@@ -201,6 +211,100 @@ START_TEST(sbatch_argv_limits)
 	ck_assert_ptr_null(a.v[SLURM_ARGV_MAX]);
 	conf_free(c);
 	c = load("/usr/bin/sbatch", params.s, "\"--one-more\"");
+	first_target(c, &t);
+	ck_assert_int_eq(slurm_sbatch_argv(c, &t, 1, "x", &a, &e), -1);
+	ck_assert_int_eq(e.code, ERR_TOOBIG);
+	conf_free(c);
+	buf_release(&params);
+}
+END_TEST
+
+/* delayed_begin: --begin=now+S (S = factor * poll_interval, seconds)
+ * right after the bot's own options, before slurm_params; hold_release
+ * adds nothing. */
+START_TEST(sbatch_argv_delayed_begin)
+{
+	struct conf *c = load_more("/usr/bin/sbatch", "\"--time=10\"",
+				   "\"--mem=1G\"",
+				   "job_handover_protocol = \"delayed_begin\";"
+				   " job_delay_begin_factor = 3;",
+				   "poll_interval = 45;");
+	const char *const want[] = {
+		"/usr/bin/sbatch", "--parsable",
+		"--job-name=bot-pr5-eessi.io-2023.06-software:"
+		"linux_x86_64_amd_zen2",
+		"--comment=k", "--begin=now+135", "--time=10", "--mem=1G",
+		"/opt/bot-build.slurm",
+	};
+	struct slurm_argv a;
+	struct target t;
+	struct err e = ERR_INIT;
+
+	first_target(c, &t);
+	ck_assert_msg(slurm_sbatch_argv(c, &t, 5, "k", &a, &e) == 0, "%s",
+		      e.msg);
+	ck_assert_uint_eq(a.n, NELEM(want));
+	for (size_t i = 0; i < NELEM(want); i++)
+		ck_assert_str_eq(a.v[i], want[i]);
+	ck_assert_ptr_null(a.v[a.n]);
+	ck_assert_ptr_eq(a.v[4], a.begin);
+	conf_free(c);
+
+	/* the defaults: 2 * 60 s, and slurm_params left out is empty (no
+	 * --hold: nobody would release the job) */
+	c = load_more("/usr/bin/sbatch", NULL, "",
+		      "job_handover_protocol = \"delayed_begin\";", "");
+	first_target(c, &t);
+	ck_assert_int_eq(slurm_sbatch_argv(c, &t, 5, "k", &a, &e), 0);
+	ck_assert_uint_eq(a.n, 6);
+	ck_assert_str_eq(a.v[4], "--begin=now+120");
+	ck_assert_str_eq(a.v[5], "/opt/bot-build.slurm");
+	/* the largest delay fits: 100 * 86400 */
+	c->buildenv.job_delay_begin_factor = 100;
+	c->job_manager.poll_interval = 86400;
+	ck_assert_int_eq(slurm_sbatch_argv(c, &t, 5, "k", &a, &e), 0);
+	ck_assert_str_eq(a.v[4], "--begin=now+8640000");
+	/* a struct conf that did not come from conf_load(): refused */
+	c->buildenv.job_delay_begin_factor = 0;
+	ck_assert_int_eq(slurm_sbatch_argv(c, &t, 5, "k", &a, &e), -1);
+	ck_assert_int_eq(e.code, ERR_CONFIG);
+	ck_assert_uint_eq(a.n, 0);
+	ck_assert_ptr_null(a.v[0]);
+	err_clear(&e);
+	conf_free(c);
+
+	/* hold_release: no --begin */
+	c = load("/usr/bin/sbatch", "\"--hold\"", "");
+	first_target(c, &t);
+	ck_assert_int_eq(slurm_sbatch_argv(c, &t, 5, "k", &a, &e), 0);
+	ck_assert_uint_eq(a.n, 6);
+	ck_assert_str_eq(a.v[4], "--hold");
+	for (size_t i = 0; i < a.n; i++)
+		ck_assert_ptr_null(strstr(a.v[i], "--begin"));
+	conf_free(c);
+}
+END_TEST
+
+/* The --begin counts against SLURM_ARGV_MAX. */
+START_TEST(sbatch_argv_delayed_begin_limit)
+{
+	struct buf params = BUF_INIT(BUF_CAP_LINE);
+	struct slurm_argv a;
+	struct target t;
+	struct err e = ERR_INIT;
+	struct conf *c;
+
+	for (int i = 0; i < SLURM_ARGV_MAX - 6; i++)
+		ck_assert_int_eq(buf_addf(&params, "%s\"--p%d\"", i ? ", " : "",
+					  i), 0);
+	c = load_more("/usr/bin/sbatch", params.s, "",
+		      "job_handover_protocol = \"delayed_begin\";", "");
+	first_target(c, &t);
+	ck_assert_int_eq(slurm_sbatch_argv(c, &t, 1, "x", &a, &e), 0);
+	ck_assert_uint_eq(a.n, SLURM_ARGV_MAX);
+	conf_free(c);
+	c = load_more("/usr/bin/sbatch", params.s, "\"--one-more\"",
+		      "job_handover_protocol = \"delayed_begin\";", "");
 	first_target(c, &t);
 	ck_assert_int_eq(slurm_sbatch_argv(c, &t, 1, "x", &a, &e), -1);
 	ck_assert_int_eq(e.code, ERR_TOOBIG);
@@ -648,6 +752,8 @@ Suite *slurm_suite(void)
 	tcase_add_test(tc, job_comment);
 	tcase_add_test(tc, sbatch_argv_order);
 	tcase_add_test(tc, sbatch_argv_limits);
+	tcase_add_test(tc, sbatch_argv_delayed_begin);
+	tcase_add_test(tc, sbatch_argv_delayed_begin_limit);
 	tcase_add_test(tc, parse_sbatch_output);
 	tcase_add_test(tc, submit_runs_in_job_dir_with_fixed_env);
 	tcase_add_test(tc, submit_errors);
