@@ -151,9 +151,9 @@ clean:
 FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
 FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
-	result
+	result cdoc
 FUZZ_LIB := buf command conf err event hmac ini jobrec log names slurm \
-	slurmq spawn spool target webhook xio result
+	slurmq spawn spool target webhook xio result cdoc status
 FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdoc.h"
 #include "command.h"
 #include "conf.h"
 #include "effects.h"
@@ -26,7 +27,7 @@
 
 #define RUN_DIR "run_000" /* a resubmission would make run_001 */
 #define NOT_SUBMITTED "not submitted"
-#define STATUS_CAP ((size_t)64 * 1024)
+#define STATUS_CAP ((size_t)64 * 1024) /* more than CDOC_BODY_MAX */
 #define COPY_CAP ((size_t)1024 * 1024)
 
 /* ---- collecting a request --------------------------------------------- */
@@ -158,13 +159,10 @@ struct job_plan {
 	struct buf cache_dir;
 	struct ini *repos;      /* repos.cfg, when a target has a repository */
 	long long status_id;
-};
-
-struct row {
-	long long job_id;
-	char state[32];
-	char note[600];
-	long long changed_at;
+	/* a submitted job's row and record: "held" (hold_release) or
+	 * "submitted" (delayed_begin), with a note saying what comes next */
+	const char *job_state;
+	char job_note[64];
 };
 
 /* A journalled value, or "" (into out, size bytes). */
@@ -292,22 +290,50 @@ out:
 	return rc;
 }
 
-static int status_body(const struct job_plan *p, const struct build_req *req,
-		       const struct row *rows, struct buf *out)
+/* The status comment's document: the request and a row per target
+ * (req->t[i] is doc->rows[i]), all "preparing". */
+static int doc_init(const struct job_plan *p, const struct build_req *req,
+		    struct cdoc *doc, struct err *e)
 {
-	struct status_row sr[TARGET_MAX];
-	struct status_head h = { .instance = p->ctx->c->github.app_name,
-		.delivery = p->ev->delivery, .user = p->user,
-		.head_sha = p->head_sha, .base_ref = p->base_ref,
-		.base_sha = p->base_sha };
+	const struct event *ev = p->ev;
 	size_t i;
 
-	for (i = 0; i < req->n; i++)
-		sr[i] = (struct status_row){ .target = req->t[i].name,
-			.job_id = rows[i].job_id, .state = rows[i].state,
-			.note = rows[i].note, .changed_at = rows[i].changed_at };
+	memset(doc, 0, sizeof(*doc));
+	doc->pr_number = ev->issue;
+	if (snprintf(doc->repo, sizeof(doc->repo), "%s", ev->repo) >= (int)sizeof(doc->repo) ||
+	    snprintf(doc->instance, sizeof(doc->instance), "%s", p->ctx->c->github.app_name) >= (int)sizeof(doc->instance) ||
+	    snprintf(doc->delivery, sizeof(doc->delivery), "%s", ev->delivery) >= (int)sizeof(doc->delivery) ||
+	    snprintf(doc->requested_by, sizeof(doc->requested_by), "%s", p->user ? p->user : "") >= (int)sizeof(doc->requested_by) ||
+	    snprintf(doc->head_sha, sizeof(doc->head_sha), "%s", p->head_sha) >= (int)sizeof(doc->head_sha) ||
+	    snprintf(doc->base_ref, sizeof(doc->base_ref), "%s", p->base_ref) >= (int)sizeof(doc->base_ref) ||
+	    snprintf(doc->base_sha, sizeof(doc->base_sha), "%s", p->base_sha) >= (int)sizeof(doc->base_sha))
+		return err_set(e, ERR_INVAL, "status document: a request field "
+			       "is too long");
+	for (i = 0; i < req->n; i++) {
+		struct cdoc_row *r = cdoc_add_row(doc);
+
+		if (!r) {
+			cdoc_release(doc);
+			return err_set(e, ERR_NOMEM, "status document rows");
+		}
+		if (snprintf(r->target, sizeof(r->target), "%s", req->t[i].name) >= (int)sizeof(r->target) ||
+		    snprintf(r->key, sizeof(r->key), "%s", req->t[i].key) >= (int)sizeof(r->key)) {
+			cdoc_release(doc);
+			return err_set(e, ERR_INVAL, "status document: target "
+				       "%.100s too long", req->t[i].key);
+		}
+		snprintf(r->state, sizeof(r->state), "preparing");
+		r->changed_at = (long long)time(NULL);
+	}
+	return 0;
+}
+
+static int doc_body(const struct cdoc *doc, struct buf *out, struct err *e)
+{
 	buf_clear(out);
-	return status_render(&h, sr, req->n, out);
+	if (cdoc_body(doc, out) < 0)
+		return err_set(e, ERR_TOOBIG, "status comment too long");
+	return 0;
 }
 
 static int copy_file(const char *from, const char *to, struct err *e)
@@ -490,7 +516,7 @@ static int fill_record(const struct job_plan *p, const struct target *t,
 	snprintf(r->base_ref, sizeof(r->base_ref), "%s", p->base_ref);
 	snprintf(r->base_sha, sizeof(r->base_sha), "%s", p->base_sha);
 	snprintf(r->merge_sha, sizeof(r->merge_sha), "%s", p->merge_sha);
-	snprintf(r->state, sizeof(r->state), "held");
+	snprintf(r->state, sizeof(r->state), "%s", p->job_state);
 	return 0;
 }
 
@@ -565,17 +591,20 @@ out:
 	return rc;
 }
 
-static void row_set(struct row *row, const char *state, const char *note)
+static int row_set(struct cdoc_row *row, const char *state, const char *note,
+		   struct err *e)
 {
 	snprintf(row->state, sizeof(row->state), "%s", state);
-	snprintf(row->note, sizeof(row->note), "%s", note ? note : "");
 	row->changed_at = (long long)time(NULL);
+	if (cdoc_set_note(row, note) < 0)
+		return err_set(e, ERR_NOMEM, "status row note");
+	return 0;
 }
 
 /* Step 4b: sbatch, at most once per (delivery, target).  0 with
  * row->job_id set (or the row saying why not), 1 later, -1 failed. */
 static int submit(struct job_plan *p, const struct target *t, const char *dir,
-		  struct row *row, struct err *e)
+		  struct cdoc_row *row, struct err *e)
 {
 	struct route_ctx *ctx = p->ctx;
 	const struct conf *c = ctx->c;
@@ -618,8 +647,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 	if (!id) {
 		if (make_job_dir(p, t, dir, &e2) < 0) {
 			log_error("%s: job directory: %s", t->name, e2.msg);
-			row_set(row, NOT_SUBMITTED, e2.msg);
-			rc = 0;
+			rc = row_set(row, NOT_SUBMITTED, e2.msg, e);
 			goto out;
 		}
 		if (!(argv = calloc(1, sizeof(*argv))))
@@ -630,8 +658,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 			goto out;
 		if (slurm_submit(argv, dir, &id, &e2) < 0) {
 			log_error("%s: %s", t->name, e2.msg);
-			row_set(row, NOT_SUBMITTED, e2.msg);
-			rc = 0;
+			rc = row_set(row, NOT_SUBMITTED, e2.msg, e);
 			goto out;
 		}
 		log_info("job %lld submitted for %s in %s", id, t->name, dir);
@@ -663,6 +690,16 @@ static int plan_init(struct job_plan *p, struct route_ctx *ctx,
 	p->user = user;
 	buf_init(&p->run_dir, 4096);
 	buf_init(&p->cache_dir, 4096);
+	if (c->buildenv.job_handover_protocol == CONF_HANDOVER_DELAYED_BEGIN) {
+		p->job_state = "submitted";
+		snprintf(p->job_note, sizeof(p->job_note), "starts in about %lld s",
+			 c->buildenv.job_delay_begin_factor *
+				 c->job_manager.poll_interval);
+	} else {
+		p->job_state = "held";
+		snprintf(p->job_note, sizeof(p->job_note),
+			 "submitted, waiting for release");
+	}
 	if (journal_num(ctx, "req.time", &p->t0, (long long)time(NULL), e) < 0)
 		return -1;
 	t = (time_t)p->t0;
@@ -687,30 +724,50 @@ static void plan_release(struct job_plan *p)
 }
 
 /* repos.cfg, when a target has a repository: a problem is shown per row. */
-static void load_repos(struct job_plan *p, const struct build_req *req,
-		       struct row *rows)
+static int load_repos(struct job_plan *p, const struct build_req *req,
+		      struct cdoc *doc, struct err *e)
 {
 	const struct conf *c = p->ctx->c;
 	struct buf path = BUF_INIT(4096);
-	struct err e = ERR_INIT;
+	struct err e2 = ERR_INIT;
 	size_t i;
+	int rc = 0;
 
 	for (i = 0; i < req->n && !*req->t[i].repo_id; i++)
 		;
 	if (i == req->n)
-		return;
+		return 0;
 	if (!c->repo_targets.repos_cfg_dir)
-		err_set(&e, ERR_CONFIG, "repo_targets.repos_cfg_dir is not set");
+		err_set(&e2, ERR_CONFIG, "repo_targets.repos_cfg_dir is not set");
 	else if (buf_addf(&path, "%s/%s", c->repo_targets.repos_cfg_dir,
 			  JOBCFG_REPOS_FILE) == 0)
-		ini_load(path.s, &p->repos, &e);
-	if (e.code != ERR_NONE) {
-		log_error("%s", e.msg);
-		for (i = 0; i < req->n; i++)
-			if (*req->t[i].repo_id && !rows[i].job_id)
-				row_set(&rows[i], NOT_SUBMITTED, e.msg);
+		ini_load(path.s, &p->repos, &e2);
+	if (e2.code != ERR_NONE) {
+		log_error("%s", e2.msg);
+		for (i = 0; i < req->n && rc == 0; i++)
+			if (*req->t[i].repo_id && !doc->rows[i].job_id)
+				rc = row_set(&doc->rows[i], NOT_SUBMITTED, e2.msg, e);
 	}
 	buf_release(&path);
+	return rc;
+}
+
+/* Step 5: the document the manager renders the comment from, before the
+ * records that make it follow the jobs.  Never overwrites one (a rerun
+ * after a crash: the manager may have changed it since).  A failure is
+ * logged, not fatal: the jobs are in Slurm and their records must be
+ * written; the manager makes the document again from them. */
+static void save_doc(struct job_plan *p, struct cdoc *doc)
+{
+	struct err e = ERR_INIT;
+
+	doc->comment_id = p->status_id;
+	if (cdoc_save(p->ctx->c->job_manager.job_ids_dir, doc, 1, &e) < 0) {
+		log_error("status comment %lld: document not saved: %s",
+			  p->status_id, e.msg);
+		route_note(p->ctx, "build: status document not saved: %.200s",
+			   e.msg);
+	}
 }
 
 int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
@@ -718,7 +775,7 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 	      struct err *e)
 {
 	struct job_plan p;
-	struct row *rows = calloc(req->n ? req->n : 1, sizeof(*rows));
+	struct cdoc doc = { 0 };
 	struct buf body = BUF_INIT(STATUS_CAP), dir = BUF_INIT(4096);
 	struct github_counts gh0 = { 0 }, gh1;
 	struct err e2 = ERR_INIT;
@@ -729,8 +786,6 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 
 	if (ctx->gh)
 		github_counts(ctx->gh, &gh0);
-	if (!rows)
-		return err_set(e, ERR_NOMEM, "build rows");
 	if (plan_init(&p, ctx, ev, user, e) < 0)
 		goto out;
 	if ((step = pr_commits(&p, reply, e)) == 0)
@@ -756,49 +811,48 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 		}
 		goto out;
 	}
-	for (i = 0; i < req->n; i++)
-		row_set(&rows[i], "preparing", NULL);
-	if (status_body(&p, req, rows, &body) < 0) {
-		err_set(e, ERR_TOOBIG, "status comment too long");
+	if (doc_init(&p, req, &doc, e) < 0 || doc_body(&doc, &body, e) < 0)
 		goto out;
-	}
 	if ((rc = route_comment_once(ctx, ev, "status", body.s, &p.status_id, e)) != 0)
 		goto out;
 	rc = -1;
-	load_repos(&p, req, rows);
+	if (load_repos(&p, req, &doc, e) < 0)
+		goto out;
 	for (i = 0; i < req->n; i++) {
-		if (strcmp(rows[i].state, NOT_SUBMITTED) == 0) /* repos.cfg */
+		struct cdoc_row *r = &doc.rows[i];
+
+		if (strcmp(r->state, NOT_SUBMITTED) == 0) /* repos.cfg */
 			continue;
 		buf_clear(&dir);
 		if (buf_addf(&dir, "%s/%s", p.run_dir.s, req->t[i].dir) < 0) {
-			row_set(&rows[i], NOT_SUBMITTED, "job directory path too long");
+			if (row_set(r, NOT_SUBMITTED, "job directory path too long", e) < 0)
+				goto out;
 			continue;
 		}
-		if ((step = submit(&p, &req->t[i], dir.s, &rows[i], e)) != 0) {
+		if ((step = submit(&p, &req->t[i], dir.s, r, e)) != 0) {
 			rc = step;
 			goto out;
 		}
-		if (!rows[i].job_id)
+		if (!r->job_id)
 			continue;
-		if (job_links(&p, &req->t[i], dir.s, rows[i].job_id, e) < 0)
+		if (job_links(&p, &req->t[i], dir.s, r->job_id, e) < 0 ||
+		    row_set(r, p.job_state, p.job_note, e) < 0)
 			goto out;
-		row_set(&rows[i], "held", "submitted, waiting for release");
 		ok++;
 	}
-	if (status_body(&p, req, rows, &body) < 0) {
-		err_set(e, ERR_TOOBIG, "status comment too long");
+	if (doc_body(&doc, &body, e) < 0)
 		goto out;
-	}
-	/* the jobs are in Slurm: their records are written even when GitHub
-	 * fails now; the manager renders the comment from them again */
+	/* the jobs are in Slurm: their document and records are written even
+	 * when GitHub fails now; the manager renders the comment from them */
 	if (github_comment_edit(route_github(ctx, ev, e), ev->repo, p.status_id,
 				body.s, &e2) < 0)
 		log_error("status comment %lld not updated: %s", p.status_id, e2.msg);
+	save_doc(&p, &doc);
 	for (i = 0; i < req->n; i++) {
 		buf_clear(&dir);
-		if (rows[i].job_id &&
+		if (doc.rows[i].job_id &&
 		    (buf_addf(&dir, "%s/%s", p.run_dir.s, req->t[i].dir) < 0 ||
-		     job_record(&p, &req->t[i], dir.s, rows[i].job_id, e) < 0))
+		     job_record(&p, &req->t[i], dir.s, doc.rows[i].job_id, e) < 0))
 			goto out;
 	}
 	github_counts(ctx->gh, &gh1);
@@ -809,8 +863,8 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 	rc = 0;
 out:
 	plan_release(&p);
+	cdoc_release(&doc);
 	buf_release(&body);
 	buf_release(&dir);
-	free(rows);
 	return rc;
 }

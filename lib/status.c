@@ -49,8 +49,9 @@ int status_marker(const char *instance, const char *delivery, struct buf *out)
 /* The first n bytes of s as text in a table cell: nothing in it can end
  * the cell or the row, open an HTML tag or entity of its own, or start a
  * code span.  Backslashes become entities too, so that the only one before
- * a '|' is ours. */
-static int cell_n(struct buf *out, const char *s, size_t n)
+ * a '|' is ours.  With html set, the same for HTML text (a <summary>),
+ * where a backslash would show: '|' is an entity there, a newline a blank. */
+static int escape_n(struct buf *out, const char *s, size_t n, int html)
 {
 	size_t i;
 	int rc = 0;
@@ -59,8 +60,10 @@ static int cell_n(struct buf *out, const char *s, size_t n)
 		char c = s[i];
 
 		switch (c) {
-		case '|': rc = buf_adds(out, "\\|"); break;
-		case '\n': rc = buf_adds(out, "<br>"); break;
+		case '|': rc = buf_adds(out, html ? "&#124;" : "\\|"); break;
+		case '\n':
+			rc = html ? buf_addch(out, ' ') : buf_adds(out, "<br>");
+			break;
 		case '<': rc = buf_adds(out, "&lt;"); break;
 		case '>': rc = buf_adds(out, "&gt;"); break;
 		case '&': rc = buf_adds(out, "&amp;"); break;
@@ -75,6 +78,11 @@ static int cell_n(struct buf *out, const char *s, size_t n)
 		}
 	}
 	return rc;
+}
+
+static int cell_n(struct buf *out, const char *s, size_t n)
+{
+	return escape_n(out, s, n, 0);
 }
 
 static int cell(struct buf *out, const char *s)
@@ -184,6 +192,13 @@ static int row(const struct status_row *r, struct buf *out)
 int status_render(const struct status_head *h, const struct status_row *rows,
 		  size_t n, struct buf *out)
 {
+	return status_render_with(h, rows, n, NULL, out);
+}
+
+int status_render_with(const struct status_head *h,
+		       const struct status_row *rows, size_t n,
+		       const char *tail, struct buf *out)
+{
 	size_t start = out->len, i;
 
 	if (status_marker(h->instance, h->delivery, out) < 0 ||
@@ -194,7 +209,8 @@ int status_render(const struct status_head *h, const struct status_row *rows,
 	for (i = 0; i < n; i++)
 		if (row(&rows[i], out) < 0)
 			goto fail;
-	if (buf_adds(out, "<!-- eessi-bot end -->\n") < 0)
+	if ((tail && buf_adds(out, tail) < 0) ||
+	    buf_adds(out, "<!-- eessi-bot end -->\n") < 0)
 		goto fail;
 	return 0;
 fail:
@@ -211,4 +227,148 @@ int status_code_text(struct buf *out, const char *s, size_t max)
 					   ? s[i] : '?') < 0)
 			return -1;
 	return s[i] && buf_adds(out, "...") < 0 ? -1 : 0;
+}
+
+int status_text(struct buf *out, const char *s)
+{
+	size_t start = out->len;
+
+	if (cell(out, nz(s)) < 0) {
+		buf_truncate(out, start);
+		return -1;
+	}
+	return 0;
+}
+
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0 for
+ * an invalid one: no overlong forms, surrogates or code points past
+ * U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* 1 if the valid sequence of len bytes at s is a control character to
+ * drop: C0 but '\n' and '\t', DEL, C1 (U+0080-U+009F: 0xc2 0x80-0x9f). */
+static int is_control(const unsigned char *s, size_t len)
+{
+	if (len == 1)
+		return (s[0] < 0x20 && s[0] != '\n' && s[0] != '\t') ||
+		       s[0] == 0x7f;
+	return len == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+}
+
+int status_clean(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = out->len, i = 0;
+	int rc = 0;
+
+	while (i < len && rc == 0) {
+		size_t k = utf8_seq(u + i, len - i);
+
+		if (k == 0) {
+			rc = buf_addch(out, '?');
+			k = 1;
+		} else if (!is_control(u + i, k)) {
+			rc = buf_add(out, s + i, k);
+		}
+		i += k;
+	}
+	if (rc < 0)
+		buf_truncate(out, start);
+	return rc;
+}
+
+int status_is_clean(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t k = utf8_seq(u + i, len - i);
+
+		if (k == 0 || is_control(u + i, k))
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* The longest run of backticks in s (n bytes). */
+static size_t backtick_run(const char *s, size_t n)
+{
+	size_t i, run = 0, best = 0;
+
+	for (i = 0; i < n; i++) {
+		run = s[i] == '`' ? run + 1 : 0;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+static int fence(struct buf *out, size_t n)
+{
+	while (n-- > 0)
+		if (buf_addch(out, '`') < 0)
+			return -1;
+	return 0;
+}
+
+int status_details(struct buf *out, const char *summary, const char *text,
+		   size_t len)
+{
+	struct buf clean = BUF_INIT(len);
+	size_t start = out->len, f;
+	const char *sum = nz(summary);
+	int rc = -1;
+
+	/* cleaning first: dropping a control character can join two runs
+	 * of backticks into a longer one */
+	if (status_clean(&clean, text ? text : "", text ? len : 0) < 0)
+		goto out;
+	f = backtick_run(clean.s, clean.len) + 1;
+	if (f < 3)
+		f = 3;
+	if (buf_adds(out, "\n<details><summary>") < 0 ||
+	    escape_n(out, sum, strlen(sum), 1) < 0 ||
+	    buf_adds(out, "</summary>\n\n") < 0 || fence(out, f) < 0 ||
+	    buf_adds(out, "text\n") < 0 || buf_add(out, clean.s, clean.len) < 0 ||
+	    (clean.len > 0 && clean.s[clean.len - 1] != '\n' &&
+	     buf_addch(out, '\n') < 0) ||
+	    fence(out, f) < 0 || buf_adds(out, "\n</details>\n") < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		buf_truncate(out, start);
+	buf_release(&clean);
+	return rc;
 }

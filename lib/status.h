@@ -12,8 +12,9 @@
  *   <!-- eessi-bot end -->
  *
  * A row may carry a note (a result summary, a reason), shown below the
- * state in the same cell.  The manager (issue 5) renders the comment again
- * from the records with the same function; the bot never parses it back.
+ * state in the same cell.  The build and the manager render the comment
+ * from its document (lib/cdoc.h, cdoc_body()) through this module; the bot
+ * never parses the comment back.
  */
 #ifndef EESSI_STATUS_H
 #define EESSI_STATUS_H
@@ -53,6 +54,45 @@ struct status_row {
  * a job_id of 0.  0, or -1 when out's cap is hit (out then as it was). */
 int status_render(const struct status_head *h, const struct status_row *rows,
 		  size_t n, struct buf *out);
+
+/* status_render() with tail (NULL: none) after the table, before the end
+ * marker: Markdown the caller made safe (status_details(),
+ * status_text()), such as collapsed blocks of job output.  Rows and tail
+ * are independent: each row adds the same bytes whatever the others. */
+int status_render_with(const struct status_head *h,
+		       const struct status_row *rows, size_t n,
+		       const char *tail, struct buf *out);
+
+/* Appends s escaped as status_render() escapes a table cell, for a line
+ * of text that carries values from outside.  0, or -1 (out's cap). */
+int status_text(struct buf *out, const char *s);
+
+/* Appends a collapsed block:
+ *   (blank line)
+ *   <details><summary>SUMMARY</summary>
+ *   (blank line)
+ *   ```text
+ *   TEXT
+ *   ```
+ *   </details>
+ * The summary is escaped as a table cell ('|' as &#124;, newlines as
+ * blanks): no HTML of its own.  The first len bytes of text (NULs
+ * included) are made clean text (status_clean()) and put in a backtick
+ * fence longer than any run of backticks left in them (at least 3), so
+ * nothing inside can close it; a missing final newline is added.  0, or
+ * -1 when out's cap is hit (out then as it was). */
+int status_details(struct buf *out, const char *summary, const char *text,
+		   size_t len);
+
+/* Appends the first len bytes of s as clean text: valid UTF-8 is kept,
+ * each byte of an invalid sequence becomes '?', control characters (NUL
+ * and the rest of C0 but '\n' and '\t', DEL, C1 U+0080-U+009F) are
+ * dropped.  Never longer than len.  0, or -1 (out's cap; out as it was). */
+int status_clean(struct buf *out, const char *s, size_t len);
+
+/* 1 if the first len bytes of s are clean text (status_clean() would keep
+ * them as they are), else 0. */
+int status_is_clean(const char *s, size_t len);
 
 /* The hidden first line that identifies the comment (for crash recovery):
  * "<!-- eessi-bot status instance=I delivery=D -->\n".  I and D are names;

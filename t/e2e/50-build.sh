@@ -11,7 +11,10 @@
 #   instance's line, a conflicting PR -> a reply (or silence), no job;
 #   kill -9 of the consumer around sbatch -> exactly one job per target
 #   after the manager's iteration recovers the request;
-#   a released job runs the job script in its directory.
+#   a released job runs the job script in its directory;
+#   each request's status comment has its document in
+#   job_ids_dir/comments/<ID>.json, a row per target with the jobs squeue
+#   shows, written once (a redelivery leaves it alone).
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_DIR/lib/slurm.sh"
 . "$T_DIR/lib/web.sh"
@@ -210,6 +213,25 @@ reactions_on() {
 	gh_state | gh_py "str(sum(1 for r in d['reactions'] if r['comment_id'] == $1))"
 }
 all_jobs() { squeue -h -t all -o '%i' | grep -c . ; }
+status_id() { # status_id DELIVERY: the status comment's id
+	gh_state | gh_py "[c['id'] for c in d['comments'] if c['body'].startswith('<!-- eessi-bot status instance=e2e-cluster delivery=$1 ')][0]"
+}
+# The status comment's document, summed up: "comment_id=ID delivery=D
+# rows=N jobs=ID... states=S,..." (job ids and states in job-id order),
+# or the reason it does not parse.
+doc_of() { # doc_of COMMENT_ID
+	"$T_PYTHON" - "$D/jobs/ids/comments/$1.json" <<'PY' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == 1, "version"
+rows = sorted(d["rows"], key=lambda r: r["job_id"])
+print("comment_id=%d delivery=%s rows=%d jobs=%s states=%s" % (
+    d["comment_id"], d["delivery"], len(rows),
+    " ".join(str(r["job_id"]) for r in rows),
+    ",".join(r["state"] for r in rows)))
+PY
+}
+job_ids_of() { jobs_of "$1" | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//'; }
 
 fcgi_start "$BIN/eessi-bot-webhook" EESSI_BOT_CONFIG="$D/app.cfg" \
 	SLURM_CONF="$SLURM_CONF" GITHUB_TOKEN=leaked-into-the-handler &&
@@ -260,6 +282,16 @@ like "build: record ties the status comment" "$(cat "$REC")" "pr_comment_id = $S
 like "build: status row with the job id, held" "$SB" "\| linux/x86_64/amd/zen2[^|]*\| $ID1 \| held"
 like "build: status names the asker" "$SB" '@alice'
 like "build: status names the commits" "$SB" "${PR7_HEAD:0:7}"
+DOC1=$D/jobs/ids/comments/$SID.json
+check "build: the status comment's document in job_ids_dir/comments" test -f "$DOC1"
+is "build: the document parses, one held row with the job" "$(doc_of "$SID")" \
+	"comment_id=$SID delivery=$D1 rows=1 jobs=$ID1 states=held"
+like "build: the document's row names the target" "$(cat "$DOC1")" \
+	'"target": ?"linux/x86_64/amd/zen2 for eessi.io-2023.06-software"'
+like "build: the document's row has the note" "$(cat "$DOC1")" \
+	'"note": ?"submitted, waiting for release"'
+DOC1_SUM=$(cksum <"$DOC1")
+DOC1_MTIME=$(stat -c %Y.%y "$DOC1")
 is "build: eyes reaction on the command" "$(reactions_on "${CIDS[0]}")" 1
 is "build: no reply comment beside the status" "$(replies_to "${CIDS[0]}")" 0
 N=$(cat "$T_TMP/sbatch.count")
@@ -273,6 +305,9 @@ sleep 1
 check "redelivery: settled" wait_until 15 settled
 is "redelivery: still one job" "$(njobs_of "$D1")" 1
 is "redelivery: still one status comment" "$(status_comments "$D1")" 1
+is "redelivery: the document is not rewritten (content)" "$(cksum <"$DOC1")" "$DOC1_SUM"
+is "redelivery: the document is not rewritten (mtime)" "$(stat -c %Y.%y "$DOC1")" "$DOC1_MTIME"
+is "redelivery: one document for the request" "$(grep -l "\"delivery\":\"$D1\"" "$D"/jobs/ids/comments/*.json | wc -l)" 1
 
 # --- the label: every target ------------------------------------------------
 label_payload "$T_TMP/l1.json" bot:build
@@ -287,6 +322,9 @@ SB2=$(status_body "$D2")
 is "label: four rows held" "$(printf '%s\n' "$SB2" | grep -c '| held')" 4
 check "label: 2025.06 job directory" test -d "$D/jobs/$MONTH/$REPO/pr_7/event_$D2/run_000/$R25/linux_x86_64_generic"
 is "label: 4 records" "$(grep -l "delivery = $D2" "$D"/jobs/ids/submitted/* | wc -l)" 4
+SID2=$(status_id "$D2")
+is "label: the document has a row per target with squeue's jobs" "$(doc_of "$SID2")" \
+	"comment_id=$SID2 delivery=$D2 rows=4 jobs=$(job_ids_of "$D2") states=held,held,held,held"
 label_payload "$T_TMP/l2.json" "bug"
 D3=$(uuid)
 send pull_request "$T_TMP/l2.json" "$D3" >/dev/null
@@ -408,7 +446,9 @@ check "symlinks: settled" wait_until 15 settled
 
 # --- kill -9 around sbatch --------------------------------------------------------
 # the 2nd submission of the label's 4 stalls after Slurm took the job; the
-# consumer is killed there; the manager's iteration finishes the request.
+# consumer is killed there; the manager's iteration finishes the request
+# (and, following the records it then finds, releases the held jobs: a
+# row is "held" or "released" after it).
 echo 0 >"$T_TMP/sbatch.count"
 touch "$T_TMP/stall.2"
 label_payload "$T_TMP/l3.json" bot:build
@@ -427,8 +467,11 @@ check "crash: entry done" test -e "$D/spool/done/$D10"
 is "crash: exactly 4 jobs, one per target" "$(njobs_of "$D10")" 4
 like "crash: the stalled job was found, not submitted again" "$(cat "$D/manager.log")" 'found: submitted by an earlier run'
 is "crash: one status comment" "$(status_comments "$D10")" 1
-is "crash: status shows 4 held rows" "$(status_body "$D10" | grep -c '| held')" 4
+is "crash: status shows 4 held or released rows" "$(status_body "$D10" | grep -Ec '\| (held|released)')" 4
 is "crash: 4 records" "$(grep -l "delivery = $D10" "$D"/jobs/ids/submitted/* | wc -l)" 4
+SID10=$(status_id "$D10")
+like "crash: the document has the 4 jobs" "$(doc_of "$SID10")" \
+	"^comment_id=$SID10 delivery=$D10 rows=4 jobs=$(job_ids_of "$D10") states=((held|released),?){4}\$"
 is "crash: 4 sbatch calls in all (no repeat)" "$(cat "$T_TMP/sbatch.count")" 4
 
 # --- kill -9 at a random point of a request, repeated -------------------------
@@ -450,6 +493,9 @@ for r in $(seq 1 "$ROUNDS"); do
 	is "crash round $r: 4 jobs" "$(njobs_of "$DK")" 4
 	is "crash round $r: one status comment" "$(status_comments "$DK")" 1
 	is "crash round $r: 4 records" "$(grep -l "delivery = $DK" "$D"/jobs/ids/submitted/* | wc -l)" 4
+	SIDK=$(status_id "$DK")
+	like "crash round $r: the document has the 4 jobs" "$(doc_of "$SIDK")" \
+		"^comment_id=$SIDK delivery=$DK rows=4 jobs=$(job_ids_of "$DK") states=((held|released),?){4}\$"
 	is "crash round $r: no half-made job directory left" \
 		"$(find "$D/jobs/$MONTH/$REPO/pr_7/event_$DK" -maxdepth 3 -name '*.tmp' | wc -l)" 0
 	scancel $(jobs_of "$DK" | awk '{print $1}') 2>/dev/null

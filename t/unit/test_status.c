@@ -1,6 +1,7 @@
 /* test_status.c - the status comment: its exact text, the headline when
  * parts are not known yet, and values from outside that try to break the
- * table, inject HTML or Markdown, or close the marker. */
+ * table, inject HTML or Markdown, or close the marker; the collapsed
+ * blocks of job output and the clean text they hold. */
 #include <string.h>
 
 #include "status.h"
@@ -263,6 +264,99 @@ START_TEST(code_text_is_harmless_and_cut)
 }
 END_TEST
 
+START_TEST(tail_goes_before_the_end_marker)
+{
+	struct buf plain, with = BUF_INIT(BUF_CAP_DEFAULT);
+
+	render(&head, rows, 2, &plain);
+	ck_assert_int_eq(status_render_with(&head, rows, 2, "\nTAIL\n", &with), 0);
+	/* the same text, the tail inserted before the last line */
+	ck_assert_uint_eq(with.len, plain.len + 6);
+	ck_assert_int_eq(strncmp(with.s, plain.s, plain.len - 23), 0);
+	ck_assert_str_eq(with.s + plain.len - 23,
+			 "\nTAIL\n<!-- eessi-bot end -->\n");
+	buf_clear(&with);
+	ck_assert_int_eq(status_render_with(&head, rows, 2, NULL, &with), 0);
+	ck_assert_str_eq(with.s, plain.s);
+	buf_release(&with);
+	buf_release(&plain);
+}
+END_TEST
+
+START_TEST(text_is_escaped_as_a_cell)
+{
+	struct buf out = BUF_INIT(BUF_CAP_DEFAULT);
+
+	ck_assert_int_eq(status_text(&out, "a|b <i>&`\\\n"), 0);
+	ck_assert_str_eq(out.s, "a\\|b &lt;i&gt;&amp;&#96;&#92;<br>");
+	buf_clear(&out);
+	ck_assert_int_eq(status_text(&out, NULL), 0);
+	ck_assert_str_eq(out.s, "");
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(details_block)
+{
+	struct buf out = BUF_INIT(BUF_CAP_DEFAULT);
+	static const char text[] = "one\ntwo ```` four\n";
+
+	ck_assert_int_eq(status_details(&out, "t, job 1: end", "a\nb", 3), 0);
+	ck_assert_str_eq(out.s, "\n<details><summary>t, job 1: end</summary>\n"
+				"\n```text\na\nb\n```\n</details>\n");
+	buf_clear(&out);
+	/* the fence outgrows the longest run; a final newline is not doubled */
+	ck_assert_int_eq(status_details(&out, "s", text, sizeof(text) - 1), 0);
+	ck_assert_str_eq(out.s, "\n<details><summary>s</summary>\n\n`````text\n"
+				"one\ntwo ```` four\n`````\n</details>\n");
+	buf_clear(&out);
+	/* the summary is HTML text: no tag, no entity, no line of its own */
+	ck_assert_int_eq(status_details(&out, "<a href=x>|&\n`", "", 0), 0);
+	ck_assert_str_eq(out.s, "\n<details><summary>&lt;a href=x&gt;&#124;"
+				"&amp; &#96;</summary>\n\n```text\n```\n"
+				"</details>\n");
+	buf_clear(&out);
+	/* NULs and control characters go before the fence is measured: the
+	 * two runs of 2 and 3 backticks join into one of 5 */
+	ck_assert_int_eq(status_details(&out, "s", "``\0```\x1b", 7), 0);
+	ck_assert_str_eq(out.s, "\n<details><summary>s</summary>\n\n``````text\n"
+				"`````\n``````\n</details>\n");
+	buf_release(&out);
+
+	/* cap hit: out as it was */
+	buf_init(&out, 40);
+	ck_assert_int_eq(buf_adds(&out, "keep"), 0);
+	ck_assert_int_eq(status_details(&out, "summary", "text", 4), -1);
+	ck_assert_str_eq(out.s, "keep");
+	buf_release(&out);
+}
+END_TEST
+
+START_TEST(clean_text)
+{
+	struct buf out = BUF_INIT(BUF_CAP_DEFAULT);
+	/* kept: ASCII, '\n', '\t', 2-, 3- and 4-byte characters */
+	static const char ok[] = "a\tb\nc \xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80";
+	/* each invalid byte a '?': a lone continuation, a cut sequence,
+	 * overlong, a surrogate, past U+10FFFF, 0xff; controls dropped */
+	static const char bad[] = "\x80|\xe2\x9c|\xc0\xaf|\xed\xa0\x80|"
+				  "\xf4\x90\x80\x80|\xff|\x01\r\x1b\x7f\xc2\x85\xc2\x9f|\xc2\xa0";
+
+	ck_assert_int_eq(status_clean(&out, ok, sizeof(ok) - 1), 0);
+	ck_assert_str_eq(out.s, ok);
+	ck_assert_int_eq(status_is_clean(ok, sizeof(ok) - 1), 1);
+	buf_clear(&out);
+	ck_assert_int_eq(status_clean(&out, bad, sizeof(bad) - 1), 0);
+	ck_assert_str_eq(out.s, "?|??|??|???|????|?||\xc2\xa0");
+	ck_assert_int_eq(status_is_clean(bad, sizeof(bad) - 1), 0);
+	ck_assert_int_eq(status_is_clean(out.s, out.len), 1);
+	ck_assert_int_eq(status_is_clean("a\0b", 3), 0);
+	ck_assert_int_eq(status_is_clean("\xe2\x9c\x93", 2), 0); /* cut by len */
+	ck_assert_int_eq(status_is_clean("", 0), 1);
+	buf_release(&out);
+}
+END_TEST
+
 Suite *status_suite(void)
 {
 	Suite *s = suite_create("status");
@@ -276,6 +370,10 @@ Suite *status_suite(void)
 	tcase_add_test(tc, notes_are_cut);
 	tcase_add_test(tc, cap_hit_leaves_out_as_it_was);
 	tcase_add_test(tc, code_text_is_harmless_and_cut);
+	tcase_add_test(tc, tail_goes_before_the_end_marker);
+	tcase_add_test(tc, text_is_escaped_as_a_cell);
+	tcase_add_test(tc, details_block);
+	tcase_add_test(tc, clean_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
