@@ -13,9 +13,14 @@
  *          (struct target's key), job_dir (absolute), head_sha, base_ref,
  *          base_sha, merge_sha, requested_by (login), submitted_at (epoch
  *          seconds);
- *   [STATE] state and changed_at: kept by the manager (issue 5).
- *          jobrec_render() writes them as given, except that an empty
- *          state is the record at submission: "held" since submitted_at.
+ *   [STATE] state and changed_at: the job's state when the record was
+ *          written ("held" or "submitted" since submitted_at).  Records
+ *          are written once and never changed: the manager keeps the
+ *          current state in the status comment's document (lib/cdoc.h)
+ *          and moves the record from submitted/ to finished/ as it is.
+ *          jobrec_render() writes the values as given, except that an
+ *          empty state is the record at submission: "held" since
+ *          submitted_at.
  * Every value is validated on parse as on render, so a record from disk is
  * as trustworthy as one just made.
  */

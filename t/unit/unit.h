@@ -32,6 +32,8 @@ Suite *slurm_suite(void);
 Suite *slurmq_suite(void);
 Suite *gitcache_suite(void);
 Suite *result_suite(void);
+Suite *cdoc_suite(void);
+Suite *manager_suite(void);
 /* A fresh 2048-bit RSA key (PKCS#1 PEM) in priv, its public key (PEM) in
  * pub unless NULL (test_appjwt.c). */
 struct buf;

@@ -1,0 +1,1326 @@
+/* manager.c - one manager iteration (see manager.h). */
+#include "manager.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "github.h"
+#include "jobrec.h"
+#include "log.h"
+#include "result.h"
+#include "route.h"
+#include "xio.h"
+
+#define LOCK_NAME "manager.lock"
+#define RECORD_CAP ((size_t)64 * 1024)
+#define BODY_CAP ((size_t)64 * 1024)
+
+/* ---- -j ------------------------------------------------------------- */
+
+static int parse_id(const char *s, size_t n, long long *out)
+{
+	long long v = 0;
+
+	if (n == 0 || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < 1 || v > 4294967295LL)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int manager_parse_ids(const char *s, long long **ids, size_t *n,
+		      struct err *e)
+{
+	long long *v = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *p = s;
+
+	*ids = NULL;
+	*n = 0;
+	if (!s || !*s)
+		return err_set(e, ERR_INVAL, "no job id given");
+	for (;;) {
+		const char *start, *end, *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		start = p;
+		end = p + len;
+		while (start < end && (*start == ' ' || *start == '\t'))
+			start++;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (cnt == SLURMQ_IDS_MAX) {
+			free(v);
+			return err_set(e, ERR_INVAL, "more than %d job ids",
+				       SLURMQ_IDS_MAX);
+		}
+		if (cnt == cap) {
+			long long *nv;
+
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(v, cap * sizeof(*v)))) {
+				free(v);
+				return err_set(e, ERR_NOMEM, "job ids");
+			}
+			v = nv;
+		}
+		if (parse_id(start, (size_t)(end - start), &v[cnt]) < 0) {
+			free(v);
+			return err_set(e, ERR_INVAL, "'%.*s' is not a job id "
+				       "(1-4294967295)", (int)(len > 40 ? 40 : len),
+				       p);
+		}
+		cnt++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*ids = v;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- deciding --------------------------------------------------------- */
+
+static int is_state(const char *s, const char *name)
+{
+	return strcmp(s, name) == 0;
+}
+
+static int row_over(const struct cdoc_row *row)
+{
+	return is_state(row->state, "finished") || is_state(row->state, "lost");
+}
+
+static int running_like(enum slurmq_state st)
+{
+	switch (st) {
+	case SQ_RUNNING:
+	case SQ_COMPLETING:
+	case SQ_CONFIGURING:
+	case SQ_STAGE_OUT:
+	case SQ_SIGNALING:
+	case SQ_RESIZING:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void step_show(struct manager_step *out, const char *state,
+		      const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void step_show(struct manager_step *out, const char *state,
+		      const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->act = MGR_SHOW;
+	snprintf(out->state, sizeof(out->state), "%s", state);
+	snprintf(out->reason, sizeof(out->reason), "%s", reason);
+	va_start(ap, fmt);
+	vsnprintf(out->note, sizeof(out->note), fmt, ap);
+	va_end(ap);
+}
+
+static void utc_text(long long t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm) ||
+	    strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, size, "?");
+}
+
+int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
+		   int result_file, long long now,
+		   const struct manager_limits *lim, struct manager_step *out)
+{
+	const char *st;
+	char when[40];
+
+	if (!row || !lim || !out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->act = MGR_NONE;
+	out->end = SQ_OTHER;
+	out->exit_code = -1;
+	out->exit_signal = -1;
+	out->missing_since = row->missing_since;
+	snprintf(out->state, sizeof(out->state), "%s", row->state);
+	snprintf(out->reason, sizeof(out->reason), "%s", row->reason);
+	st = row->state;
+	if (row_over(row)) {
+		out->act = MGR_MOVE;
+		return 0;
+	}
+	if (!sj) {
+		if (!result_file && row->missing_since == 0) {
+			out->act = MGR_QUIET;
+			out->missing_since = now;
+		} else if (result_file ||
+			   now - row->missing_since >= lim->lost_after) {
+			out->act = MGR_FINISH;
+		}
+		return 0;
+	}
+	if (row->missing_since != 0) {
+		out->missing_since = 0;
+		out->act = MGR_QUIET;
+	}
+	if (slurmq_state_terminal(sj->state)) {
+		out->act = MGR_FINISH;
+		out->end = sj->state;
+		out->exit_code = sj->exit_code;
+		out->exit_signal = sj->exit_signal;
+		return 0;
+	}
+	if (sj->held) {
+		/* only a hold the bot put there: the row's reason is set
+		 * once a hold was shown (held again after a release, by
+		 * someone else) and such a hold is left alone */
+		if ((is_state(st, "held") || is_state(st, "submitted")) &&
+		    !*row->reason && strcmp(sj->reason, "JobHeldUser") == 0 &&
+		    lim->release) {
+			step_show(out, "released", "", "released");
+			out->act = MGR_RELEASE;
+		} else if (!is_state(st, "held") ||
+			   strcmp(row->reason, sj->reason) != 0) {
+			step_show(out, "held", sj->reason, "held in Slurm: %s",
+				  sj->reason);
+		}
+		return 0;
+	}
+	if (running_like(sj->state)) {
+		if (!is_state(st, "running")) {
+			utc_text(sj->start, when, sizeof(when));
+			if (sj->start > 0)
+				step_show(out, "running", "", "since %s", when);
+			else
+				step_show(out, "running", "", "%s", "");
+		}
+		return 0;
+	}
+	if (sj->state == SQ_SUSPENDED || sj->state == SQ_STOPPED) {
+		if (!is_state(st, "suspended"))
+			step_show(out, "suspended", "", "Slurm: %s",
+				  slurmq_state_name(sj->state));
+		return 0;
+	}
+	/* pending in some form */
+	if (is_state(st, "held")) {
+		step_show(out, "released", "", "released");
+		return 0;
+	}
+	if (is_state(st, "running") || is_state(st, "suspended")) {
+		step_show(out, "pending", sj->reason, "requeued; Slurm: %s",
+			  *sj->reason ? sj->reason : slurmq_state_name(sj->state));
+		return 0;
+	}
+	if (now - row->changed_at >= lim->pending_after && *sj->reason &&
+	    strcmp(sj->reason, "None") != 0 &&
+	    strcmp(sj->reason, row->reason) != 0 &&
+	    !(is_state(st, "submitted") && strcmp(sj->reason, "BeginTime") == 0))
+		step_show(out, "pending", sj->reason, "waiting: %s", sj->reason);
+	return 0;
+}
+
+/* ---- the iteration ---------------------------------------------------- */
+
+struct comment {
+	long long id;
+	struct cdoc doc;
+	int loaded;      /* doc holds something (from disk or made) */
+	int changed;     /* a row shows differently: edit */
+	int dirty;       /* save (missing_since, a made document) */
+	int saved;       /* edit (or no edit needed) and save went through */
+};
+
+struct job {
+	long long id;
+	size_t ci;       /* its comment */
+	size_t ri;       /* its row in the comment's document */
+	char *dir;       /* job directory */
+	const struct slurmq_job *sj;
+	struct manager_step step;
+	int move;        /* over: move the record once the row is saved */
+	int skip;        /* no decision this iteration */
+};
+
+/* An entry of <job_ids_dir>/manager.index: what the manager needs of a
+ * record it has read before, so that it reads each record once, not every
+ * minute (records are written once and never changed: lib/build.c). */
+struct ixent {
+	long long id;
+	long long cid;   /* pr_comment_id */
+	char *dir;       /* job_dir */
+	int present;     /* its record is in submitted/ */
+	int moved;       /* moved to finished/ this iteration */
+};
+
+struct iter {
+	const struct conf *c;
+	const struct manager_opts *o;
+	struct manager_stats *st;
+	struct github *gh;
+	int own_gh;
+	long long now;
+	struct comment *cm;
+	size_t ncm, capcm;
+	struct job *jobs;
+	size_t njobs, capjobs;
+	struct ixent *ix; /* the index; sorted by id up to nsorted */
+	size_t nix, capix, nsorted;
+	int ix_dirty;    /* write it back */
+	int finished_dir; /* finished/ exists */
+	int listed;      /* submitted/ was read: the index may be saved */
+	int polled;      /* squeue was asked (there are jobs to follow) */
+	struct slurmq_job *sq; /* its answer, sorted by id */
+	size_t nsq;
+	struct buf path;
+	struct buf text;
+	int failed;      /* something failed: the iteration returns -1 */
+	struct err first; /* the first failure, for the caller */
+};
+
+static void fail(struct iter *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct iter *it, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	err_set(&it->first, ERR_INVAL, "%s", msg);
+	it->failed = 1;
+}
+
+static int wanted(const struct manager_opts *o, long long id)
+{
+	if (!o || !o->only)
+		return 1;
+	for (size_t i = 0; i < o->nonly; i++)
+		if (o->only[i] == id)
+			return 1;
+	return 0;
+}
+
+static int path_set(struct iter *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int path_set(struct iter *it, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	buf_clear(&it->path);
+	va_start(ap, fmt);
+	rc = buf_vaddf(&it->path, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Moves submitted/NAME to broken/NAME with a NAME.reason beside it. */
+static void set_aside(struct iter *it, const char *name, const char *why)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
+	struct buf from = BUF_INIT(4096), to = BUF_INIT(4096);
+	struct err e = ERR_INIT;
+
+	log_error("job record %s/submitted/%s: %s; moved to broken/", dir, name,
+		  why);
+	it->st->broken++;
+	if (buf_addf(&from, "%s/submitted/%s", dir, name) < 0 ||
+	    buf_addf(&to, "%s/broken", dir) < 0 ||
+	    xio_mkdir_p(to.s, 0755, &e) < 0 ||
+	    buf_addf(&to, "/%s.reason", name) < 0 ||
+	    xio_write_atomic(to.s, why, strlen(why), 0644, &e) < 0) {
+		fail(it, "broken record %s: %s", name, e.msg[0] ? e.msg : "path too long");
+		goto out;
+	}
+	buf_truncate(&to, to.len - strlen(".reason"));
+	if (rename(from.s, to.s) < 0)
+		fail(it, "rename %s to %s: %s", from.s, to.s, strerror(errno));
+out:
+	buf_release(&from);
+	buf_release(&to);
+}
+
+static struct comment *comment_get(struct iter *it, long long id, size_t *ci)
+{
+	for (size_t i = 0; i < it->ncm; i++)
+		if (it->cm[i].id == id) {
+			*ci = i;
+			return &it->cm[i];
+		}
+	if (it->ncm == it->capcm) {
+		size_t cap = it->capcm ? it->capcm * 2 : 16;
+		struct comment *n = realloc(it->cm, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		it->cm = n;
+		it->capcm = cap;
+	}
+	memset(&it->cm[it->ncm], 0, sizeof(it->cm[0]));
+	it->cm[it->ncm].id = id;
+	*ci = it->ncm;
+	return &it->cm[it->ncm++];
+}
+
+/* A document made from a record, when the comment has none. */
+static int doc_from_record(struct comment *cm, const struct jobrec *r)
+{
+	struct cdoc *d = &cm->doc;
+
+	cdoc_release(d);
+	d->comment_id = r->pr_comment_id;
+	d->pr_number = r->pr_number;
+	snprintf(d->repo, sizeof(d->repo), "%s", r->repo);
+	snprintf(d->instance, sizeof(d->instance), "%s", r->instance);
+	snprintf(d->delivery, sizeof(d->delivery), "%s", r->delivery);
+	snprintf(d->requested_by, sizeof(d->requested_by), "%s", r->requested_by);
+	snprintf(d->head_sha, sizeof(d->head_sha), "%s", r->head_sha);
+	snprintf(d->base_ref, sizeof(d->base_ref), "%s", r->base_ref);
+	snprintf(d->base_sha, sizeof(d->base_sha), "%s", r->base_sha);
+	cm->loaded = 1;
+	cm->dirty = 1;
+	cm->changed = 1; /* the comment shows what the document says */
+	return 0;
+}
+
+/* The row of record r in its comment's document (made when missing). */
+static int row_for(struct comment *cm, const struct jobrec *r, size_t *ri)
+{
+	struct cdoc *d = &cm->doc;
+	struct cdoc_row *row = cdoc_row_by_job(d, r->job_id);
+
+	if (!row && (row = cdoc_row_by_key(d, r->target_key))) {
+		/* the build died and submitted this target again: the job of
+		 * the record is the one Slurm runs */
+		log_warn("comment %lld: row %s had job %lld, now %lld", cm->id,
+			 row->target, row->job_id, r->job_id);
+		row->job_id = r->job_id;
+		snprintf(row->state, sizeof(row->state), "%s", r->state);
+		cdoc_set_note(row, NULL);
+		cm->changed = cm->dirty = 1;
+	}
+	if (!row) {
+		if (!(row = cdoc_add_row(d)))
+			return -1;
+		struct buf name = BUF_INIT(sizeof(row->target) - 1);
+
+		/* as target_names() makes it; cut if it must be */
+		if (buf_addf(&name, "%s%s%s%s%s%s", r->target,
+			     *r->accelerator ? " (" : "", r->accelerator,
+			     *r->accelerator ? ")" : "", *r->repo_id ? " for " : "",
+			     r->repo_id) < 0)
+			buf_adds(&name, r->target);
+		memcpy(row->target, name.s, name.len + 1);
+		buf_release(&name);
+		snprintf(row->key, sizeof(row->key), "%s", r->target_key);
+		row->job_id = r->job_id;
+		snprintf(row->state, sizeof(row->state), "%s", r->state);
+		row->changed_at = r->changed_at;
+		cm->changed = cm->dirty = 1;
+	}
+	*ri = (size_t)(row - d->rows);
+	return 0;
+}
+
+static int job_add(struct iter *it, long long id, const char *dir, size_t ci,
+		   size_t ri)
+{
+	struct job *j;
+
+	if (it->njobs == it->capjobs) {
+		size_t cap = it->capjobs ? it->capjobs * 2 : 64;
+		struct job *n = realloc(it->jobs, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		it->jobs = n;
+		it->capjobs = cap;
+	}
+	j = &it->jobs[it->njobs];
+	memset(j, 0, sizeof(*j));
+	j->id = id;
+	j->ci = ci;
+	j->ri = ri;
+	if (!(j->dir = strdup(dir)))
+		return -1;
+	it->njobs++;
+	return 0;
+}
+
+static int name_is_id(const char *name, long long *id)
+{
+	return parse_id(name, strlen(name), id) == 0 &&
+	       name[0] != '0'; /* one spelling per id */
+}
+
+/* ---- the index ----------------------------------------------------------
+ *
+ *   # eessi-bot manager index 1
+ *   ID COMMENT_ID JOB_DIR
+ *
+ * A cache: made again from the records when it is missing or does not
+ * parse (logged), and only ever trusted for a job whose row its comment's
+ * document holds. */
+
+#define INDEX_NAME "manager.index"
+#define INDEX_HEAD "# eessi-bot manager index 1\n"
+#define INDEX_CAP ((size_t)64 * 1024 * 1024)
+
+static int cmp_ix(const void *a, const void *b)
+{
+	long long x = ((const struct ixent *)a)->id;
+	long long y = ((const struct ixent *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static struct ixent *index_find(struct iter *it, long long id)
+{
+	struct ixent key = { .id = id };
+
+	if (!it->nsorted)
+		return NULL;
+	return bsearch(&key, it->ix, it->nsorted, sizeof(*it->ix), cmp_ix);
+}
+
+static void index_clear(struct iter *it)
+{
+	for (size_t i = 0; i < it->nix; i++)
+		free(it->ix[i].dir);
+	free(it->ix);
+	it->ix = NULL;
+	it->nix = it->capix = it->nsorted = 0;
+}
+
+/* Appends an entry (the index is sorted again before use). */
+static int index_put(struct iter *it, long long id, long long cid,
+		     const char *dir, size_t dirlen)
+{
+	struct ixent *x;
+
+	if (it->nix == it->capix) {
+		size_t cap = it->capix ? it->capix * 2 : 256;
+
+		if (!(x = realloc(it->ix, cap * sizeof(*x))))
+			return -1;
+		it->ix = x;
+		it->capix = cap;
+	}
+	x = &it->ix[it->nix];
+	memset(x, 0, sizeof(*x));
+	x->id = id;
+	x->cid = cid;
+	if (!(x->dir = strndup(dir, dirlen)))
+		return -1;
+	it->nix++;
+	return 0;
+}
+
+static int index_parse(struct iter *it, const char *s, size_t len)
+{
+	const char *end = s + len, *p;
+	long long prev = 0;
+
+	if (len < strlen(INDEX_HEAD) || memcmp(s, INDEX_HEAD, strlen(INDEX_HEAD)))
+		return -1;
+	for (p = s + strlen(INDEX_HEAD); p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *a, *b;
+		long long id, cid;
+
+		if (!nl || !(a = memchr(p, ' ', (size_t)(nl - p))) ||
+		    !(b = memchr(a + 1, ' ', (size_t)(nl - a - 1))) ||
+		    parse_id(p, (size_t)(a - p), &id) < 0 ||
+		    parse_id(a + 1, (size_t)(b - a - 1), &cid) < 0 ||
+		    id <= prev || b + 1 >= nl || b[1] != '/' ||
+		    (size_t)(nl - b - 1) >= sizeof(((struct jobrec *)0)->job_dir))
+			return -1;
+		for (const char *q = b + 1; q < nl; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				return -1;
+		if (index_put(it, id, cid, b + 1, (size_t)(nl - b - 1)) < 0)
+			return -1;
+		prev = id;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+static void index_load(struct iter *it)
+{
+	struct buf text = BUF_INIT(INDEX_CAP);
+	struct err e = ERR_INIT;
+
+	if (path_set(it, "%s/" INDEX_NAME, it->c->job_manager.job_ids_dir) < 0)
+		return;
+	if (xio_read_file(it->path.s, &text, 1, &e) < 0) {
+		if (!(e.code == ERR_SYS && errno == ENOENT))
+			log_warn("%s; made again from the records", e.msg);
+		it->ix_dirty = 1;
+	} else if (index_parse(it, text.s, text.len) < 0) {
+		log_warn("%s: not an index this version writes; made again "
+			 "from the records", it->path.s);
+		index_clear(it);
+		it->ix_dirty = 1;
+	}
+	it->nsorted = it->nix; /* index_parse() wants ascending ids */
+	buf_release(&text);
+}
+
+/* Writes the index back when it changed: the entries whose records are
+ * still in submitted/ (all of them with -j: the others were not looked
+ * at). */
+static void index_save(struct iter *it)
+{
+	struct buf text = BUF_INIT(INDEX_CAP);
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < it->nix; i++)
+		if (it->ix[i].moved || !it->ix[i].present)
+			it->ix_dirty = 1;
+	if (!it->ix_dirty)
+		goto out;
+	if (it->nix)
+		qsort(it->ix, it->nix, sizeof(*it->ix), cmp_ix);
+	if (buf_adds(&text, INDEX_HEAD) < 0)
+		goto out;
+	for (i = 0; i < it->nix; i++) {
+		const struct ixent *x = &it->ix[i];
+
+		if (x->moved || !x->present)
+			continue;
+		if (buf_addf(&text, "%lld %lld %s\n", x->id, x->cid, x->dir) < 0) {
+			fail(it, "%s: too large", INDEX_NAME);
+			goto out;
+		}
+	}
+	if (path_set(it, "%s/" INDEX_NAME, it->c->job_manager.job_ids_dir) < 0 ||
+	    xio_write_atomic(it->path.s, text.s, text.len, 0644, &e) < 0)
+		fail(it, "%s: %s", INDEX_NAME, e.msg[0] ? e.msg : "path too long");
+out:
+	buf_release(&text);
+}
+
+/* The fast way: a record read in an earlier iteration, whose row its
+ * comment's document (loaded once) holds.  1 taken, 0 read the record. */
+static int take_indexed(struct iter *it, struct ixent *x)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
+	struct err e = ERR_INIT;
+	struct cdoc_row *row;
+	struct comment *cm;
+	size_t ci;
+
+	if (!(cm = comment_get(it, x->cid, &ci)))
+		return 0;
+	if (!cm->loaded) {
+		if (cdoc_load(dir, cm->id, &cm->doc, &e) != 0) {
+			cdoc_release(&cm->doc);
+			return 0;
+		}
+		cm->loaded = 1;
+	}
+	if (!(row = cdoc_row_by_job(&cm->doc, x->id)))
+		return 0;
+	if (job_add(it, x->id, x->dir, ci, (size_t)(row - cm->doc.rows)) < 0) {
+		fail(it, "job %lld: out of memory", x->id);
+		return 1;
+	}
+	it->st->jobs++;
+	return 1;
+}
+
+/* One record: parsed, tied to its comment's row. */
+static void take_record(struct iter *it, const char *name, struct jobrec *r)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
+	struct err e = ERR_INIT;
+	struct comment *cm;
+	struct ixent *x;
+	long long id;
+	size_t ci, ri;
+	char why[600];
+
+	if (!name_is_id(name, &id)) {
+		set_aside(it, name, "the file name is not a job id");
+		return;
+	}
+	if ((x = index_find(it, id)))
+		x->present = 1;
+	if (!wanted(it->o, id))
+		return;
+	if (x && take_indexed(it, x))
+		return;
+	if (path_set(it, "%s/submitted/%s", dir, name) < 0 ||
+	    xio_read_file(it->path.s, &it->text, 1, &e) < 0) {
+		if (e.code == ERR_SYS && errno == ENOENT)
+			return; /* moved meanwhile */
+		snprintf(why, sizeof(why), "unreadable: %s", e.msg[0] ? e.msg : "path too long");
+		set_aside(it, name, why);
+		return;
+	}
+	if (jobrec_parse(it->text.s, it->text.len, r, &e) < 0) {
+		snprintf(why, sizeof(why), "not a job record: %s", e.msg);
+		set_aside(it, name, why);
+		return;
+	}
+	if (r->job_id != id) {
+		snprintf(why, sizeof(why), "the record is of job %lld", r->job_id);
+		set_aside(it, name, why);
+		return;
+	}
+	if (strcmp(r->instance, it->c->github.app_name) != 0) {
+		log_debug("job %lld: a record of instance %s, not ours; skipped",
+			  id, r->instance);
+		return;
+	}
+	if (!(cm = comment_get(it, r->pr_comment_id, &ci))) {
+		fail(it, "job %lld: out of memory", id);
+		return;
+	}
+	if (!cm->loaded) {
+		int rc = cdoc_load(dir, cm->id, &cm->doc, &e);
+
+		if (rc == 0) {
+			cm->loaded = 1;
+			if (cm->doc.comment_id != cm->id ||
+			    strcmp(cm->doc.repo, r->repo) != 0) {
+				log_error("comment %lld: its document is of comment "
+					  "%lld in %s; made again from the records",
+					  cm->id, cm->doc.comment_id, cm->doc.repo);
+				doc_from_record(cm, r);
+			}
+		} else {
+			if (rc < 0)
+				log_error("comment %lld: %s; made again from the "
+					  "records", cm->id, e.msg);
+			else
+				log_warn("comment %lld: no document; made from the "
+					 "records (rows without a job are not shown)",
+					 cm->id);
+			doc_from_record(cm, r);
+		}
+	}
+	if (row_for(cm, r, &ri) < 0 || job_add(it, id, r->job_dir, ci, ri) < 0) {
+		fail(it, "job %lld: out of memory", id);
+		return;
+	}
+	it->st->jobs++;
+	if (x)
+		return;
+	if (index_put(it, id, r->pr_comment_id, r->job_dir,
+		      strlen(r->job_dir)) < 0) {
+		fail(it, "job %lld: out of memory", id);
+		return;
+	}
+	it->ix[it->nix - 1].present = 1;
+	it->ix_dirty = 1;
+}
+
+static int cmp_sq(const void *a, const void *b)
+{
+	long long x = ((const struct slurmq_job *)a)->id;
+	long long y = ((const struct slurmq_job *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static const struct slurmq_job *find(const struct slurmq_job *v, size_t n,
+				     long long id)
+{
+	struct slurmq_job key;
+
+	if (!n)
+		return NULL;
+	key.id = id;
+	return bsearch(&key, v, n, sizeof(*v), cmp_sq);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Step 1 and 2: records, documents. */
+static int read_records(struct iter *it)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
+	struct jobrec *r = malloc(sizeof(*r));
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int rc = -1;
+
+	if (!r || path_set(it, "%s/submitted", dir) < 0)
+		goto out;
+	if (!(d = opendir(it->path.s))) {
+		if (errno == ENOENT)
+			rc = 0;
+		else
+			fail(it, "%s: %s", it->path.s, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue; /* ., .., a writer's temporary file */
+		if (n == cap) {
+			char **nn;
+
+			cap = cap ? cap * 2 : 256;
+			if (!(nn = realloc(names, cap * sizeof(*nn))))
+				break;
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	if (de) {
+		fail(it, "listing records: out of memory");
+		goto out;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
+	/* Slurm first, while the heap is small: the fork for squeue costs
+	 * less, and so do the copy-on-write faults after it.  A record
+	 * written meanwhile is missed by this squeue: quietly noted, seen
+	 * next time. */
+	for (size_t i = 0; i < n && !it->polled; i++) {
+		long long id;
+
+		if (name_is_id(names[i], &id) && wanted(it->o, id))
+			it->polled = 1;
+	}
+	if (it->polled) {
+		struct err e = ERR_INIT;
+
+		it->st->squeue_calls++;
+		if (slurmq_poll(it->c->job_manager.poll_command, &it->sq,
+				&it->nsq, &e) < 0) {
+			fail(it, "squeue: %s; no job followed this time", e.msg);
+			goto out;
+		}
+		if (it->nsq)
+			qsort(it->sq, it->nsq, sizeof(*it->sq), cmp_sq);
+	}
+	index_load(it);
+	for (size_t i = 0; i < n; i++)
+		take_record(it, names[i], r);
+	if (it->nix)
+		qsort(it->ix, it->nix, sizeof(*it->ix), cmp_ix);
+	it->nsorted = it->nix;
+	it->listed = 1;
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(r);
+	return rc;
+}
+
+static struct cdoc_row *row_of(struct iter *it, const struct job *j)
+{
+	return &it->cm[j->ci].doc.rows[j->ri];
+}
+
+/* Step 6: one scontrol release for the jobs to release. */
+static void release(struct iter *it)
+{
+	long long *ids = NULL, *failed = NULL;
+	size_t n = 0, nfailed = 0;
+	struct err e = ERR_INIT;
+	int rc;
+
+	for (size_t i = 0; i < it->njobs; i++)
+		n += it->jobs[i].step.act == MGR_RELEASE;
+	if (!n)
+		return;
+	ids = calloc(n, sizeof(*ids));
+	failed = calloc(n, sizeof(*failed));
+	if (!ids || !failed) {
+		fail(it, "release: out of memory");
+		goto out;
+	}
+	n = 0;
+	for (size_t i = 0; i < it->njobs; i++)
+		if (it->jobs[i].step.act == MGR_RELEASE)
+			ids[n++] = it->jobs[i].id;
+	it->st->scontrol_calls++;
+	rc = slurmq_release(it->c->job_manager.scontrol_command, ids, n, failed,
+			    &nfailed, &e);
+	if (rc < 0 && nfailed == 0) {
+		/* nothing known released: try again next time */
+		fail(it, "release: %s", e.msg);
+		for (size_t i = 0; i < it->njobs; i++)
+			if (it->jobs[i].step.act == MGR_RELEASE)
+				it->jobs[i].skip = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < it->njobs; i++) {
+		struct job *j = &it->jobs[i];
+		int refused = 0;
+
+		if (j->step.act != MGR_RELEASE)
+			continue;
+		for (size_t k = 0; k < nfailed; k++)
+			refused |= failed[k] == j->id;
+		if (refused) {
+			log_error("job %lld: release refused: %s", j->id, e.msg);
+			snprintf(j->step.state, sizeof(j->step.state), "held");
+			snprintf(j->step.reason, sizeof(j->step.reason), "%s",
+				 row_of(it, j)->reason);
+			snprintf(j->step.note, sizeof(j->step.note),
+				 "Slurm refused to release the job (the "
+				 "instance's log says why)");
+		} else {
+			it->st->released++;
+		}
+		j->step.act = MGR_SHOW;
+	}
+out:
+	free(ids);
+	free(failed);
+}
+
+static int note_add(struct buf *b, const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	if (b->len && buf_adds(b, "; ") < 0)
+		return -1;
+	return buf_adds(b, s);
+}
+
+/* Step 7: a job that ended, with what it left behind. */
+static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
+{
+	struct result r = {0};
+	struct buf note = BUF_INIT(64 * 1024), tmp = BUF_INIT(2048);
+	struct err e = ERR_INIT;
+	char when[40];
+
+	if (result_read(j->dir, j->id, &r, &e) < 0) {
+		fail(it, "job %lld: %s", j->id, e.msg);
+		j->skip = 1;
+		goto out;
+	}
+	cdoc_set_excerpt(row, NULL);
+	row->reason[0] = '\0';
+	if (j->step.end == SQ_OTHER && strcmp(r.source, "nothing") == 0) {
+		utc_text(row->missing_since, when, sizeof(when));
+		snprintf(row->state, sizeof(row->state), "lost");
+		row->result[0] = row->slurm[0] = '\0';
+		buf_addf(&note, "Slurm no longer knows the job (missing since %s) "
+			 "and it left no result: %s", when,
+			 r.description ? r.description : "");
+		it->st->lost++;
+		log_warn("job %lld: lost (%s)", j->id, note.s);
+	} else {
+		snprintf(row->state, sizeof(row->state), "finished");
+		snprintf(row->result, sizeof(row->result), "%s",
+			 result_status_name(r.status));
+		snprintf(row->slurm, sizeof(row->slurm), "%s",
+			 j->step.end == SQ_OTHER ? "" : slurmq_state_name(j->step.end));
+		note_add(&note, r.description);
+		if (r.nartefacts) {
+			buf_adds(&tmp, "artefacts: ");
+			for (size_t k = 0; k < r.nartefacts; k++)
+				buf_addf(&tmp, "%s%s", k ? ", " : "", r.artefacts[k]);
+			note_add(&note, tmp.s);
+		}
+		if (r.has_test) {
+			buf_clear(&tmp);
+			buf_addf(&tmp, "test: %s%s%s", result_status_name(r.test_status),
+				 r.test_description ? ", " : "",
+				 r.test_description ? r.test_description : "");
+			note_add(&note, tmp.s);
+		}
+		if (j->step.exit_code > 0 || j->step.exit_signal > 0) {
+			buf_clear(&tmp);
+			buf_addf(&tmp, "exit code %d", j->step.exit_code);
+			if (j->step.exit_signal > 0)
+				buf_addf(&tmp, ", signal %d", j->step.exit_signal);
+			note_add(&note, tmp.s);
+		}
+		if (j->step.end == SQ_OTHER)
+			note_add(&note, "Slurm no longer knew the job; judged "
+				 "from what it left");
+		if (r.excerpt)
+			cdoc_set_excerpt(row, r.excerpt);
+		log_info("job %lld (%s): %s (%s)", j->id, row->target, row->result,
+			 *row->slurm ? row->slurm : "gone from Slurm");
+	}
+	cdoc_set_note(row, note.s);
+	row->changed_at = it->now;
+	row->missing_since = 0;
+	it->cm[j->ci].changed = it->cm[j->ci].dirty = 1;
+	it->st->changed++;
+	j->move = 1;
+out:
+	result_release(&r);
+	buf_release(&note);
+	buf_release(&tmp);
+}
+
+/* Steps 5 and 7: a row per decision. */
+static void apply(struct iter *it, struct job *j)
+{
+	struct cdoc_row *row = row_of(it, j);
+	struct comment *cm = &it->cm[j->ci];
+
+	if (j->skip)
+		return;
+	switch (j->step.act) {
+	case MGR_NONE:
+		return;
+	case MGR_MOVE:
+		j->move = 1;
+		return;
+	case MGR_QUIET:
+		row->missing_since = j->step.missing_since;
+		cm->dirty = 1;
+		return;
+	case MGR_FINISH:
+		finish(it, j, row);
+		return;
+	case MGR_RELEASE: /* release() made it a MGR_SHOW or skipped it */
+	case MGR_SHOW:
+		break;
+	}
+	row->missing_since = j->step.missing_since;
+	if (strcmp(row->state, j->step.state) == 0 &&
+	    strcmp(row->reason, j->step.reason) == 0 &&
+	    strcmp(row->note ? row->note : "", j->step.note) == 0) {
+		cm->dirty = 1;
+		return;
+	}
+	log_info("job %lld (%s): %s -> %s%s%s", j->id, row->target, row->state,
+		 j->step.state, *j->step.note ? ": " : "", j->step.note);
+	snprintf(row->state, sizeof(row->state), "%s", j->step.state);
+	snprintf(row->reason, sizeof(row->reason), "%s", j->step.reason);
+	cdoc_set_note(row, j->step.note);
+	row->changed_at = it->now;
+	cm->changed = cm->dirty = 1;
+	it->st->changed++;
+}
+
+static struct github *client(struct iter *it, struct err *e)
+{
+	if (!it->gh) {
+		if (github_open(it->c, &it->gh, e) < 0)
+			return NULL;
+		it->own_gh = 1;
+	}
+	github_set_installation(it->gh, 0);
+	return it->gh;
+}
+
+/* Step 8a: the edit and the save of one comment. */
+static void publish(struct iter *it, struct comment *cm)
+{
+	struct buf body = BUF_INIT(BODY_CAP);
+	struct err e = ERR_INIT;
+	struct github *gh;
+
+	if (!cm->loaded)
+		goto out;
+	if (cm->changed) {
+		if (cdoc_body(&cm->doc, &body) < 0) {
+			fail(it, "comment %lld: body too long", cm->id);
+			goto out;
+		}
+		if (!(gh = client(it, &e)) ||
+		    github_comment_edit(gh, cm->doc.repo, cm->id, body.s, &e) < 0) {
+			int st = github_last_status(it->gh);
+
+			if (gh && (st == 404 || st == 410)) {
+				log_warn("comment %lld in %s is gone (%d): its "
+					 "rows are kept without it", cm->id,
+					 cm->doc.repo, st);
+			} else {
+				fail(it, "comment %lld not updated: %s", cm->id,
+				     e.msg);
+				goto out;
+			}
+		} else {
+			it->st->comments++;
+		}
+	}
+	if (cm->dirty &&
+	    cdoc_save(it->c->job_manager.job_ids_dir, &cm->doc, 0, &e) < 0) {
+		fail(it, "comment %lld: %s", cm->id, e.msg);
+		goto out;
+	}
+	cm->saved = 1;
+out:
+	buf_release(&body);
+}
+
+/* Step 8b: submitted/ID -> finished/ID, one rename (the record as the
+ * build wrote it; the row's state is in the comment's document).  The
+ * directories are made durable once, by moves_done(). */
+static void move_record(struct iter *it, struct job *j)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
+	struct buf from = BUF_INIT(4096);
+	struct ixent *x;
+
+	if (!it->finished_dir) {
+		struct err e = ERR_INIT;
+
+		if (path_set(it, "%s/finished", dir) < 0 ||
+		    xio_mkdir_p(it->path.s, 0755, &e) < 0) {
+			fail(it, "record not moved: %s", e.msg[0] ? e.msg : "path too long");
+			goto out;
+		}
+		it->finished_dir = 1;
+	}
+	if (buf_addf(&from, "%s/submitted/%lld", dir, j->id) < 0 ||
+	    path_set(it, "%s/finished/%lld", dir, j->id) < 0) {
+		fail(it, "job %lld: record not moved: path too long", j->id);
+		goto out;
+	}
+	if (rename(from.s, it->path.s) < 0) {
+		fail(it, "job %lld: record not moved to finished/: %s", j->id,
+		     strerror(errno));
+		goto out;
+	}
+	if ((x = index_find(it, j->id)))
+		x->moved = 1;
+	it->st->finished++;
+out:
+	buf_release(&from);
+}
+
+/* The moves made durable: both directories synced once. */
+static void moves_done(struct iter *it)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
+	struct err e = ERR_INIT;
+
+	if (!it->st->finished)
+		return;
+	if (path_set(it, "%s/finished", dir) < 0 ||
+	    xio_fsync_dir(it->path.s, &e) < 0 ||
+	    path_set(it, "%s/submitted", dir) < 0 ||
+	    xio_fsync_dir(it->path.s, &e) < 0)
+		fail(it, "%s", e.msg[0] ? e.msg : "path too long");
+}
+
+static int lock_take(const char *dir, int *fd, struct err *e)
+{
+	struct buf p = BUF_INIT(4096);
+	int rc = -1;
+
+	*fd = -1;
+	if (xio_mkdir_p(dir, 0755, e) < 0)
+		goto out;
+	if (buf_addf(&p, "%s/" LOCK_NAME, dir) < 0) {
+		err_set(e, ERR_TOOBIG, "job_ids_dir path too long");
+		goto out;
+	}
+	if ((*fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
+		err_sys(e, "%s", p.s);
+		goto out;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			rc = 1;
+		} else {
+			err_sys(e, "flock %s", p.s);
+		}
+		close(*fd);
+		*fd = -1;
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&p);
+	return rc;
+}
+
+/* CPU time used so far by the process and its waited-for children, ms. */
+static long long cpu_ms(void)
+{
+	struct rusage self, kids;
+
+	if (getrusage(RUSAGE_SELF, &self) < 0 ||
+	    getrusage(RUSAGE_CHILDREN, &kids) < 0)
+		return 0;
+	return ((long long)self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+		kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1000 +
+	       ((long long)self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+		kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1000;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Steps 3-7. */
+static void follow(struct iter *it)
+{
+	const struct conf *c = it->c;
+	struct manager_limits lim = {
+		.release = c->buildenv.job_handover_protocol ==
+			   CONF_HANDOVER_HOLD_RELEASE,
+		.pending_after = c->job_manager.pending_reason_after,
+		.lost_after = c->job_manager.lost_after,
+	};
+	const struct slurmq_job *sq = it->sq;
+	struct slurmq_job *acct = NULL;
+	size_t nsq = it->nsq, nacct = 0, nmiss = 0;
+	long long *miss = NULL;
+	struct err e = ERR_INIT;
+	int acct_ok = 1;
+
+	if (!(miss = calloc(it->njobs ? it->njobs : 1, sizeof(*miss)))) {
+		fail(it, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < it->njobs; i++) {
+		struct job *j = &it->jobs[i];
+
+		j->sj = find(sq, nsq, j->id);
+		if (!j->sj && !row_over(row_of(it, j)) && nmiss < SLURMQ_IDS_MAX)
+			miss[nmiss++] = j->id;
+	}
+	if (nmiss && c->job_manager.sacct_command) {
+		it->st->sacct_calls++;
+		if (slurmq_accounting(c->job_manager.sacct_command, miss, nmiss,
+				      &acct, &nacct, &e) < 0) {
+			fail(it, "sacct: %s; jobs gone from squeue wait", e.msg);
+			acct_ok = 0;
+		} else if (nacct) {
+			qsort(acct, nacct, sizeof(*acct), cmp_sq);
+		}
+	}
+	for (size_t i = 0; i < it->njobs; i++) {
+		struct job *j = &it->jobs[i];
+		const struct cdoc_row *row = row_of(it, j);
+		int result_file = 0;
+
+		if (!j->sj)
+			j->sj = find(acct, nacct, j->id);
+		if (!j->sj && !row_over(row)) {
+			struct stat st;
+
+			if (!acct_ok) {
+				j->skip = 1;
+				continue;
+			}
+			if (path_set(it, "%s/_bot_job%lld.result", j->dir, j->id) == 0)
+				result_file = lstat(it->path.s, &st) == 0;
+		}
+		manager_decide(row, j->sj, result_file, it->now, &lim, &j->step);
+	}
+	release(it);
+	for (size_t i = 0; i < it->njobs; i++)
+		apply(it, &it->jobs[i]);
+out:
+	free(miss);
+	free(acct);
+}
+
+int manager_iterate(const struct conf *c, struct github *gh,
+		    const struct manager_opts *o, struct manager_stats *st,
+		    struct err *e)
+{
+	struct github_counts g0 = {0}, g1 = {0};
+	struct iter it;
+	long long ms0 = now_ms(), cpu0 = cpu_ms();
+	struct rusage ru;
+	int fd, rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = lock_take(c->job_manager.job_ids_dir, &fd, e)) != 0)
+		return rc;
+	memset(&it, 0, sizeof(it));
+	it.c = c;
+	it.o = o;
+	it.st = st;
+	it.gh = gh;
+	it.now = (long long)time(NULL);
+	buf_init(&it.path, 8192);
+	buf_init(&it.text, RECORD_CAP);
+	if (gh)
+		github_counts(gh, &g0);
+	/* nothing to follow: Slurm is not asked (an instance with no jobs
+	 * out, or a host that only drains the spool, needs no Slurm) */
+	if (read_records(&it) == 0 && it.polled && it.njobs)
+		follow(&it);
+	for (size_t i = 0; i < it.ncm; i++)
+		publish(&it, &it.cm[i]);
+	for (size_t i = 0; i < it.njobs; i++)
+		/* a row over since an earlier iteration is saved as over */
+		if (it.jobs[i].move && (it.cm[it.jobs[i].ci].saved ||
+					it.jobs[i].step.act == MGR_MOVE))
+			move_record(&it, &it.jobs[i]);
+	moves_done(&it);
+	if (it.listed)
+		index_save(&it);
+	if (it.gh) {
+		github_counts(it.gh, &g1);
+		st->github_calls = g1.calls - g0.calls;
+	}
+	if (it.own_gh)
+		github_free(it.gh);
+	for (size_t i = 0; i < it.ncm; i++)
+		cdoc_release(&it.cm[i].doc);
+	for (size_t i = 0; i < it.njobs; i++)
+		free(it.jobs[i].dir);
+	index_clear(&it);
+	free(it.sq);
+	free(it.cm);
+	free(it.jobs);
+	buf_release(&it.path);
+	buf_release(&it.text);
+	close(fd);
+	st->ms = now_ms() - ms0;
+	st->cpu_ms = cpu_ms() - cpu0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		st->maxrss_kb = ru.ru_maxrss;
+	if (it.failed) {
+		err_set(e, it.first.code, "%s", it.first.msg);
+		return -1;
+	}
+	return 0;
+}

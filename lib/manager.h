@@ -1,0 +1,155 @@
+/* manager.h - one manager iteration: release, follow and report every job
+ * the bot submitted, with one Slurm query.
+ *
+ * manager_iterate(), under the lock <job_ids_dir>/manager.lock (flock; a
+ * second iteration finds it taken and returns 1 at once):
+ *   1. the records <job_ids_dir>/submitted/<ID> (lib/jobrec.h); one that
+ *      does not parse, or whose name is not its job id, is moved to
+ *      <job_ids_dir>/broken/ with a <ID>.reason beside it, logged, and
+ *      skipped;
+ *   2. their status comments' documents (lib/cdoc.h), one per
+ *      pr_comment_id; a missing or unreadable one is made again from the
+ *      records (logged);
+ *   3. ONE slurmq_poll() (squeue --me -t all: the bot's jobs, recently
+ *      finished ones included); if it fails, nothing else happens this
+ *      iteration (a dead slurmctld must not make jobs look lost);
+ *   4. at most ONE slurmq_accounting() (when job_manager.sacct_command is
+ *      set) for the followed jobs squeue no longer shows;
+ *   5. manager_decide() per job;
+ *   6. ONE slurmq_release() for the jobs to release (hold_release);
+ *   7. for each job that ended: result_read() of its job directory;
+ *   8. per comment with a changed row: ONE edit on GitHub (the body from
+ *      cdoc_body()), then the document saved, then the records of the
+ *      jobs that are over moved to <job_ids_dir>/finished/<ID> (their
+ *      [STATE] set to the row's state); a comment whose rows did not
+ *      change costs no GitHub call.  When the edit fails, the document is
+ *      not saved and the next iteration tries again (GitHub answering 404
+ *      or 410, the comment is gone: logged once, and the document saved
+ *      as if the edit had been made).
+ * Killed anywhere, the next iteration converges: releases are
+ * idempotent, the document is the only thing rendered, a record moves
+ * only after its row is saved as over, and a record whose row is already
+ * over just moves.
+ *
+ * Jobs in squeue with no record (not the bot's, or another instance's)
+ * cost a binary search each and are otherwise ignored.
+ */
+#ifndef EESSI_MANAGER_H
+#define EESSI_MANAGER_H
+
+#include <stddef.h>
+
+#include "cdoc.h"
+#include "err.h"
+#include "slurmq.h"
+
+struct conf;
+
+/* The thresholds of manager_decide() (from job_manager.*). */
+struct manager_limits {
+	int release;              /* 1: hold_release (release held jobs);
+				   * 0: delayed_begin (never release) */
+	long long pending_after;  /* s in a pending state before Slurm's
+				   * reason is shown */
+	long long lost_after;     /* s missing from Slurm (squeue and sacct)
+				   * before the job is judged */
+};
+
+enum manager_act {
+	MGR_NONE,     /* nothing to do */
+	MGR_QUIET,    /* only missing_since changed: save, do not edit */
+	MGR_SHOW,     /* the row changes as step says (an edit) */
+	MGR_RELEASE,  /* release the job; on success show step's row */
+	MGR_FINISH,   /* the job is over: read its result, show it */
+	MGR_MOVE,     /* the row is over already: just move the record */
+};
+
+struct manager_step {
+	enum manager_act act;
+	char state[32];           /* MGR_SHOW, MGR_RELEASE: the new state */
+	char reason[64];          /* the new row reason */
+	char note[256];           /* the new note ("" none) */
+	long long missing_since;  /* the row's new value */
+	enum slurmq_state end;    /* MGR_FINISH: Slurm's end state;
+				   * SQ_OTHER when Slurm no longer knows
+				   * the job */
+	int exit_code;            /* MGR_FINISH: -1 unknown */
+	int exit_signal;
+};
+
+/* What to do about one job: pure, no I/O.  row is its row in the
+ * document; sj what Slurm said of it (squeue, else sacct), NULL when
+ * neither knows it; result_file: 1 when _bot_job<ID>.result exists (only
+ * looked at by the caller when sj is NULL); now the iteration's clock.
+ *
+ * Rules (state names from lib/cdoc.h):
+ *  - row "finished" or "lost": MGR_MOVE.
+ *  - sj NULL: the first time (missing_since 0) MGR_QUIET with
+ *    missing_since = now, unless result_file; with result_file, or once
+ *    now - missing_since >= lost_after: MGR_FINISH with end SQ_OTHER (the
+ *    caller reports "lost" if the job left nothing to read).
+ *  - sj present resets missing_since to 0 (MGR_QUIET if nothing else).
+ *  - sj terminal: MGR_FINISH with its state and exit code.
+ *  - sj held: row "held" or "submitted" with no reason shown yet (the
+ *    build's row), Slurm's reason "JobHeldUser" and lim->release:
+ *    MGR_RELEASE to "released" (note "released");
+ *    otherwise (held by an administrator, or again after a release):
+ *    MGR_SHOW "held" with the reason, once per reason.
+ *  - sj RUNNING, COMPLETING, CONFIGURING, STAGE_OUT, SIGNALING, RESIZING:
+ *    MGR_SHOW "running" once (note "since YYYY-MM-DD HH:MM UTC" from
+ *    sj->start when known: builds run for days).
+ *  - sj SUSPENDED, STOPPED: MGR_SHOW "suspended" once.
+ *  - sj pending otherwise (PENDING not held, REQUEUED, ...): a row "held"
+ *    becomes "released" (someone else released it); a row "running" or
+ *    "suspended" becomes "pending" (requeued) with Slurm's reason; a
+ *    "released", "submitted" or "pending" row shows Slurm's reason as
+ *    "pending" once now - changed_at >= pending_after, when the reason
+ *    is neither "None" nor "" nor the one already shown (a new reason is
+ *    a change: "Priority", then "Resources").  A BeginTime reason of a
+ *    "submitted" row (delayed_begin: it waits for its start) is not
+ *    shown.
+ * 0, or -1 for a NULL argument. */
+int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
+		   int result_file, long long now,
+		   const struct manager_limits *lim, struct manager_step *out);
+
+struct manager_opts {
+	const long long *only;    /* -j: only these job ids; NULL: all */
+	size_t nonly;
+};
+
+struct manager_stats {
+	unsigned jobs;            /* records followed this iteration */
+	unsigned broken;          /* records moved to broken/ */
+	unsigned released;
+	unsigned changed;         /* rows shown changed */
+	unsigned finished;        /* records moved to finished/ */
+	unsigned lost;
+	unsigned comments;        /* comments edited */
+	unsigned squeue_calls;
+	unsigned sacct_calls;
+	unsigned scontrol_calls;
+	unsigned github_calls;    /* HTTP requests, token fetches included */
+	long long ms;             /* wall time of the iteration */
+	long long cpu_ms;         /* its CPU time (user + system), the Slurm
+				   * commands it ran included */
+	long long maxrss_kb;      /* the process's peak resident set so far */
+};
+
+/* One iteration as described above.  gh: an opened client, or NULL (then
+ * one is opened on the first edit and freed before returning).  0 done, 1
+ * another iteration holds the lock (nothing done), -1 failed (e; what
+ * could be done was done: one broken job or comment never stops the
+ * others). */
+struct github;
+int manager_iterate(const struct conf *c, struct github *gh,
+		    const struct manager_opts *o, struct manager_stats *st,
+		    struct err *e);
+
+/* Parses -j's argument: comma-separated job ids (1..4294967295, at most
+ * SLURMQ_IDS_MAX, blanks around commas allowed).  0 with *ids (free()) and
+ * *n, or -1 ERR_INVAL naming the bad item. */
+int manager_parse_ids(const char *s, long long **ids, size_t *n,
+		      struct err *e);
+
+#endif
