@@ -1,20 +1,35 @@
 /* eessi-bot-manager - the bot's command-line tool, run by cron and by hand.
  *
- * Actions: one manager iteration (the default; today it drains the spool),
- * --consume (the spool consumer the webhook handler starts), and
- * --check-config.
+ * Actions: manager iterations (the default: -i N of them, 1 unless told,
+ * -j IDS for only some jobs), --consume (the spool consumer the webhook
+ * handler starts), and --check-config.
+ *
+ * An iteration drains the spool (as --consume does, a safety net) and then
+ * runs manager_iterate() (lib/manager.h), which releases, follows and
+ * reports the jobs; it ends with one log line of figures (see usage_text).
+ * Between iterations the program sleeps job_manager.poll_interval seconds;
+ * SIGTERM or SIGINT ends the loop after the current iteration.
  *
  * Exit status: 0 fine, 1 the configuration has problems (or cannot be
- * read) or the work failed, 2 the command line is wrong.
+ * read) or some work failed, 2 the command line is wrong.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "consume.h"
+#include "github.h"
 #include "log.h"
+#include "manager.h"
 
 #ifndef EESSI_BOT_VERSION
 #define EESSI_BOT_VERSION "0.1.0-dev"
@@ -28,7 +43,11 @@ enum action { ACT_ITERATE, ACT_CONSUME, ACT_CHECK_CONFIG, ACT_HELP,
 
 struct options {
 	enum action action;
-	const char *config; /* -c FILE, NULL: $EESSI_BOT_CONFIG or ./app.cfg */
+	const char *config;   /* -c FILE, NULL: $EESSI_BOT_CONFIG or ./app.cfg */
+	long long iterations; /* -i: < 0 forever, 0 none, > 0 that many */
+	int iterate_opts;     /* -i or -j was given */
+	long long *only;      /* -j: these job ids (free()), NULL: all */
+	size_t nonly;
 };
 
 enum { OPT_CHECK_CONFIG = 256, OPT_CONSUME, OPT_VERSION };
@@ -38,7 +57,7 @@ static const char usage_text[] =
 	"    " PROG " - command-line tool of the EESSI build-and-deploy bot\n"
 	"\n"
 	"SYNOPSIS\n"
-	"    " PROG " [-c FILE]\n"
+	"    " PROG " [-c FILE] [-i N] [-j IDS]\n"
 	"    " PROG " [-c FILE] --consume\n"
 	"    " PROG " [-c FILE] --check-config\n"
 	"    " PROG " -h | --help\n"
@@ -50,14 +69,47 @@ static const char usage_text[] =
 	"    side; it reads the bot's configuration file, app.cfg (libconfig\n"
 	"    syntax, documented key by key in app.cfg.example).\n"
 	"\n"
-	"    Without an action it runs one manager iteration, the job cron\n"
-	"    starts every minute: today it handles every delivery still\n"
-	"    waiting in the spool (after a crash, in plain-CGI mode, or when a\n"
-	"    wake-up was missed); following the Slurm jobs comes next.\n"
+	"    Without an action it is the job manager: it runs manager\n"
+	"    iterations, one unless -i says otherwise, which is what cron starts\n"
+	"    every minute.  One iteration:\n"
+	"      1. handles every delivery still waiting in the spool (after a\n"
+	"         crash, in plain-CGI mode, or when a wake-up was missed), as\n"
+	"         --consume does;\n"
+	"      2. takes JOB_IDS_DIR/manager.lock (an iteration finding it taken\n"
+	"         does nothing more: cron never piles them up);\n"
+	"      3. reads the job records JOB_IDS_DIR/submitted/ID (with -j only\n"
+	"         those; one that does not parse goes to broken/) and the\n"
+	"         status comments' state (JOB_IDS_DIR/comments/);\n"
+	"      4. asks Slurm: one squeue (poll_command) for all the bot's jobs,\n"
+	"         then at most one sacct (sacct_command) for the jobs squeue no\n"
+	"         longer shows; if squeue fails nothing else happens;\n"
+	"      5. releases the held jobs with one scontrol release\n"
+	"         (job_handover_protocol \"hold_release\");\n"
+	"      6. reads the result files of the jobs that ended in their job\n"
+	"         directories;\n"
+	"      7. edits each status comment whose rows changed, once, on GitHub\n"
+	"         (a comment that did not change costs no call); then moves the\n"
+	"         records of the jobs that are over to JOB_IDS_DIR/finished/.\n"
+	"    A status row goes held (\"submitted\" with delayed_begin) ->\n"
+	"    released -> running -> finished (SUCCESS, FAILURE or UNKNOWN, with\n"
+	"    Slurm's end state); \"pending\" with Slurm's reason when a released\n"
+	"    job has waited pending_reason_after seconds; \"lost\" when Slurm\n"
+	"    has not known a job for lost_after seconds and it left no result.\n"
+	"    Killed anywhere, the next iteration picks up where it stopped.\n"
 	"\n"
 	"OPTIONS\n"
 	"    -c, --config FILE\n"
 	"        Read the configuration from FILE.\n"
+	"    -i, --max-manager-iterations N\n"
+	"        Run N iterations (default 1), job_manager.poll_interval seconds\n"
+	"        apart; N < 0: until SIGTERM or SIGINT; N = 0: none (the\n"
+	"        configuration is still loaded).  SIGTERM or SIGINT always lets\n"
+	"        the current iteration finish, then ends the run (exit status\n"
+	"        as usual).  N is a decimal integer.\n"
+	"    -j, --jobs IDS\n"
+	"        Process only these jobs: comma-separated Slurm job ids\n"
+	"        (1..4294967295), e.g. -j 2222 or -j 2222,2223.  The others are\n"
+	"        left as they are, for the next full iteration.\n"
 	"    --consume\n"
 	"        Handle the deliveries waiting in the spool\n"
 	"        (event_handler.spool_dir), oldest first, and exit when none is\n"
@@ -80,6 +132,35 @@ static const char usage_text[] =
 	"        Show this text.\n"
 	"    --version\n"
 	"        Show the version.\n"
+	"    -i and -j go with the iterations only, not with --consume or\n"
+	"    --check-config.\n"
+	"\n"
+	"CONFIGURATION\n"
+	"    The iterations read, besides the paths: job_manager.job_ids_dir,\n"
+	"    poll_command (squeue), sacct_command (sacct; unset: none),\n"
+	"    scontrol_command (scontrol release), poll_interval (seconds between\n"
+	"    iterations), pending_reason_after (seconds a released job may stay\n"
+	"    pending before its row shows Slurm's reason), lost_after (seconds a\n"
+	"    job may be missing from squeue and sacct before it is judged:\n"
+	"    finished from what it left behind, or lost), log_file, log_level;\n"
+	"    buildenv.job_handover_protocol (\"hold_release\": the manager\n"
+	"    releases the held jobs; \"delayed_begin\": the jobs start by\n"
+	"    themselves, nothing is released); the github group for the edits.\n"
+	"\n"
+	"LOG\n"
+	"    Iterations log to job_manager.log_file (standard error when unset).\n"
+	"    Each iteration that ran ends with one info line of figures:\n"
+	"        iteration: 12 jobs, 2 released, 3 rows changed, 1 finished,\n"
+	"        0 lost, 0 broken; 2 comments edited; 1 squeue, 0 sacct,\n"
+	"        1 scontrol, 2 github calls; 84 ms, CPU 21 ms, max RSS 9816 kB\n"
+	"    (on one line): the records followed, jobs released, status rows\n"
+	"    changed, records moved to finished/ (of which lost) and to broken/,\n"
+	"    comments edited, the Slurm commands and GitHub requests made, the\n"
+	"    iteration's wall time and CPU time (the Slurm commands' included),\n"
+	"    and the process's peak memory so far.  An iteration that failed logs the error\n"
+	"    before it.  One that found the lock taken logs \"another manager\n"
+	"    iteration is running (lock FILE); nothing done\" instead (also on\n"
+	"    standard error when that is a terminal and the log goes elsewhere).\n"
 	"\n"
 	"PULL REQUEST COMMANDS\n"
 	"    One per line in a pull request comment; the comment gets an\n"
@@ -101,6 +182,21 @@ static const char usage_text[] =
 	"    ./app.cfg\n"
 	"        The configuration read when neither -c nor $EESSI_BOT_CONFIG\n"
 	"        names one.\n"
+	"    JOB_IDS_DIR/submitted/ID\n"
+	"        The record of job ID (INI, written at submission): the jobs\n"
+	"        the manager follows.\n"
+	"    JOB_IDS_DIR/finished/ID\n"
+	"        The records of the jobs that are over, [STATE] added.\n"
+	"    JOB_IDS_DIR/broken/ID, JOB_IDS_DIR/broken/ID.reason\n"
+	"        Records that could not be read, and why; no longer followed.\n"
+	"        Mend one and move it back to submitted/ to follow it again.\n"
+	"    JOB_IDS_DIR/comments/ID.json\n"
+	"        The state of status comment ID (its rows); the comment's text\n"
+	"        is made from it.  Removed or damaged, it is made again from the\n"
+	"        records.\n"
+	"    JOB_IDS_DIR/manager.lock\n"
+	"        Held (flock) by the running iteration.\n"
+	"    (JOB_IDS_DIR is job_manager.job_ids_dir.)\n"
 	"\n"
 	"ENVIRONMENT\n"
 	"    EESSI_BOT_CONFIG\n"
@@ -109,16 +205,74 @@ static const char usage_text[] =
 	"        Replace $HOME/${HOME} and $USER/${USER} in the paths of the\n"
 	"        configuration (from the password database when unset).\n"
 	"    SLURM_CONF\n"
-	"        Passed on to sbatch and squeue, which read it.\n"
+	"        Passed on to sbatch, squeue, sacct and scontrol, which read it.\n"
+	"    TZ\n"
+	"        The times squeue prints are read in the local time zone: run\n"
+	"        the manager with the cluster's TZ.  Passed on to Slurm too.\n"
+	"    PATH\n"
+	"        Passed on to the Slurm commands (their own paths are absolute\n"
+	"        in the configuration).\n"
 	"\n"
 	"EXIT STATUS\n"
-	"    0  success (warnings do not change it)\n"
-	"    1  the configuration has problems or cannot be read\n"
-	"    2  wrong command line\n";
+	"    0  success (warnings do not change it; nor does an iteration that\n"
+	"       found another one running)\n"
+	"    1  the configuration has problems or cannot be read, or an\n"
+	"       iteration failed (the others still ran)\n"
+	"    2  wrong command line (a bad -i or -j included)\n"
+	"\n"
+	"EXAMPLES\n"
+	"    The crontab line of the bot's account (one iteration a minute; see\n"
+	"    conf/eessi-bot-manager.cron):\n"
+	"        * * * * * /usr/local/bin/" PROG " -c /etc/eessi-bot/app.cfg\n"
+	"    By hand, three iterations for job 2222 only:\n"
+	"        " PROG " -c app.cfg -i 3 -j 2222\n";
 
 static void usage_hint(void)
 {
 	fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+}
+
+/* -i's N: a decimal integer, optionally negative; nothing else (no
+ * blanks, no '+', no trailing text, no overflow).  0, or -1. */
+static int parse_count(const char *s, long long *out)
+{
+	const char *digits = s[0] == '-' ? s + 1 : s;
+	char *end;
+	long long v;
+
+	if (*digits < '0' || *digits > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* -j's IDS, through manager_parse_ids(): 0, or -1 after saying what is
+ * wrong on stderr.  A second -j replaces the first. */
+static int parse_jobs(const char *s, struct options *o)
+{
+	struct err e = ERR_INIT;
+	long long *ids = NULL;
+	size_t n = 0;
+
+	if (manager_parse_ids(s, &ids, &n, &e) < 0) {
+		fprintf(stderr, PROG ": -j: %s\n", e.msg);
+		return -1;
+	}
+	free(o->only);
+	o->only = ids;
+	o->nonly = n;
+	return 0;
+}
+
+static void options_release(struct options *o)
+{
+	free(o->only);
+	o->only = NULL;
+	o->nonly = 0;
 }
 
 /* Fills o from argv: 0, or -1 after saying what is wrong on stderr. */
@@ -126,6 +280,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"max-manager-iterations", required_argument, NULL, 'i'},
+		{"jobs", required_argument, NULL, 'j'},
 		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
 		{"consume", no_argument, NULL, OPT_CONSUME},
 		{"help", no_argument, NULL, 'h'},
@@ -134,13 +290,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
+	memset(o, 0, sizeof(*o));
 	o->action = ACT_ITERATE;
-	o->config = NULL;
+	o->iterations = 1;
 	opterr = 1; /* getopt_long explains unknown options itself */
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hi:j:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'i':
+			if (parse_count(optarg, &o->iterations) < 0) {
+				fprintf(stderr, PROG ": -i: invalid number "
+					"'%.64s' (expected an integer: < 0 "
+					"forever, 0 none, > 0 that many "
+					"iterations)\n", optarg);
+				return -1;
+			}
+			o->iterate_opts = 1;
+			break;
+		case 'j':
+			if (parse_jobs(optarg, o) < 0)
+				return -1;
+			o->iterate_opts = 1;
 			break;
 		case OPT_CHECK_CONFIG:
 			o->action = ACT_CHECK_CONFIG;
@@ -161,6 +333,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (optind < argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s'\n",
 			argv[optind]);
+		return -1;
+	}
+	if (o->iterate_opts && o->action != ACT_ITERATE) {
+		fprintf(stderr, PROG ": -i and -j go with the manager "
+			"iterations, not with --consume or --check-config\n");
 		return -1;
 	}
 	return 0;
@@ -220,23 +397,30 @@ out:
 	return rc;
 }
 
-/* The spool consumer, or one manager iteration (which drains the spool
- * too: a safety net for a crash, plain CGI, a missed wake-up). */
-static int run(const char *path, enum action act)
+/* Drains the spool: the consumer's work, and the first step of each
+ * iteration (a safety net for a crash, plain CGI, a missed wake-up).
+ * 0, or -1 (logged). */
+static int drain_spool(const struct conf *c, int consumer)
 {
 	struct consume_stats st;
 	struct err e = ERR_INIT;
-	struct conf *c = NULL;
+	struct stat sb;
 	int rc;
 
-	if (start(path, act == ACT_CONSUME, &c) < 0) {
-		conf_free(c);
-		return 1;
+	/* The cron iteration on a host where the webhook handler never ran
+	 * (a fresh install, or the handler on another host) has no spool:
+	 * nothing to drain, and nothing wrong - cron must not mail about it
+	 * every minute.  The handler makes the spool when it starts. */
+	if (!consumer && stat(c->event_handler.spool_dir, &sb) < 0 &&
+	    errno == ENOENT) {
+		log_debug("spool: %s does not exist (yet): nothing to drain",
+			  c->event_handler.spool_dir);
+		return 0;
 	}
 	/* the consumer must not hold up the deliveries behind an entry that
 	 * has to wait; the cron iteration may */
-	rc = consume_run(c, act == ACT_ITERATE,
-			 act == ACT_CONSUME ? CONSUME_LINGER_MS : 0, &st, &e);
+	rc = consume_run(c, !consumer, consumer ? CONSUME_LINGER_MS : 0, &st,
+			 &e);
 	if (rc < 0)
 		log_error("spool: %s", e.msg);
 	else if (rc == 1)
@@ -246,6 +430,162 @@ static int run(const char *path, enum action act)
 			 "crash, %u left for later, %u stale temporary files "
 			 "removed", st.handled, st.failed, st.recovered,
 			 st.deferred, st.swept);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ iterations */
+
+static volatile sig_atomic_t stop_signal; /* SIGTERM or SIGINT came */
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SIGTERM and SIGINT end the run after the current iteration.  SA_RESTART
+ * keeps the iteration's system calls going; the sleep between iterations
+ * (ppoll) ends at once. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps s seconds unless a stop signal comes first: 0 slept, -1
+ * stopped.  The signals are blocked between the check of the flag and the
+ * wait, which unblocks them atomically (ppoll): a signal arriving just
+ * before the sleep still ends it. */
+static int pause_between(long long s)
+{
+	long long end = now_ms() + s * 1000, left;
+	sigset_t stop, old;
+	struct timespec ts;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	while (!stop_signal && (left = end - now_ms()) > 0) {
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		if (ppoll(NULL, 0, &ts, &old) < 0 && errno != EINTR)
+			break;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return stop_signal ? -1 : 0;
+}
+
+/* The iteration's figures: the one line benchmarks and tests read. */
+static void log_stats(const struct manager_stats *st)
+{
+	log_info("iteration: %u jobs, %u released, %u rows changed, "
+		 "%u finished, %u lost, %u broken; %u comments edited; "
+		 "%u squeue, %u sacct, %u scontrol, %u github calls; %lld ms, "
+		 "CPU %lld ms, max RSS %lld kB",
+		 st->jobs, st->released, st->changed, st->finished, st->lost,
+		 st->broken, st->comments, st->squeue_calls, st->sacct_calls,
+		 st->scontrol_calls, st->github_calls, st->ms, st->cpu_ms,
+		 st->maxrss_kb);
+}
+
+/* Another iteration holds the lock: not a failure (cron would mail every
+ * minute), said on a terminal too when the log goes elsewhere. */
+static void lock_taken(const struct conf *c)
+{
+	const struct conf_job_manager *m = &c->job_manager;
+
+	log_info("another manager iteration is running (lock %s/manager.lock); "
+		 "nothing done", m->job_ids_dir);
+	if (isatty(STDERR_FILENO) && (m->log_file || m->log_level < LOGL_INFO))
+		fprintf(stderr, PROG ": another manager iteration is running "
+			"(lock %s/manager.lock); nothing done\n",
+			m->job_ids_dir);
+}
+
+/* One iteration: the spool, then the jobs.  *gh: the GitHub client kept
+ * across iterations (NULL: manager_iterate() opens its own when it needs
+ * one); once an iteration has needed GitHub and more are to come, one is
+ * opened here and reused.  0, or -1 (logged). */
+static int iterate_once(const struct conf *c, const struct manager_opts *mo,
+			struct github **gh, int more)
+{
+	struct manager_stats st;
+	struct err e = ERR_INIT;
+	int rc = drain_spool(c, 0), mrc;
+
+	memset(&st, 0, sizeof(st));
+	mrc = manager_iterate(c, *gh, mo, &st, &e);
+	if (mrc == 1) {
+		lock_taken(c);
+		return rc;
+	}
+	if (mrc < 0) {
+		log_error("iteration: %s", e.msg);
+		rc = -1;
+	}
+	log_stats(&st);
+	if (more && !*gh && st.github_calls > 0) {
+		err_clear(&e);
+		if (github_open(c, gh, &e) < 0) {
+			log_debug("github: %s (each iteration opens its own)",
+				  e.msg);
+			*gh = NULL;
+		}
+	}
+	return rc;
+}
+
+/* o->iterations iterations, poll_interval apart, until a stop signal.
+ * 0 all fine, -1 one failed. */
+static int iterate(const struct conf *c, const struct options *o)
+{
+	struct manager_opts mo = { o->only, o->nonly };
+	struct github *gh = NULL;
+	long long n = o->iterations, i;
+	int rc = 0;
+
+	catch_stop_signals();
+	for (i = 0; (n < 0 || i < n) && !stop_signal; i++) {
+		if (i > 0 && pause_between(c->job_manager.poll_interval) < 0)
+			break;
+		if (iterate_once(c, &mo, &gh, n < 0 || i + 1 < n) < 0)
+			rc = -1;
+	}
+	if (stop_signal)
+		log_info("signal %d: stopped after %lld iteration%s",
+			 (int)stop_signal, i, i == 1 ? "" : "s");
+	github_free(gh);
+	return rc;
+}
+
+/* The spool consumer, or the manager's iterations. */
+static int run(const char *path, const struct options *o)
+{
+	struct conf *c = NULL;
+	int rc;
+
+	if (start(path, o->action == ACT_CONSUME, &c) < 0) {
+		conf_free(c);
+		return 1;
+	}
+	if (o->action == ACT_CONSUME)
+		rc = drain_spool(c, 1);
+	else
+		rc = iterate(c, o);
 	log_close();
 	conf_free(c);
 	return rc < 0 ? 1 : 0;
@@ -254,23 +594,30 @@ static int run(const char *path, enum action act)
 int main(int argc, char **argv)
 {
 	struct options o;
+	int rc = 2;
 
 	if (parse_options(argc, argv, &o) < 0) {
 		usage_hint();
+		options_release(&o);
 		return 2;
 	}
 	switch (o.action) {
 	case ACT_HELP:
 		fputs(usage_text, stdout);
-		return 0;
+		rc = 0;
+		break;
 	case ACT_VERSION:
 		printf(PROG " (eessi-bot) %s\n", EESSI_BOT_VERSION);
-		return 0;
+		rc = 0;
+		break;
 	case ACT_CHECK_CONFIG:
-		return check_config(config_path(&o));
+		rc = check_config(config_path(&o));
+		break;
 	case ACT_ITERATE:
 	case ACT_CONSUME:
-		return run(config_path(&o), o.action);
+		rc = run(config_path(&o), &o);
+		break;
 	}
-	return 2;
+	options_release(&o);
+	return rc;
 }
