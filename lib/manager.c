@@ -767,6 +767,46 @@ static const struct slurmq_job *find(const struct slurmq_job *v, size_t n,
 	return bsearch(&key, v, n, sizeof(*v), cmp_sq);
 }
 
+/* A writer's temporary file (xio: NAME.tmp.XXXXXX): 1, and removed when
+ * it is older than STALE_TEMP_S - its writer died (the build writes
+ * records this way, so a young one is someone at work). */
+#define STALE_TEMP_S 3600
+
+static int temp_file(struct iter *it, int dfd, const char *name)
+{
+	struct stat st;
+
+	if (!strstr(name, ".tmp."))
+		return 0;
+	/* the index is written under the lock we hold: any is dead */
+	if (strncmp(name, INDEX_NAME ".tmp.", strlen(INDEX_NAME ".tmp.")) == 0 ||
+	    (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	     it->now - (long long)st.st_mtime > STALE_TEMP_S)) {
+		if (unlinkat(dfd, name, 0) == 0)
+			log_info("removed %s, a temporary file left by a writer "
+				 "that died", name);
+	}
+	return 1;
+}
+
+/* The temporary files of writers that died, in comments/ and beside the
+ * index (killed managers and builds). */
+static void sweep_temps(struct iter *it)
+{
+	static const char *const sub[] = { "", "/comments" };
+	struct dirent *de;
+	DIR *d;
+
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		if (path_set(it, "%s%s", it->c->job_manager.job_ids_dir, sub[i]) < 0 ||
+		    !(d = opendir(it->path.s)))
+			continue;
+		while ((de = readdir(d)))
+			temp_file(it, dirfd(d), de->d_name);
+		closedir(d);
+	}
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -794,7 +834,9 @@ static int read_records(struct iter *it)
 	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
-			continue; /* ., .., a writer's temporary file */
+			continue; /* ., .. */
+		if (temp_file(it, dirfd(d), de->d_name))
+			continue;
 		if (n == cap) {
 			char **nn;
 
@@ -1297,6 +1339,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 	moves_done(&it);
 	if (it.listed)
 		index_save(&it);
+	sweep_temps(&it);
 	if (it.gh) {
 		github_counts(it.gh, &g1);
 		st->github_calls = g1.calls - g0.calls;

@@ -11,8 +11,10 @@
  *      pr_comment_id; a missing or unreadable one is made again from the
  *      records (logged);
  *   3. ONE slurmq_poll() (squeue --me -t all: the bot's jobs, recently
- *      finished ones included); if it fails, nothing else happens this
- *      iteration (a dead slurmctld must not make jobs look lost);
+ *      finished ones included) - made right after listing submitted/,
+ *      before anything is read, and not at all when there is no record
+ *      to follow; if it fails, nothing else happens this iteration (a
+ *      dead slurmctld must not make jobs look lost);
  *   4. at most ONE slurmq_accounting() (when job_manager.sacct_command is
  *      set) for the followed jobs squeue no longer shows;
  *   5. manager_decide() per job;
@@ -20,12 +22,18 @@
  *   7. for each job that ended: result_read() of its job directory;
  *   8. per comment with a changed row: ONE edit on GitHub (the body from
  *      cdoc_body()), then the document saved, then the records of the
- *      jobs that are over moved to <job_ids_dir>/finished/<ID> (their
- *      [STATE] set to the row's state); a comment whose rows did not
- *      change costs no GitHub call.  When the edit fails, the document is
+ *      jobs that are over renamed to <job_ids_dir>/finished/<ID> (as the
+ *      build wrote them: the job's last state is its row's, in the
+ *      document); a comment whose rows did not change costs no GitHub
+ *      call.  When the edit fails, the document is
  *      not saved and the next iteration tries again (GitHub answering 404
  *      or 410, the comment is gone: logged once, and the document saved
  *      as if the edit had been made).
+ * Records are read once: <job_ids_dir>/manager.index keeps what each says
+ * (comment id, job directory) for later iterations.  Temporary files of
+ * writers that died (NAME.tmp.XXXXXX, an hour old) are removed from
+ * submitted/, comments/ and job_ids_dir; younger ones are skipped (a build
+ * may be writing a record).
  * Killed anywhere, the next iteration converges: releases are
  * idempotent, the document is the only thing rendered, a record moves
  * only after its row is saved as over, and a record whose row is already
