@@ -31,16 +31,34 @@ export T_SLURM_DIR T_SLURM_BIN T_SLURM_MUNGE T_SLURM_CLUSTER
 _slurm_host=$(hostname -s)
 _slurm_daemons=(munged mariadbd slurmdbd slurmctld slurmd) # start order
 
-# slurm_start [--accounting] [--first-job-id=N]: 0 when the node is idle.
+# slurm_start [--accounting] [--first-job-id=N] [--min-job-age=S] [--cpus=N]:
+# 0 when the node is idle.
+#   --min-job-age=S  slurm.conf MinJobAge (default 600): how long squeue -t all
+#                    keeps showing a finished job.  Slurm's minimum is 2, and
+#                    slurmctld purges on its own schedule (about once a
+#                    minute), so a job may stay longer than S: wait for it.
+#   --cpus=N         the node's CPUs (default 2), more than the machine has if
+#                    need be (SlurmdParameters=config_overrides): N one-CPU
+#                    jobs run at once.
 slurm_start() {
-	local acct=0 first=1000 arg
+	local acct=0 first=1000 minage=600 cpus=2 arg
 	for arg in "$@"; do
 		case $arg in
 		--accounting) acct=1 ;;
 		--first-job-id=*) first=${arg#*=} ;;
+		--min-job-age=*) minage=${arg#*=} ;;
+		--cpus=*) cpus=${arg#*=} ;;
 		*) echo "slurm_start: unknown option $arg" >&2 && return 2 ;;
 		esac
 	done
+	case $first$minage$cpus in *[!0-9]*)
+		echo "slurm_start: --first-job-id, --min-job-age and --cpus take numbers" >&2
+		return 2 ;;
+	esac
+	[ "$minage" -ge 2 ] && [ "$cpus" -ge 1 ] ||
+		{ echo "slurm_start: --min-job-age >= 2, --cpus >= 1" >&2 && return 2; }
+	_slurm_min_job_age=$minage
+	_slurm_cpus=$cpus
 	slurm_stop
 	rm -rf "$T_SLURM_DIR"
 	mkdir -p "$T_SLURM_DIR"/{log,run,state,spool} &&
@@ -195,11 +213,14 @@ SelectTypeParameters=CR_Core
 ReturnToService=2
 MailProg=/bin/true
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
-MinJobAge=600
+MinJobAge=${_slurm_min_job_age:-600}
 FirstJobId=$1
-NodeName=$_slurm_host NodeAddr=127.0.0.1 CPUs=2 RealMemory=1024 State=UNKNOWN
+NodeName=$_slurm_host NodeAddr=127.0.0.1 CPUs=${_slurm_cpus:-2} RealMemory=1024 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
+		# more CPUs than the machine has: slurmd takes slurm.conf's word
+		[ "${_slurm_cpus:-2}" -gt "$(nproc)" ] &&
+			echo "SlurmdParameters=config_overrides"
 		if [ "$2" = 1 ]; then
 			cat <<EOF
 AccountingStorageType=accounting_storage/slurmdbd
