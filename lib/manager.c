@@ -1063,13 +1063,14 @@ static void apply(struct iter *it, struct job *j)
 	case MGR_SHOW:
 		break;
 	}
-	row->missing_since = j->step.missing_since;
+	if (row->missing_since != j->step.missing_since) {
+		row->missing_since = j->step.missing_since;
+		cm->dirty = 1;
+	}
 	if (strcmp(row->state, j->step.state) == 0 &&
 	    strcmp(row->reason, j->step.reason) == 0 &&
-	    strcmp(row->note ? row->note : "", j->step.note) == 0) {
-		cm->dirty = 1;
-		return;
-	}
+	    strcmp(row->note ? row->note : "", j->step.note) == 0)
+		return; /* shown already: no edit, no save */
 	log_info("job %lld (%s): %s -> %s%s%s", j->id, row->target, row->state,
 		 j->step.state, *j->step.note ? ": " : "", j->step.note);
 	snprintf(row->state, sizeof(row->state), "%s", j->step.state);
