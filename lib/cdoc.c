@@ -25,26 +25,9 @@
 
 /* ---- the fields and their shapes ---------------------------------------- */
 
-static int is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
-
-/* Every byte of s alnum or in extra; length in [min, max]. */
-static int charset(const char *s, const char *extra, size_t min, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (i >= max || (!is_alnum(s[i]) && !strchr(extra, s[i])))
-			return 0;
-	return i >= min;
-}
-
 static int v_instance(const char *s)
 {
-	return charset(s, "._-", 1, 64);
+	return names_charset(s, "._-", 1, 64);
 }
 
 static int is_hex(char c)
@@ -81,12 +64,12 @@ static int v_ref_opt(const char *s)
 
 static int v_target(const char *s)
 {
-	return charset(s, "._+:/-() ", 1, 511);
+	return names_charset(s, "._+:/-() ", 1, 511);
 }
 
 static int v_key(const char *s)
 {
-	return charset(s, "._+:/-", 1, 511);
+	return names_charset(s, "._+:/-", 1, 511);
 }
 
 static int v_state(const char *s)

@@ -12,27 +12,10 @@
 
 #define TIME_MAX 253402300799LL /* 9999-12-31 23:59:59 UTC */
 
-static int is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
-
 static int is_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 	       (c >= 'A' && c <= 'F');
-}
-
-/* Every byte of s alnum or in extra; length in [min, max]. */
-static int charset(const char *s, const char *extra, size_t min, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (i >= max || (!is_alnum(s[i]) && !strchr(extra, s[i])))
-			return 0;
-	return i >= min;
 }
 
 int jobrec_valid_sha(const char *s)
@@ -52,7 +35,7 @@ int jobrec_valid_ref(const char *s)
 {
 	size_t n;
 
-	if (!s || !charset(s, "._/+-", 1, JOBREC_REF_MAX))
+	if (!s || !names_charset(s, "._/+-", 1, JOBREC_REF_MAX))
 		return 0;
 	n = strlen(s);
 	if (strchr("-./", s[0]) || strchr("/.", s[n - 1]))
@@ -68,7 +51,7 @@ int jobrec_valid_ref(const char *s)
 
 static int v_instance(const char *s)
 {
-	return charset(s, "._-", 1, 64);
+	return names_charset(s, "._-", 1, 64);
 }
 
 static int v_uuid(const char *s)
@@ -84,17 +67,17 @@ static int v_uuid(const char *s)
 
 static int v_target(const char *s)
 {
-	return charset(s, "._+:/-", 1, 255);
+	return names_charset(s, "._+:/-", 1, 255);
 }
 
 static int v_target_opt(const char *s)
 {
-	return charset(s, "._+:/-", 0, 128);
+	return names_charset(s, "._+:/-", 0, 128);
 }
 
 static int v_target_key(const char *s)
 {
-	return charset(s, "._+:/-", 1, 511);
+	return names_charset(s, "._+:/-", 1, 511);
 }
 
 /* Absolute, no "." or ".." segment (the manager removes and reads below

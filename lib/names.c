@@ -2,10 +2,21 @@
 
 #include <string.h>
 
-static int is_alnum(char c)
+int names_alnum(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9');
+}
+
+int names_charset(const char *s, const char *extra, size_t min, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= max || (!names_alnum((unsigned char)s[i]) &&
+				 !strchr(extra, s[i])))
+			return 0;
+	return i >= min;
 }
 
 /* The login part of s[0..n): letters, digits, single inner hyphens. */
@@ -16,7 +27,7 @@ static int login_part(const char *s, size_t n)
 	if (n < 1 || n > 39 || s[0] == '-' || s[n - 1] == '-')
 		return 0;
 	for (i = 0; i < n; i++)
-		if (s[i] == '-' ? s[i + 1] == '-' : !is_alnum(s[i]))
+		if (s[i] == '-' ? s[i + 1] == '-' : !names_alnum(s[i]))
 			return 0;
 	return 1;
 }
@@ -45,7 +56,7 @@ int names_valid_repo(const char *s)
 	if (n < 1 || n > 100 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!is_alnum(name[i]) && !strchr("._-", name[i]))
+		if (!names_alnum(name[i]) && !strchr("._-", name[i]))
 			return 0;
 	return 1;
 }

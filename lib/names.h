@@ -5,6 +5,8 @@
 #ifndef EESSI_NAMES_H
 #define EESSI_NAMES_H
 
+#include <stddef.h>
+
 /* 1 if s is a GitHub login: 1-39 letters, digits or single hyphens, not
  * starting or ending with '-', optionally followed by "[bot]". */
 int names_valid_login(const char *s);
@@ -16,5 +18,13 @@ int names_valid_repo(const char *s);
 /* 1 if s is a label or action name worth keeping: 1-100 bytes, no control
  * characters. */
 int names_valid_label(const char *s);
+
+/* 1 if c is an ASCII letter or digit. */
+int names_alnum(int c);
+
+/* 1 if every byte of s is an ASCII letter or digit or one of extra, and
+ * its length is in [min, max] (strchr: extra's NUL never matches, as the
+ * loop stops at s's). */
+int names_charset(const char *s, const char *extra, size_t min, size_t max);
 
 #endif
