@@ -660,30 +660,6 @@ START_TEST(body_text)
 }
 END_TEST
 
-/* The line of out starting with prefix, into line. */
-static void line_of(const char *out, const char *prefix, struct buf *line)
-{
-	const char *p = out;
-	size_t n = strlen(prefix);
-
-	while (p && strncmp(p, prefix, n) != 0)
-		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
-	ck_assert_msg(p != NULL, "no line '%s' in:\n%s", prefix, out);
-	buf_init(line, BUF_CAP_DEFAULT);
-	ck_assert_int_eq(buf_add(line, p, strcspn(p, "\n")), 0);
-}
-
-static int count_pipes(const char *line)
-{
-	const char *s;
-	int n = 0;
-
-	for (s = line; *s; s++)
-		if (*s == '|' && (s == line || s[-1] != '\\'))
-			n++;
-	return n;
-}
-
 START_TEST(hostile_values_render_harmlessly)
 {
 	static const char evil_note[] =
@@ -704,8 +680,8 @@ START_TEST(hostile_values_render_harmlessly)
 	body(&d, &out);
 
 	/* the row is one row of four cells */
-	line_of(out.s, "| linux/x86_64/amd/zen3", &line);
-	ck_assert_int_eq(count_pipes(line.s), 5);
+	unit_line_of(out.s, "| linux/x86_64/amd/zen3", &line);
+	ck_assert_int_eq(unit_count_pipes(line.s), 5);
 	ck_assert_ptr_null(strstr(line.s, "<script"));
 	ck_assert_ptr_null(strstr(line.s, "-->"));
 	ck_assert_ptr_null(strstr(line.s, "<!--"));
@@ -807,7 +783,7 @@ START_TEST(body_cap_drops_excerpts_from_the_last_row)
 	ck_assert_uint_gt(blocks, 0);
 	ck_assert_uint_gt(lines, 0);
 	ck_assert_uint_eq(blocks + lines, CDOC_ROWS_MAX);
-	line_of(out.s, "The end of the job output of linux/x86_64/t255", &line);
+	unit_line_of(out.s, "The end of the job output of linux/x86_64/t255", &line);
 	ck_assert_str_eq(line.s, "The end of the job output of linux/x86_64/t255 "
 			 "(job 5255) is left out: the comment would be too long.");
 	buf_release(&line);

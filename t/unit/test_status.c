@@ -29,31 +29,6 @@ static void render(const struct status_head *h, const struct status_row *r,
 	ck_assert_int_eq(status_render(h, r, n, out), 0);
 }
 
-/* The line of out starting with prefix (up to its '\n'), into line. */
-static void line_of(const char *out, const char *prefix, struct buf *line)
-{
-	const char *p = out;
-	size_t n = strlen(prefix);
-
-	while (p && strncmp(p, prefix, n) != 0)
-		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
-	ck_assert_msg(p != NULL, "no line '%s' in:\n%s", prefix, out);
-	buf_init(line, BUF_CAP_DEFAULT);
-	ck_assert_int_eq(buf_add(line, p, strcspn(p, "\n")), 0);
-}
-
-/* Cell separators: '|' not escaped by a backslash. */
-static int count_pipes(const char *line)
-{
-	const char *s;
-	int n = 0;
-
-	for (s = line; *s; s++)
-		if (*s == '|' && (s == line || s[-1] != '\\'))
-			n++;
-	return n;
-}
-
 START_TEST(whole_comment)
 {
 	struct buf out;
@@ -109,7 +84,7 @@ START_TEST(headline_says_what_is_not_known)
 	h.head_sha = "";
 	h.base_sha = "";
 	render(&h, rows, 1, &out);
-	line_of(out.s, "**", &line);
+	unit_line_of(out.s, "**", &line);
 	ck_assert_str_eq(line.s, "**Build on `test-bot`** requested by @boegel: "
 				 "PR head not known yet, base branch "
 				 "`2023.06-software`.");
@@ -121,7 +96,7 @@ START_TEST(headline_says_what_is_not_known)
 	h.base_sha = "";
 	h.user = "";
 	render(&h, rows, 1, &out);
-	line_of(out.s, "**", &line);
+	unit_line_of(out.s, "**", &line);
 	ck_assert_str_eq(line.s, "**Build on `test-bot`**: `0123456` (PR head).");
 	buf_release(&line);
 	buf_release(&out);
@@ -131,7 +106,7 @@ START_TEST(headline_says_what_is_not_known)
 	h.head_sha = NULL;
 	h.base_ref = NULL;
 	render(&h, rows, 1, &out);
-	line_of(out.s, "**", &line);
+	unit_line_of(out.s, "**", &line);
 	ck_assert_str_eq(line.s, "**Build on `test-bot`** requested by @boegel: "
 				 "PR head not known yet.");
 	buf_release(&line);
@@ -149,7 +124,7 @@ START_TEST(cells_cannot_break_the_table)
 	struct buf out, line;
 
 	render(&head, evil, 1, &out);
-	line_of(out.s, "| a", &line);
+	unit_line_of(out.s, "| a", &line);
 	ck_assert_str_eq(line.s,
 		"| a\\|b<br>\\| x \\| y \\| z \\| w \\|<br>"
 		"&lt;script&gt;alert(1)&lt;/script&gt; | 1 | "
@@ -157,7 +132,7 @@ START_TEST(cells_cannot_break_the_table)
 		"<br>note \\| &#96;x&#96; &lt;img src=x onerror=alert(1)&gt;"
 		"<br>second line | 1970-01-01 00:00:05 UTC |");
 	/* exactly one row: five separators, no raw '<', '>' or '`' */
-	ck_assert_int_eq(count_pipes(line.s), 5);
+	ck_assert_int_eq(unit_count_pipes(line.s), 5);
 	ck_assert_ptr_null(strchr(line.s, '`'));
 	ck_assert_ptr_null(strstr(line.s, "<script"));
 	ck_assert_ptr_null(strstr(line.s, "<img"));
@@ -179,7 +154,7 @@ START_TEST(code_spans_cannot_be_closed)
 	int ticks = 0;
 
 	render(&h, rows, 1, &out);
-	line_of(out.s, "**", &line);
+	unit_line_of(out.s, "**", &line);
 	ck_assert_str_eq(line.s,
 		"**Build on `bot??b?x`** requested by @user &lt;b&gt;&#96;x&#96;"
 		"&lt;/b&gt;\\|: `??id?` (PR head) merged onto `main????a??` at "
@@ -204,7 +179,7 @@ START_TEST(notes_are_cut)
 	ck_assert_int_eq(rc, 0);
 	r.note = note.s;
 	render(&head, &r, 1, &out);
-	line_of(out.s, "| t ", &line);
+	unit_line_of(out.s, "| t ", &line);
 	buf_init(&want, BUF_CAP_DEFAULT);
 	ck_assert_int_eq(buf_adds(&want, "| t | 1 | failed<br>"), 0);
 	ck_assert_int_eq(buf_add(&want, note.s, 1000), 0);

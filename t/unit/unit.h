@@ -11,6 +11,15 @@ void unit_mkdtemp(char *path, size_t size, const char *name);
 /* Removes a tree (rm -rf through lib/spawn). */
 void unit_rm_rf(const char *path);
 
+/* The line of out starting with prefix (up to its '\n') into line
+ * (buf_init()ed here: release it); fails the test when there is none. */
+struct buf;
+void unit_line_of(const char *out, const char *prefix, struct buf *line);
+
+/* The cell separators of a Markdown table line: '|' not escaped by a
+ * backslash. */
+int unit_count_pipes(const char *line);
+
 Suite *buf_suite(void);
 Suite *err_suite(void);
 Suite *spawn_suite(void);

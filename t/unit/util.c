@@ -1,7 +1,9 @@
 /* Helpers shared by the unit suites. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "buf.h"
 #include "spawn.h"
 #include "unit.h"
 
@@ -21,4 +23,27 @@ void unit_rm_rf(const char *path)
 
 	ck_assert_int_eq(spawn_run(&sp, &res, &e), 0);
 	ck_assert_int_eq(res.status, 0);
+}
+
+void unit_line_of(const char *out, const char *prefix, struct buf *line)
+{
+	const char *p = out;
+	size_t n = strlen(prefix);
+
+	while (p && strncmp(p, prefix, n) != 0)
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	ck_assert_msg(p != NULL, "no line '%s' in:\n%s", prefix, out);
+	buf_init(line, BUF_CAP_DEFAULT);
+	ck_assert_int_eq(buf_add(line, p, strcspn(p, "\n")), 0);
+}
+
+int unit_count_pipes(const char *line)
+{
+	const char *s;
+	int n = 0;
+
+	for (s = line; *s; s++)
+		if (*s == '|' && (s == line || s[-1] != '\\'))
+			n++;
+	return n;
 }
