@@ -20,7 +20,6 @@
 #include "jobrec.h"
 #include "log.h"
 #include "result.h"
-#include "route.h"
 #include "xio.h"
 
 #define LOCK_NAME "manager.lock"
