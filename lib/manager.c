@@ -156,7 +156,6 @@ int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
 		   const struct manager_limits *lim, struct manager_step *out)
 {
 	const char *st;
-	char when[40];
 
 	if (!row || !lim || !out)
 		return -1;
@@ -212,6 +211,8 @@ int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
 	}
 	if (running_like(sj->state)) {
 		if (!is_state(st, "running")) {
+			char when[40];
+
 			utc_text(sj->start, when, sizeof(when));
 			if (sj->start > 0)
 				step_show(out, "running", "", "since %s", when);
@@ -758,11 +759,10 @@ static int cmp_sq(const void *a, const void *b)
 static const struct slurmq_job *find(const struct slurmq_job *v, size_t n,
 				     long long id)
 {
-	struct slurmq_job key;
+	struct slurmq_job key = { .id = id };
 
 	if (!n)
 		return NULL;
-	key.id = id;
 	return bsearch(&key, v, n, sizeof(*v), cmp_sq);
 }
 
@@ -794,9 +794,10 @@ static void sweep_temps(struct iter *it)
 {
 	static const char *const sub[] = { "", "/comments" };
 	struct dirent *de;
-	DIR *d;
 
 	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		DIR *d;
+
 		if (path_set(it, "%s%s", it->c->job_manager.job_ids_dir, sub[i]) < 0 ||
 		    !(d = opendir(it->path.s)))
 			continue;
