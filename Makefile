@@ -1,9 +1,11 @@
 # eessi-bot - build-and-deploy bot for the EESSI software layer.
 #
 #   make                 build lib/, the webhook handler and the manager in $(BUILD)
-#   make check           unit tests (check) + end-to-end tests (t/e2e) + style checks
+#   make check           style checks + static analysis + unit tests (check)
+#                        + end-to-end tests (t/e2e)
 #   make check-unit      unit tests only
 #   make check-e2e       end-to-end tests only (real Slurm, nginx, Apache, git, ...)
+#   make check-static    cppcheck + clang-tidy (.clang-tidy) over lib/ cgi/ cron/
 #   make check-asan      unit tests built with -fsanitize=address,undefined
 #   make check-valgrind  unit tests under valgrind memcheck (errors, leaks)
 #   make test            install what the tests need, then check, check-asan
@@ -60,6 +62,7 @@ TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
 	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe
 
 .PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
+	check-static \
 	test demo \
 	install clean deps
 
@@ -91,7 +94,7 @@ $(UNIT): $(UNIT_OBJ) $(LIBA)
 $(TOOLS): $(BUILD)/t/%: $(BUILD)/t/tools/%.o $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-check: check-style check-unit check-e2e
+check: check-style check-static check-unit check-e2e
 
 check-unit: $(UNIT)
 	cd t && ../$(UNIT)
@@ -114,10 +117,15 @@ check-valgrind: $(UNIT)
 check-style:
 	scripts/check-style
 
+# cppcheck and clang-tidy, the checks and why in scripts/check-static and
+# .clang-tidy; any finding fails.
+check-static:
+	scripts/check-static
+
 # The end-to-end runner goes last: its "N passed, N failed" closes the run.
 test:
 	scripts/install-test-deps
-	$(MAKE) --no-print-directory all check-style check-unit
+	$(MAKE) --no-print-directory all check-style check-static check-unit
 	$(MAKE) --no-print-directory check-asan
 	$(MAKE) --no-print-directory check-valgrind
 	$(MAKE) --no-print-directory check-e2e

@@ -703,8 +703,8 @@ static int plan_init(struct job_plan *p, struct route_ctx *ctx,
 	if (journal_num(ctx, "req.time", &p->t0, (long long)time(NULL), e) < 0)
 		return -1;
 	t = (time_t)p->t0;
-	gmtime_r(&t, &tm);
-	strftime(month, sizeof(month), "%Y.%m", &tm);
+	if (!gmtime_r(&t, &tm) || strftime(month, sizeof(month), "%Y.%m", &tm) == 0)
+		return err_set(e, ERR_INVAL, "req.time %lld: not a date", p->t0);
 	if (buf_addf(&p->run_dir, "%s/%s/%s/pr_%lld/event_%s/" RUN_DIR,
 		     c->buildenv.jobs_base_dir, month, ev->repo, ev->issue,
 		     ev->delivery) < 0 ||

@@ -539,6 +539,7 @@ static int take_fields(struct json_object *o, void *base, const struct field *f,
 		case K_TEXT:
 			if (!v || json_object_is_type(v, json_type_null))
 				break;
+			tmp[0] = '\0'; /* the analyzer cannot see err_set() return -1 */
 			if (take_str(v, tmp, f->size + 1, where, f->name, e) < 0)
 				return -1;
 			if (*tmp && !(*text_of(base, f) = strdup(tmp)))

@@ -83,6 +83,7 @@ size_t command_parse(const char *body, size_t len, struct command *out,
 		line++;
 		while (t < eol && blank(*t))
 			t++;
+		/* cppcheck-suppress knownConditionTrueFalse ; a false positive of cppcheck 2.10's value flow */
 		if (eol - t >= 3 && (memcmp(t, "```", 3) == 0 ||
 				     memcmp(t, "~~~", 3) == 0))
 			fenced = !fenced;

@@ -281,28 +281,28 @@ static const char *check_prefix(char *s)
 }
 
 #define AT(m) offsetof(struct conf, m)
-#define GROUP(g, fl) {.group = g, .type = T_GROUP, .flags = fl}
-#define STR(g, k, fl, d, chk, m)                                         \
-	{.group = g, .key = k, .type = T_STR, .flags = fl, .def = d,     \
-	 .check = chk, .off = AT(m)}
-#define INT(g, k, fl, d, lo, hi, m)                                      \
-	{.group = g, .key = k, .type = T_INT, .flags = fl, .idef = d,    \
-	 .imin = lo, .imax = hi, .off = AT(m)}
-#define ENUM(g, k, d, nm, m)                                             \
-	{.group = g, .key = k, .type = T_ENUM, .def = d, .names = nm,    \
+#define GROUP(g, fl) {.group = (g), .type = T_GROUP, .flags = (fl)}
+#define STR(g, k, fl, d, chk, m)                                                   \
+	{.group = (g), .key = (k), .type = T_STR, .flags = (fl), .def = (d),       \
+	 .check = (chk), .off = AT(m)}
+#define INT(g, k, fl, d, lo, hi, m)                                                \
+	{.group = (g), .key = (k), .type = T_INT, .flags = (fl), .idef = (d),      \
+	 .imin = (lo), .imax = (hi), .off = AT(m)}
+#define ENUM(g, k, d, nm, m)                                                       \
+	{.group = (g), .key = (k), .type = T_ENUM, .def = (d), .names = (nm),      \
 	 .off = AT(m)}
-#define STRV(g, k, fl, d, chk, m)                                        \
-	{.group = g, .key = k, .type = T_STRV, .flags = fl, .def = d,    \
-	 .check = chk, .off = AT(m)}
-#define GLIST(g, k, fl, es, m, mn)                                       \
-	{.group = g, .key = k, .type = T_GLIST, .flags = fl, .entry = &es, \
+#define STRV(g, k, fl, d, chk, m)                                                  \
+	{.group = (g), .key = (k), .type = T_STRV, .flags = (fl), .def = (d),      \
+	 .check = (chk), .off = AT(m)}
+#define GLIST(g, k, fl, es, m, mn)                                                 \
+	{.group = (g), .key = (k), .type = T_GLIST, .flags = (fl), .entry = &(es), \
 	 .off = AT(m), .off_n = AT(mn)}
 
-#define E_STR(k, fl, chk, st, m)                                         \
-	{.key = k, .type = T_STR, .flags = fl, .check = chk,             \
+#define E_STR(k, fl, chk, st, m)                                                   \
+	{.key = (k), .type = T_STR, .flags = (fl), .check = (chk),                 \
 	 .off = offsetof(st, m)}
-#define E_STRV(k, fl, chk, st, m)                                        \
-	{.key = k, .type = T_STRV, .flags = fl, .check = chk,            \
+#define E_STRV(k, fl, chk, st, m)                                                  \
+	{.key = (k), .type = T_STRV, .flags = (fl), .check = (chk),                \
 	 .off = offsetof(st, m)}
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -870,7 +870,7 @@ static int looks_like_credential(const char *name)
 	char low[CONF_MAX_NAME + 1];
 	size_t i;
 
-	for (i = 0; name[i] && i < CONF_MAX_NAME; i++)
+	for (i = 0; i < CONF_MAX_NAME && name[i]; i++)
 		low[i] = (char)lower((unsigned char)name[i]);
 	low[i] = '\0';
 	for (i = 0; i < NELEM(words); i++)
@@ -1084,7 +1084,7 @@ static int read_lines(const char *file, unsigned first, struct buf *out)
 	rc = out->len > 0 ? 0 : -1;
 done:
 	free(line);
-	fclose(fp);
+	(void)fclose(fp); /* read only: nothing to lose */
 	return rc;
 }
 

@@ -280,8 +280,8 @@ static int has_commits(struct gc *g, const char *const *shas, size_t n,
 	rc = 1;
 	for (i = 0, line = out.s; i < n && rc; i++) {
 		len = strlen(shas[i]);
-		if (strncmp(line, shas[i], len) ||
-		    strncmp(line + len, " commit ", 8))
+		if (strncmp(line, shas[i], len) != 0 ||
+		    strncmp(line + len, " commit ", 8) != 0)
 			rc = 0;
 		line += strcspn(line, "\n");
 		if (*line)

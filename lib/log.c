@@ -126,20 +126,15 @@ static int token_char(char c)
  * and the length of the whole match, or 0. */
 static size_t token_at(const char *p, size_t left, size_t *keep)
 {
-	static const struct {
-		const char *prefix;
-		int keep_prefix;
-	} shapes[] = {
-		{ "ghs_", 1 },    { "ghp_", 1 },	{ "gho_", 1 },
-		{ "ghu_", 1 },    { "ghr_", 1 },	{ "github_pat_", 1 },
-		{ "Bearer ", 1 }, { "bearer ", 1 },	{ "token ", 1 },
-		{ "x-access-token:", 1 },
+	static const char *const prefixes[] = {
+		"ghs_", "ghp_", "gho_", "ghu_", "ghr_", "github_pat_",
+		"Bearer ", "bearer ", "token ", "x-access-token:",
 	};
 	size_t i, n, end;
 
-	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		n = strlen(shapes[i].prefix);
-		if (n > left || memcmp(p, shapes[i].prefix, n) != 0)
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		n = strlen(prefixes[i]);
+		if (n > left || memcmp(p, prefixes[i], n) != 0)
 			continue;
 		end = n;
 		while (end < left && token_char(p[end]))

@@ -551,7 +551,7 @@ static int index_parse(struct iter *it, const char *s, size_t len)
 	const char *end = s + len, *p;
 	long long prev = 0;
 
-	if (len < strlen(INDEX_HEAD) || memcmp(s, INDEX_HEAD, strlen(INDEX_HEAD)))
+	if (len < strlen(INDEX_HEAD) || memcmp(s, INDEX_HEAD, strlen(INDEX_HEAD)) != 0)
 		return -1;
 	for (p = s + strlen(INDEX_HEAD); p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -556,6 +556,7 @@ static enum file_state load_ini(struct job *j, const char *name,
 	*ini = NULL;
 	if (fd < 0)
 		return ignored ? FILE_IGNORED : FILE_ABSENT;
+	/* NOLINTNEXTLINE(bugprone-branch-clone): too large before and after reading */
 	if ((unsigned long long)size > INI_MAX_BYTES) {
 		note(j, problem, "%s is larger than %zu bytes", name,
 		     INI_MAX_BYTES);
@@ -748,7 +749,7 @@ static void use_output(struct job *j, int by_output, struct result *r,
 	}
 	if (got && r->status != RESULT_SUCCESS) {
 		if (result_excerpt(text, len, &ex) < 0)
-			j->nomem = 1;
+			j->nomem = 1; /* NOLINT(bugprone-branch-clone): two ways to run out */
 		else if (ex.len > 0 && !(r->excerpt = buf_detach(&ex, NULL)))
 			j->nomem = 1;
 	}

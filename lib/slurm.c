@@ -48,6 +48,7 @@ static void show(char *out, size_t size, const char *s, size_t n, size_t max)
 
 		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
 	}
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
 	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
 		out[o++] = '.';
 	out[o] = '\0';
@@ -234,6 +235,7 @@ void slurm_stderr_line(const struct buf *b, char *out, size_t size)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
+		/* cppcheck-suppress knownConditionTrueFalse ; false positive: an empty line has len 0 */
 		if (len > 0 && !first) {
 			first = p;
 			first_n = len;

@@ -101,11 +101,13 @@ static void show(char *out, size_t size, const char *s, size_t n)
 {
 	size_t i, shown = n > SHOWN_MAX ? SHOWN_MAX : n, o = 0;
 
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: taken from a caller's n of 0 */
 	for (i = 0; i < shown && o + 1 < size; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
 	}
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
 	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
 		out[o++] = '.';
 	out[o] = '\0';
@@ -222,6 +224,7 @@ static void set_reason(struct slurmq_job *j, struct field f)
 {
 	size_t n = f.n < sizeof(j->reason) - 1 ? f.n : sizeof(j->reason) - 1;
 
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: taken from a caller's empty field */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)f.s[i];
 

@@ -122,7 +122,7 @@ run_child(const struct spawn *sp, const char *prog, struct pipes *p,
 		(void)w;
 		_exit(126);
 	}
-	signal(SIGPIPE, SIG_DFL);
+	(void)signal(SIGPIPE, SIG_DFL); /* cannot fail: a valid signal */
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	execve(prog, (char *const *)sp->argv,
 	       (char *const *)(sp->envp ? sp->envp : empty_env));
@@ -365,7 +365,7 @@ run_detached(const struct spawn *sp, const char *prog, int devnull,
 	}
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+			(void)signal(sig, SIG_DFL); /* EINVAL at worst: skip it */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (sp->cwd && chdir(sp->cwd) < 0)

@@ -44,11 +44,13 @@ static void show(char *out, size_t size, const char *s, size_t n)
 {
 	size_t i, shown = n > WORD_SHOWN ? WORD_SHOWN : n, o = 0;
 
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive of cppcheck 2.10's value flow */
 	for (i = 0; i < shown && o + 1 < size; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		out[o++] = (c < 0x21 || c > 0x7e || c == '`') ? '?' : (char)c;
 	}
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
 	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
 		out[o++] = '.';
 	out[o] = '\0';
