@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "hmac.h"
 #include "log.h"
+#include "priv.h"
 #include "spawn.h"
 #include "spool.h"
 #include "webhook.h"
@@ -80,10 +81,19 @@ static const char usage_text[] =
 "                           it (one line; a trailing newline is ignored;\n"
 "                           at least 8 characters)\n"
 "  EESSI_BOT_CONFIG         default configuration file\n"
+"  EESSI_BOT_ALLOW_ROOT     1: run even as root (refused otherwise: run the\n"
+"                           handler as the bot's own account)\n"
+"\n"
+"Secrets: the handler does not start when github.private_key or\n"
+"github.webhook_secret_file is not a regular file (a symlink included),\n"
+"is owned by another account than its own or root, or is open to group or\n"
+"others (chmod 600 it).  The webhook secret is wiped from the environment\n"
+"once read.\n"
 "\n"
 "Exit status: 0 when the FastCGI socket closes or the CGI request was\n"
-"answered; 1 when the configuration, the secret or the spool directory is\n"
-"unusable at start (or a replay was not accepted); 2 on a usage error.\n";
+"answered; 1 when the configuration, the secret, its file or the key, the\n"
+"account (root) or the spool directory is unusable at start (or a replay\n"
+"was not accepted); 2 on a usage error.\n";
 
 struct opts {
 	const char *config;
@@ -140,8 +150,11 @@ static int read_secret(const struct conf *c, struct buf *secret,
 		if (buf_adds(secret, env) < 0)
 			return err_set(e, ERR_TOOBIG, "$" SECRET_ENV " is too long");
 	}
-	if (env) /* no child of ours inherits it */
+	if (env) { /* no child of ours inherits it, /proc/PID/environ shows
+		    * it no more */
+		explicit_bzero((char *)env, strlen(env));
 		unsetenv(SECRET_ENV);
+	}
 	if (secret->len == 0)
 		return err_set(e, ERR_CONFIG, "no webhook secret: set $" SECRET_ENV
 				  " or github.webhook_secret_file");
@@ -154,11 +167,12 @@ static int read_secret(const struct conf *c, struct buf *secret,
 /* The variables the consumer may inherit: no request data (in CGI mode
  * the HTTP_* variables come from the sender), no secret.  SLURM_CONF: the
  * consumer submits build jobs, and a site may keep Slurm's configuration
- * elsewhere than /etc/slurm. */
+ * elsewhere than /etc/slurm.  EESSI_BOT_ALLOW_ROOT: a handler let run as
+ * root starts a consumer that is let too. */
 static const char *const consumer_env_names[] = {
 	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ",
 	"http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
-	"SLURM_CONF",
+	"SLURM_CONF", PRIV_ALLOW_ROOT_ENV,
 };
 #define CONSUMER_ENV_MAX (sizeof(consumer_env_names) / sizeof(char *))
 
@@ -304,7 +318,7 @@ static int serve_cgi(const struct server *srv)
 
 	int spooled = serve_one(srv, &io);
 
-	fclose(stdout); /* the client has its answer: it must not wait for us */
+	(void)fclose(stdout); /* the client has its answer: it must not wait for us */
 	if (spooled)
 		wake_consumer(srv);
 	return 0;
@@ -370,29 +384,45 @@ out:
 	return rc;
 }
 
-/* Loads what the handler needs; prints problems to stderr. */
+/* Loads what the handler needs; prints problems to stderr (and, once the
+ * log is open, logs them). */
 static int start(const struct opts *o, struct conf **c, struct buf *secret)
 {
 	struct buf report = BUF_INIT(BUF_CAP_DEFAULT);
+	struct buf problems = BUF_INIT(BUF_CAP_DEFAULT);
 	struct conf_env env;
 	struct err e = ERR_INIT;
-	int rc = -1;
+	int rc = -1, logged = 0;
 
+	if (priv_check_user(&e) < 0) {
+		fprintf(stderr, PROG ": %s\n", e.msg);
+		goto out;
+	}
 	conf_env_from_process(&env);
 	if (conf_load(o->config, &env, c, &report) < 0) {
 		fputs(report.s, stderr);
 		goto out;
 	}
 	if (log_open((*c)->event_handler.log_file, PROG,
-		     (*c)->event_handler.log_level, &e) < 0 ||
-	    read_secret(*c, secret, &e) < 0 ||
-	    log_add_secret(secret->s) < 0 ||
-	    spool_init((*c)->event_handler.spool_dir, &e) < 0) {
-		fprintf(stderr, PROG ": %s\n", e.code ? e.msg : "cannot start");
+		     (*c)->event_handler.log_level, &e) < 0)
+		goto fail;
+	logged = 1;
+	if (priv_check_files(*c, &problems) > 0) {
+		priv_refuse(PROG, &problems);
 		goto out;
 	}
+	if (read_secret(*c, secret, &e) < 0 ||
+	    log_add_secret(secret->s) < 0 ||
+	    spool_init((*c)->event_handler.spool_dir, &e) < 0)
+		goto fail;
 	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, PROG ": %s\n", e.code ? e.msg : "cannot start");
+	if (logged && e.code)
+		log_error("cannot start: %s", e.msg);
 out:
+	buf_release(&problems);
 	buf_release(&report);
 	return rc;
 }

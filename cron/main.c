@@ -30,6 +30,7 @@
 #include "github.h"
 #include "log.h"
 #include "manager.h"
+#include "priv.h"
 
 #ifndef EESSI_BOT_VERSION
 #define EESSI_BOT_VERSION "0.1.0-dev"
@@ -128,6 +129,10 @@ static const char usage_text[] =
 	"        \"FILE: OK\" on standard output and any warnings on standard\n"
 	"        error, or every problem found, one per line, as\n"
 	"        \"FILE:LINE: group.key: what is wrong (expected ..., got ...)\".\n"
+	"        Also reports github.private_key and github.webhook_secret_file\n"
+	"        when they are open to group or others, not regular files (a\n"
+	"        symlink included) or owned by another account than this one or\n"
+	"        root: the other modes refuse to start then (chmod 600 them).\n"
 	"    -h, --help\n"
 	"        Show this text.\n"
 	"    --version\n"
@@ -212,6 +217,10 @@ static const char usage_text[] =
 	"    PATH\n"
 	"        Passed on to the Slurm commands (their own paths are absolute\n"
 	"        in the configuration).\n"
+	"    EESSI_BOT_ALLOW_ROOT\n"
+	"        1: run even as root.  Otherwise every mode but --help,\n"
+	"        --version and --check-config refuses root (effective uid 0):\n"
+	"        run it as the bot's own account.\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0  success (warnings do not change it; nor does an iteration that\n"
@@ -362,9 +371,11 @@ static int check_config(const char *path)
 
 	conf_env_from_process(&env);
 	rc = conf_load(path, &env, &c, &report);
+	if (rc == 0 && priv_check_files(c, &report) > 0)
+		rc = -1; /* the files the other modes refuse to start with */
 	if (rc == 0)
 		printf("%s: OK\n", path);
-	fflush(stdout);
+	(void)fflush(stdout); /* OK before the report, as written */
 	fputs(report.s, stderr);
 	conf_free(c);
 	buf_release(&report);
@@ -375,10 +386,15 @@ static int check_config(const char *path)
 static int start(const char *path, int consumer, struct conf **c)
 {
 	struct buf report = BUF_INIT(BUF_CAP_DEFAULT);
+	struct buf problems = BUF_INIT(BUF_CAP_DEFAULT);
 	struct conf_env env;
 	struct err e = ERR_INIT;
 	int rc = -1;
 
+	if (priv_check_user(&e) < 0) {
+		fprintf(stderr, PROG ": %s\n", e.msg);
+		goto out;
+	}
 	conf_env_from_process(&env);
 	if (conf_load(path, &env, c, &report) < 0) {
 		fputs(report.s, stderr);
@@ -391,8 +407,13 @@ static int start(const char *path, int consumer, struct conf **c)
 		fprintf(stderr, PROG ": %s\n", e.msg);
 		goto out;
 	}
+	if (priv_check_files(*c, &problems) > 0) {
+		priv_refuse(PROG, &problems);
+		goto out;
+	}
 	rc = 0;
 out:
+	buf_release(&problems);
 	buf_release(&report);
 	return rc;
 }

@@ -194,10 +194,10 @@ static long long now_s(const struct github *gh)
 
 /* ------------------------------------------------------ private files */
 
-/* Reads a file that must be private: a regular file, not empty, not
- * readable or writable by group or others, at most out->cap bytes.  what
- * names it in errors.  On failure *why tells WHY_MISSING (no such file),
- * WHY_MODE (open to others) or WHY_OTHER. */
+/* Reads a file that must be private (xio_private_ok(): a regular file, ours
+ * or root's, not open to group or others), not empty, at most out->cap
+ * bytes.  what names it in errors.  On failure *why tells WHY_MISSING (no such file),
+ * WHY_MODE (not private) or WHY_OTHER. */
 enum { WHY_NONE, WHY_MISSING, WHY_MODE, WHY_OTHER };
 
 static int read_private(const char *path, const char *what, int nofollow,
@@ -210,27 +210,24 @@ static int read_private(const char *path, const char *what, int nofollow,
 
 	*why = WHY_NONE;
 	buf_clear(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+		  (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		*why = errno == ENOENT ? WHY_MISSING : WHY_OTHER;
 		return err_sys(e, "%s %s: cannot open", what, path);
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = err_sys(e, "%s %s: cannot stat", what, path);
-	} else if (!S_ISREG(st.st_mode)) {
-		rc = err_set(e, ERR_INVAL, "%s %s: not a regular file", what,
-			     path);
-	} else if (st.st_mode & 077) {
-		*why = WHY_MODE;
-		rc = err_set(e, ERR_INVAL,
-			     "%s %s: mode %04o lets group or others read or "
-			     "write it; refused (chmod 600 it)",
-			     what, path, (unsigned)(st.st_mode & 07777));
+	} else if ((rc = xio_private_ok(&st, what, path, e)) < 0) {
+		*why = WHY_MODE; /* the one check shared with the start checks */
 	} else if (st.st_size == 0) {
 		rc = err_set(e, ERR_INVAL, "%s %s: empty file", what, path);
 	} else if ((unsigned long long)st.st_size > out->cap) {
 		rc = err_set(e, ERR_TOOBIG, "%s %s: larger than %zu bytes",
 			     what, path, out->cap);
+	} else if (buf_grow(out, (size_t)st.st_size) < 0) {
+		/* one allocation up front: no realloc() leaves a copy behind */
+		rc = err_set(e, ERR_NOMEM, "%s %s: out of memory", what, path);
 	}
 	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -510,11 +507,10 @@ static void add_github_message(struct buf *out, const struct buf *body)
 		e0 = json_object_array_get_idx(errs, 0);
 		if (json_object_is_type(e0, json_type_string))
 			detail = json_object_get_string(e0);
-		else if (json_object_object_get_ex(e0, "message", &m) &&
-			 json_object_is_type(m, json_type_string))
-			detail = json_object_get_string(m);
-		else if (json_object_object_get_ex(e0, "code", &m) &&
-			 json_object_is_type(m, json_type_string))
+		else if ((json_object_object_get_ex(e0, "message", &m) &&
+			  json_object_is_type(m, json_type_string)) ||
+			 (json_object_object_get_ex(e0, "code", &m) &&
+			  json_object_is_type(m, json_type_string)))
 			detail = json_object_get_string(m);
 	}
 	if (msg)

@@ -64,6 +64,7 @@ int hmac_verify_github(const char *header, const void *key, size_t keylen,
 	    hmac_equal(want, got, sizeof(want)))
 		rc = 0;
 	gnutls_memset(want, 0, sizeof(want));
+	gnutls_memset(got, 0, sizeof(got));
 	return rc;
 }
 
@@ -82,5 +83,6 @@ int hmac_sign_github(const void *key, size_t keylen, const void *body,
 		out[8 + 2 * i] = hex[mac[i] & 15];
 	}
 	out[HMAC_GITHUB_SIG_LEN] = '\0';
+	gnutls_memset(mac, 0, sizeof(mac));
 	return 0;
 }

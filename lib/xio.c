@@ -153,6 +153,10 @@ int xio_read_file(const char *path, struct buf *out, int nofollow,
 	} else if ((unsigned long long)st.st_size > out->cap) {
 		rc = err_set(e, ERR_TOOBIG, "%s: %lld bytes, more than %zu allowed",
 			     path, (long long)st.st_size, out->cap);
+	} else if (buf_grow(out, (size_t)st.st_size) < 0) {
+		/* one allocation up front: no realloc() leaves a copy of a
+		 * secret behind */
+		rc = err_set(e, ERR_NOMEM, "%s: out of memory", path);
 	}
 	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -163,8 +167,59 @@ int xio_read_file(const char *path, struct buf *out, int nofollow,
 			rc = err_set(e, ERR_TOOBIG, "%s: larger than %zu bytes",
 				     path, out->cap);
 	}
+	explicit_bzero(chunk, sizeof(chunk));
 	close(fd);
 	return rc;
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symlink";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "a device";
+}
+
+int xio_private_ok(const struct stat *st, const char *what, const char *path,
+		   struct err *e)
+{
+	uid_t me = geteuid();
+
+	if (!S_ISREG(st->st_mode))
+		return err_set(e, ERR_INVAL, "%s %s: not a regular file (%s); "
+			       "refused (name the file itself, mode 600)",
+			       what, path, file_kind(st->st_mode));
+	/* root (allowed to run as root: EESSI_BOT_ALLOW_ROOT) takes any owner:
+	 * it may read anything anyway */
+	if (st->st_uid != me && st->st_uid != 0 && me != 0)
+		return err_set(e, ERR_INVAL, "%s %s: owned by uid %u, not by "
+			       "this account (uid %u) or root; refused (chown "
+			       "it to the bot's account, chmod 600 it)",
+			       what, path, (unsigned)st->st_uid, (unsigned)me);
+	if (st->st_mode & 077)
+		return err_set(e, ERR_INVAL, "%s %s: mode %04o lets group or "
+			       "others read or write it; refused (chmod 600 it)",
+			       what, path, (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+int xio_check_private(const char *path, const char *what, struct err *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		int saved = errno;
+
+		err_sys(e, "%s %s: cannot stat", what, path);
+		errno = saved;
+		return -1;
+	}
+	return xio_private_ok(&st, what, path, e);
 }
 
 int xio_mkdir_p(const char *path, mode_t mode, struct err *e)

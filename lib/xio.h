@@ -8,6 +8,7 @@
 #ifndef EESSI_XIO_H
 #define EESSI_XIO_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -28,9 +29,25 @@ int xio_create_atomic(const char *path, const void *data, size_t len,
  * nofollow is set (a symlink is then ERR_SYS with errno ELOOP).  Anything
  * but a regular file (a FIFO, a device, a directory) is refused without
  * blocking, ERR_INVAL.  When the file cannot be opened, errno is left as
- * open() set it (ENOENT: there is none). */
+ * open() set it (ENOENT: there is none).  The bytes pass through no other
+ * buffer left unwiped, so a secret may be read with it (the caller wipes
+ * out: buf_wipe()). */
 int xio_read_file(const char *path, struct buf *out, int nofollow,
 		  struct err *e);
+
+/* The check for a file that holds a secret (the App's private key, the
+ * webhook secret, cached tokens): st (from fstat() or lstat() of path) must
+ * be a regular file, owned by this account (euid) or by root (any owner
+ * when this account is root), with no permission for group or others (mode
+ * 0600 or 0400).  what names the file
+ * in the error ("github.private_key"), which also says what to do. */
+int xio_private_ok(const struct stat *st, const char *what, const char *path,
+		   struct err *e);
+
+/* xio_private_ok() on path itself: a symlink is not followed but refused
+ * (as not a regular file).  When path cannot be lstat()ed, errno is left
+ * as lstat() set it (ENOENT: there is none). */
+int xio_check_private(const char *path, const char *what, struct err *e);
 
 /* mkdir -p with mode for the directories it creates. */
 int xio_mkdir_p(const char *path, mode_t mode, struct err *e);

@@ -313,7 +313,8 @@ read -r -a words <<<"${line#\#\* \* \* \* \* }"
 is "cron: the installed manager with -c and nothing else" \
 	"${words[0]} ${words[1]} ${#words[@]}" "/usr/local/bin/eessi-bot-manager -c 3"
 reset_logs
-run cronrun env -i PATH=/usr/bin:/bin HOME="$D" "$mgr" "${words[1]}" "$cfg"
+run cronrun env -i PATH=/usr/bin:/bin HOME="$D" \
+	EESSI_BOT_ALLOW_ROOT="${EESSI_BOT_ALLOW_ROOT:-}" "$mgr" "${words[1]}" "$cfg"
 is "cron: the line runs one iteration in cron's bare environment" \
 	"$cronrun_rc/$(lines)" "0/1"
 is "cron: ... and writes nothing for cron to mail" "$cronrun_out" ""

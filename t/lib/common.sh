@@ -7,6 +7,17 @@
 # Everything a script starts is registered with at_exit and stopped when the
 # script exits (in reverse order); its files live in $T_TMP, removed at exit
 # unless KEEP_TMP=1.  Servers listen on 127.0.0.1 only.
+#
+# What a script produced is kept for t/e2e/98-secrets.sh, which looks there
+# for leaked secrets: at exit (before anything is stopped) the GitHub
+# stand-in's state and calls, then every *.log and *.out file under $T_TMP,
+# go to $BUILD/t/artifacts/SCRIPT/, and the secrets the script used (webhook
+# secret files and $GITHUB_APP_SECRET_TOKEN, private key PEMs, the tokens
+# the stand-in issued) to $BUILD/t/artifacts/SCRIPT/secrets/.
+#
+# The programs refuse to run as root unless EESSI_BOT_ALLOW_ROOT=1; the
+# tests run as root in CI, so it is set here (98-secrets.sh checks the
+# refusal itself).
 
 set -u
 
@@ -24,6 +35,13 @@ T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/eessi-t.XXXXXX")
 chmod 0755 "$T_TMP"
 export T_TMP
 
+EESSI_BOT_ALLOW_ROOT=1
+export EESSI_BOT_ALLOW_ROOT
+
+T_NAME=$(basename "$0" .sh)
+T_ARTIFACTS=$BUILD/t/artifacts/$T_NAME
+export T_NAME T_ARTIFACTS
+
 _t_pass=0
 _t_fail=0
 _t_cleanups=()
@@ -32,8 +50,52 @@ at_exit() {
 	_t_cleanups+=("$*")
 }
 
+# _t_keep_secrets DEST: the secrets this script used, one file each.
+_t_keep_secrets() {
+	local dest=$1 n=0 f cfg
+	mkdir -p "$dest" && chmod 0700 "$dest" || return 0
+	if [ -n "${GITHUB_APP_SECRET_TOKEN:-}" ]; then
+		printf '%s\n' "$GITHUB_APP_SECRET_TOKEN" >"$dest/webhook-env"
+	fi
+	# the webhook secret files and keys every app.cfg names, and any
+	# file called secret or holding a private key
+	{
+		for cfg in $(find "$T_TMP" -name '*.cfg' -type f 2>/dev/null); do
+			sed -n 's/^[[:space:]]*\(webhook_secret_file\|private_key\)[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1 \2/p' "$cfg"
+		done
+		find "$T_TMP" -type f -name secret -printf 'webhook_secret_file %p\n' 2>/dev/null
+		grep -rlsZ -e '-----BEGIN .*PRIVATE KEY-----' "$T_TMP" --include='*.pem' --include='*.key' |
+			xargs -0 -r printf 'private_key %s\n'
+	} | sort -u | while read -r kind f; do
+		[ -f "$f" ] && [ -s "$f" ] || continue
+		n=$((n + 1))
+		case $kind in
+		webhook_secret_file) cp "$f" "$dest/webhook-$n" ;;
+		private_key) grep -q 'PRIVATE KEY-----' "$f" && cp "$f" "$dest/key-$n.pem" ;;
+		esac
+	done
+	[ -s "$T_TMP/github-standin.tokens" ] && cp "$T_TMP/github-standin.tokens" "$dest/tokens"
+	return 0
+}
+
+# _t_keep_artifacts: what the script produced, for 98-secrets.sh.
+_t_keep_artifacts() {
+	local dest=$T_ARTIFACTS f
+	rm -rf "$dest"
+	mkdir -p "$dest" || return 0
+	if [ -n "${GH_ADMIN_URL:-}" ]; then # the stand-in stops in the at_exit list
+		curl -sS --max-time 10 "$GH_ADMIN_URL/_admin/state" >"$dest/github-state.json" 2>/dev/null
+		curl -sS --max-time 10 "$GH_ADMIN_URL/_admin/calls" >"$dest/github-calls.json" 2>/dev/null
+	fi
+	(cd "$T_TMP" && find . -type f \( -name '*.log' -o -name '*.out' \) -print0 2>/dev/null |
+		xargs -0 -r cp --parents -t "$dest" 2>/dev/null)
+	_t_keep_secrets "$dest/secrets"
+	return 0
+}
+
 _t_cleanup() {
 	local i
+	_t_keep_artifacts >/dev/null 2>&1 || true
 	for ((i = ${#_t_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_t_cleanups[$i]}" >/dev/null 2>&1 || true
 	done

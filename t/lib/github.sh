@@ -3,7 +3,8 @@
 # OpenAPI description, so requests and answers are both held to GitHub's
 # contract.  Source it after t/lib/common.sh.
 #
-#   github_start [PRIVATE_KEY]  starts both; exports
+#   github_start [PRIVATE_KEY]  starts both (the stand-in appends every token
+#       it issues to $T_TMP/github-standin.tokens, for 98-secrets.sh); exports
 #       GH_API_URL          prism's URL: what the bot uses as github.api_url
 #       GH_ADMIN_URL        the stand-in itself (admin endpoints /_admin/...)
 #       GH_APP_ID GH_APP_KEY (private key, PKCS#1 PEM, mode 0600)
@@ -52,7 +53,8 @@ github_start() {
 	bg_start "$T_TMP/github-standin.pid" "$T_TMP/github-standin.log" \
 		"$T_PYTHON" "$T_DIR/tools/github-standin.py" --port "$port_sa" \
 		--app-id "$GH_APP_ID" --app-public-key "$T_TMP/github-app.pub" \
-		--installation-id "$GH_INSTALLATION_ID" --api-url "$GH_API_URL"
+		--installation-id "$GH_INSTALLATION_ID" --api-url "$GH_API_URL" \
+		--token-log "$T_TMP/github-standin.tokens"
 	bg_start "$T_TMP/prism.pid" "$T_TMP/prism.log" \
 		"$prism" proxy --errors -h 127.0.0.1 -p "$port_pr" "$spec" "$GH_ADMIN_URL"
 

@@ -525,6 +525,7 @@ cgi_run() {
 		QUERY_STRING=
 		CONTENT_LENGTH="$size"
 		CONTENT_TYPE=application/json
+		${EESSI_BOT_ALLOW_ROOT:+EESSI_BOT_ALLOW_ROOT=$EESSI_BOT_ALLOW_ROOT} # root in CI
 	)
 	for kv in "$@"; do
 		name=${kv%%=*}

@@ -3,7 +3,10 @@
 
     github-standin.py --port P --app-id ID --app-public-key PEM
                       [--installation-id N] [--api-url URL] [--html-url URL]
-                      [--token-ttl SECONDS] [--seed FILE]
+                      [--token-ttl SECONDS] [--seed FILE] [--token-log FILE]
+
+--token-log FILE: every installation token issued is appended to FILE, one a
+line, so a test can look for them where they must not be (t/e2e/98-secrets.sh).
 
 Tests run it behind `prism proxy --errors` with GitHub's own OpenAPI
 description (t/tools/trim-openapi.py), so both the bot's requests and this
@@ -484,6 +487,9 @@ def h_access_token(st, req, m):
     token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")[:36]
     expires = now() + st.opts.token_ttl
     st.tokens[token] = expires
+    if st.opts.token_log:
+        with open(st.opts.token_log, "a") as f:
+            f.write(token + "\n")
     perms = dict(APP_PERMISSIONS)
     if isinstance(req.json, dict) and isinstance(req.json.get("permissions"), dict):
         perms = {k: v for k, v in req.json["permissions"].items() if k in APP_PERMISSIONS}
@@ -885,6 +891,7 @@ def main():
     ap.add_argument("--html-url", default="https://github.com", help="base of html_url fields")
     ap.add_argument("--token-ttl", type=int, default=3600)
     ap.add_argument("--seed", help="JSON file as for POST /_admin/seed")
+    ap.add_argument("--token-log", help="append every token issued to this file")
     o = ap.parse_args()
     o.api_url = o.api_url or f"http://{o.host}:{o.port}"
     with open(o.app_public_key, "rb") as f:

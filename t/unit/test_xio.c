@@ -173,6 +173,81 @@ START_TEST(remove_tree_removes_but_never_follows)
 }
 END_TEST
 
+/* The one check for secret files (xio_private_ok() through
+ * xio_check_private()): 0600 and 0400 pass; any permission for group or
+ * others, a symlink, a directory or another owner is refused with the
+ * file, its mode and what to do. */
+START_TEST(private_check)
+{
+	static const mode_t bad[] = {0640, 0644, 0620, 0602, 0660, 0604, 0610,
+				     0666};
+	struct buf path = BUF_INIT(256), link = BUF_INIT(256), sub = BUF_INIT(256);
+	struct err e = ERR_INIT;
+	char want[64];
+	size_t i;
+
+	buf_addf(&path, "%s/key.pem", dir);
+	buf_addf(&link, "%s/link.pem", dir);
+	buf_addf(&sub, "%s/keydir", dir);
+	ck_assert_int_eq(xio_write_atomic(path.s, "k", 1, 0600, &e), 0);
+	ck_assert_int_eq(xio_check_private(path.s, "github.private_key", &e), 0);
+	ck_assert_int_eq(chmod(path.s, 0400), 0);
+	ck_assert_int_eq(xio_check_private(path.s, "github.private_key", &e), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(chmod(path.s, bad[i]), 0);
+		err_clear(&e);
+		ck_assert_int_eq(xio_check_private(path.s, "github.private_key",
+						   &e), -1);
+		snprintf(want, sizeof(want), "mode %04o lets group or others",
+			 (unsigned)bad[i]);
+		ck_assert_msg(strstr(e.msg, want), "%s", e.msg);
+		ck_assert_msg(strstr(e.msg, "github.private_key"), "%s", e.msg);
+		ck_assert_msg(strstr(e.msg, path.s), "%s", e.msg);
+		ck_assert_msg(strstr(e.msg, "chmod 600"), "%s", e.msg);
+	}
+	ck_assert_int_eq(chmod(path.s, 0600), 0);
+
+	/* a symlink, even to a good file, is not the file */
+	ck_assert_int_eq(symlink(path.s, link.s), 0);
+	err_clear(&e);
+	ck_assert_int_eq(xio_check_private(link.s, "secret", &e), -1);
+	ck_assert_msg(strstr(e.msg, "not a regular file (a symlink)"), "%s",
+		      e.msg);
+	ck_assert_int_eq(mkdir(sub.s, 0700), 0);
+	err_clear(&e);
+	ck_assert_int_eq(xio_check_private(sub.s, "secret", &e), -1);
+	ck_assert_msg(strstr(e.msg, "not a regular file (a directory)"), "%s",
+		      e.msg);
+
+	/* missing: errno tells */
+	err_clear(&e);
+	buf_adds(&sub, "/none");
+	ck_assert_int_eq(xio_check_private(sub.s, "secret", &e), -1);
+	ck_assert_int_eq(errno, ENOENT);
+
+	/* another account's file (only root can make one): refused to
+	 * nobody; root itself takes any owner */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(path.s, 1, 1), 0);
+		ck_assert_int_eq(xio_check_private(path.s, "secret", &e), 0);
+		ck_assert_int_eq(chmod(dir, 0755), 0);
+		ck_assert_int_eq(seteuid(65534), 0);
+		err_clear(&e);
+		ck_assert_int_eq(xio_check_private(path.s, "secret", &e), -1);
+		ck_assert_int_eq(seteuid(0), 0);
+		ck_assert_msg(strstr(e.msg, "owned by uid 1, not by this account "
+				      "(uid 65534) or root"), "%s", e.msg);
+		ck_assert_int_eq(chown(path.s, 0, 0), 0);
+		ck_assert_int_eq(seteuid(65534), 0);
+		ck_assert_int_eq(xio_check_private(path.s, "secret", &e), 0);
+		ck_assert_int_eq(seteuid(0), 0);
+	}
+	buf_release(&path);
+	buf_release(&link);
+	buf_release(&sub);
+}
+END_TEST
+
 Suite *xio_suite(void)
 {
 	Suite *s = suite_create("xio");
@@ -184,6 +259,7 @@ Suite *xio_suite(void)
 	tcase_add_test(tc, write_into_missing_dir_fails_cleanly);
 	tcase_add_test(tc, read_is_bounded);
 	tcase_add_test(tc, nofollow_refuses_symlink);
+	tcase_add_test(tc, private_check);
 	tcase_add_test(tc, mkdir_p_nested_and_conflicts);
 	tcase_add_test(tc, remove_tree_removes_but_never_follows);
 	suite_add_tcase(s, tc);
