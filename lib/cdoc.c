@@ -13,6 +13,7 @@
 
 #include "jobrec.h"
 #include "names.h"
+#include "spool.h"
 #include "result.h"
 #include "status.h"
 #include "xio.h"
@@ -28,23 +29,6 @@
 static int v_instance(const char *s)
 {
 	return names_charset(s, "._-", 1, 64);
-}
-
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
-
-static int v_uuid(const char *s)
-{
-	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	size_t i;
-
-	for (i = 0; i < sizeof(shape) - 1; i++)
-		if (shape[i] == '-' ? s[i] != '-' : !is_hex(s[i]))
-			return 0;
-	return s[i] == '\0';
 }
 
 static int v_login_opt(const char *s)
@@ -132,7 +116,7 @@ static const struct field head_fields[] = {
 	STR(struct cdoc, repo, names_valid_repo, "owner/name"),
 	NUM(struct cdoc, pr_number, 1, ID_MAX),
 	STR(struct cdoc, instance, v_instance, "[A-Za-z0-9._-]{1,64}"),
-	STR(struct cdoc, delivery, v_uuid, "a UUID"),
+	STR(struct cdoc, delivery, spool_valid_delivery, "a UUID"),
 	STR(struct cdoc, requested_by, v_login_opt, "a GitHub login or \"\""),
 	STR(struct cdoc, head_sha, v_sha_opt, "a git object id or \"\""),
 	STR(struct cdoc, base_ref, v_ref_opt, "a branch name or \"\""),

@@ -9,14 +9,9 @@
 
 #include "ini.h"
 #include "names.h"
+#include "spool.h"
 
 #define TIME_MAX 253402300799LL /* 9999-12-31 23:59:59 UTC */
-
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
 
 int jobrec_valid_sha(const char *s)
 {
@@ -52,17 +47,6 @@ int jobrec_valid_ref(const char *s)
 static int v_instance(const char *s)
 {
 	return names_charset(s, "._-", 1, 64);
-}
-
-static int v_uuid(const char *s)
-{
-	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	size_t i;
-
-	for (i = 0; i < sizeof(shape) - 1; i++)
-		if (shape[i] == '-' ? s[i] != '-' : !is_hex(s[i]))
-			return 0;
-	return s[i] == '\0';
 }
 
 static int v_target(const char *s)
@@ -137,7 +121,7 @@ static const struct field fields[] = {
 	NUM("PR", "pr_comment_id", pr_comment_id, 1, LLONG_MAX),
 	NUM("JOB", "id", job_id, 1, LLONG_MAX),
 	STR("JOB", "instance", instance, v_instance, "[A-Za-z0-9._-]{1,64}"),
-	STR("JOB", "delivery", delivery, v_uuid, "a UUID"),
+	STR("JOB", "delivery", delivery, spool_valid_delivery, "a UUID"),
 	STR("JOB", "target", target, v_target, "[A-Za-z0-9._+:/-]{1,255}"),
 	STR("JOB", "repo_id", repo_id, v_target_opt,
 	    "[A-Za-z0-9._+:/-]{0,128}"),
