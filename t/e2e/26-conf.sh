@@ -223,7 +223,9 @@ fi
 like "smee.sh: smee-client forwards to the handler's URL" "$(cat "$T_TMP/smee.log")" \
 	"Forwarding $CHANNEL to $NGINX_URL"
 
-posts() { grep -c '^POST ' "$T_TMP/smee.log"; }
+# smee-client's log line per forward: "POST URL - STATUS".  Only whole
+# lines count: the log may be read while a line is half written.
+posts() { grep -cE '^POST .* - [0-9]{3}$' "$T_TMP/smee.log"; }
 _posted_after() { [ "$(posts)" -gt "$1" ]; }
 # relay BODY EVENT DELIVERY: GitHub's POST to the channel; waits for
 # smee-client to have posted it on; prints the channel's status and the
@@ -233,7 +235,7 @@ relay() {
 	n=$(posts)
 	st=$(webhook send "$CHANNEL" "$2" "$1" --secret "$SECRET" --delivery "$3")
 	if wait_until 10 _posted_after "$n"; then
-		fwd=$(grep '^POST ' "$T_TMP/smee.log" | sed -n "$((n + 1))s/.* - //p")
+		fwd=$(grep -E '^POST .* - [0-9]{3}$' "$T_TMP/smee.log" | sed -n "$((n + 1))s/.* - //p")
 	fi
 	printf '%s %s\n' "${st%%$'\n'*}" "$fwd"
 }
@@ -269,7 +271,9 @@ def send(url, event, body):
 
 def posts():
     with open(smee_log) as f:
-        return [l.rsplit(" - ", 1)[1].strip() for l in f if l.startswith("POST ")]
+        # whole lines only: smee-client may be writing the last one
+        return [l.rsplit(" - ", 1)[1].strip() for l in f
+                if l.startswith("POST ") and l.endswith("\n") and " - " in l]
 
 total, same, statuses, differ, lat, other = 0, 0, {}, [], [], set()
 for ev in webhook.load_events():
