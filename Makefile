@@ -159,9 +159,10 @@ clean:
 FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
 FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
-	result cdoc
+	result cdoc ids index
 FUZZ_LIB := buf command conf err event hmac ini jobrec log names slurm \
-	slurmq spawn spool target webhook xio result cdoc status
+	slurmq spawn spool target webhook xio result cdoc status manager github \
+	httpc appjwt
 FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -597,9 +597,26 @@ static void index_load(struct iter *it)
 	buf_release(&text);
 }
 
-/* Writes the index back when it changed: the entries whose records are
- * still in submitted/ (all of them with -j: the others were not looked
- * at). */
+/* Appends the index text for the entries still in submitted/ (all of
+ * them with -j: the others were not looked at), sorted by id. */
+static int index_render(struct iter *it, struct buf *text)
+{
+	if (it->nix)
+		qsort(it->ix, it->nix, sizeof(*it->ix), cmp_ix);
+	if (buf_adds(text, INDEX_HEAD) < 0)
+		return -1;
+	for (size_t i = 0; i < it->nix; i++) {
+		const struct ixent *x = &it->ix[i];
+
+		if (x->moved || !x->present)
+			continue;
+		if (buf_addf(text, "%lld %lld %s\n", x->id, x->cid, x->dir) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Writes the index back when it changed. */
 static void index_save(struct iter *it)
 {
 	struct buf text = BUF_INIT(INDEX_CAP);
@@ -611,25 +628,33 @@ static void index_save(struct iter *it)
 			it->ix_dirty = 1;
 	if (!it->ix_dirty)
 		goto out;
-	if (it->nix)
-		qsort(it->ix, it->nix, sizeof(*it->ix), cmp_ix);
-	if (buf_adds(&text, INDEX_HEAD) < 0)
+	if (index_render(it, &text) < 0) {
+		fail(it, "%s: too large", INDEX_NAME);
 		goto out;
-	for (i = 0; i < it->nix; i++) {
-		const struct ixent *x = &it->ix[i];
-
-		if (x->moved || !x->present)
-			continue;
-		if (buf_addf(&text, "%lld %lld %s\n", x->id, x->cid, x->dir) < 0) {
-			fail(it, "%s: too large", INDEX_NAME);
-			goto out;
-		}
 	}
 	if (path_set(it, "%s/" INDEX_NAME, it->c->job_manager.job_ids_dir) < 0 ||
 	    xio_write_atomic(it->path.s, text.s, text.len, 0644, &e) < 0)
 		fail(it, "%s: %s", INDEX_NAME, e.msg[0] ? e.msg : "path too long");
 out:
 	buf_release(&text);
+}
+
+int manager_index_normalise(const char *s, size_t len, struct buf *out,
+			    size_t *entries)
+{
+	struct iter it;
+	int rc = -1;
+
+	memset(&it, 0, sizeof(it));
+	*entries = 0;
+	if (index_parse(&it, s, len) == 0) {
+		for (size_t i = 0; i < it.nix; i++)
+			it.ix[i].present = 1;
+		*entries = it.nix;
+		rc = index_render(&it, out) < 0 ? -2 : 0;
+	}
+	index_clear(&it);
+	return rc;
 }
 
 /* The fast way: a record read in an earlier iteration, whose row its
