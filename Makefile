@@ -44,6 +44,10 @@ ifneq ($(SAN),)
 OPT := -O1 -g -fno-omit-frame-pointer
 HARDEN := -fPIE
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+# Programs and test tools (not the unit tests) report to files that
+# t/run-e2e reads: t/san/options.c.
+SAN_LOG_DIR := $(abspath $(BUILD))/t/sanitizer
+SAN_OBJ := $(BUILD)/t/san/options.o
 endif
 
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) \
@@ -77,11 +81,15 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/eessi-bot-webhook: $(BUILD)/cgi/main.o $(LIBA)
+$(BUILD)/eessi-bot-webhook: $(BUILD)/cgi/main.o $(LIBA) $(SAN_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/eessi-bot-manager: $(BUILD)/cron/main.o $(LIBA)
+$(BUILD)/eessi-bot-manager: $(BUILD)/cron/main.o $(LIBA) $(SAN_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/t/san/options.o: t/san/options.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DSAN_LOG_DIR='"$(SAN_LOG_DIR)"' -c -o $@ $<
 
 $(BUILD)/t/unit/%.o: t/unit/%.c
 	@mkdir -p $(dir $@)
@@ -91,7 +99,7 @@ $(UNIT): $(UNIT_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 # Test tools: t/tools/NAME.c -> $(BUILD)/t/NAME, linked with lib/.
-$(TOOLS): $(BUILD)/t/%: $(BUILD)/t/tools/%.o $(LIBA)
+$(TOOLS): $(BUILD)/t/%: $(BUILD)/t/tools/%.o $(LIBA) $(SAN_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 check: check-style check-static check-unit check-e2e
@@ -103,7 +111,7 @@ check-e2e: all $(TOOLS)
 	BUILD=$(abspath $(BUILD)) t/run-e2e
 
 check-asan:
-	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check-unit
+	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 check-unit check-e2e
 
 # In-process (CK_FORK=no) so that valgrind sees every test; any error or
 # leak fails the run.  Children forked by lib/spawn (which _exit() without

@@ -151,6 +151,37 @@ else
 	not_ok "asan: the test program builds" "$(cat "$T_TMP/cc.err")"
 fi
 
+# --- the whole end-to-end suite under the sanitizers ----------------------------
+# A program of a SAN=1 build (linked with t/san/options.c) writes its report
+# to $BUILD/t/sanitizer/; t/run-e2e counts it as a failure of the script
+# that was running, even when the script saw nothing wrong.
+rt=$T_TMP/runner
+mkdir -p "$rt/t/e2e" "$rt/build/t"
+cp -p "$TOP/t/run-e2e" "$rt/t/"
+# shellcheck disable=SC2086
+if cc -std=c11 -O1 -g -fno-omit-frame-pointer $sanflags \
+	-DSAN_LOG_DIR="\"$rt/build/t/sanitizer\"" -o "$rt/overflow" \
+	"$T_TMP/overflow.c" "$TOP/t/san/options.c" 2>"$T_TMP/cc.err"; then
+	cat >"$rt/t/e2e/01-quiet.sh" <<EOF
+"$rt/overflow" >/dev/null 2>&1
+echo "ok - the script itself sees nothing wrong"
+EOF
+	cat >"$rt/t/e2e/02-clean.sh" <<'EOF'
+echo "ok - a script after it"
+EOF
+	run rn env BUILD="$rt/build" "$rt/t/run-e2e"
+	is "run-e2e: a sanitizer report -> exit 1" "$rn_rc" 1
+	like "run-e2e: ... a failure of the script that ran it" "$rn_out" \
+		"not ok - 01-quiet: sanitizer report $rt/build/t/sanitizer/reported/01-quiet\.asan\.[0-9]+"
+	like "run-e2e: ... its report shown" "$rn_out" "#   .*ERROR: AddressSanitizer: heap-buffer-overflow"
+	like "run-e2e: ... not of the next script" "$rn_out" "--- 02-clean: 1 passed, 0 failed"
+	like "run-e2e: ... counted in the closing line" "$rn_out" "2 passed, 1 failed$"
+	is "run-e2e: ... stderr stayed quiet (the report went to the file)" \
+		"$(ls "$rt/build/t/sanitizer/reported" | wc -l)" 1
+else
+	not_ok "san: the test program builds with t/san/options.c" "$(cat "$T_TMP/cc.err")"
+fi
+
 # --- valgrind (the flags of check-valgrind) -------------------------------------
 vgflags=$(sed -n '/^check-valgrind:/,/^$/p' "$TOP/Makefile" | tr -d '\\\n' |
 	grep -oE 'valgrind .*--child-silent-after-fork=yes' | sed 's/^valgrind //')
