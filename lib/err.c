@@ -63,6 +63,8 @@ const char *err_code_name(enum err_code code)
 		[ERR_NOMEM] = "no memory", [ERR_INVAL] = "invalid",
 		[ERR_TOOBIG] = "too big",  [ERR_TIMEOUT] = "timeout",
 		[ERR_CONFIG] = "config",   [ERR_CHILD] = "child",
+		[ERR_NOTFOUND] = "not found", [ERR_PERM] = "permission",
+		[ERR_IO] = "i/o",
 	};
 
 	if ((size_t)code >= sizeof(names) / sizeof(names[0]) || !names[code])

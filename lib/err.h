@@ -19,6 +19,9 @@ enum err_code {
 	ERR_TIMEOUT, /* a child or a peer took too long */
 	ERR_CONFIG,  /* configuration problem */
 	ERR_CHILD,   /* a child process failed to start */
+	ERR_NOTFOUND, /* what was asked for does not exist */
+	ERR_PERM,    /* refused: no permission (a peer's 401/403, a file mode) */
+	ERR_IO,      /* a peer answered with an error, or data did not match */
 };
 
 struct err {

@@ -43,6 +43,8 @@ Suite *gitcache_suite(void);
 Suite *result_suite(void);
 Suite *cdoc_suite(void);
 Suite *manager_suite(void);
+Suite *s3_suite(void);
+Suite *deploy_suite(void);
 /* A fresh 2048-bit RSA key (PKCS#1 PEM) in priv, its public key (PEM) in
  * pub unless NULL (test_appjwt.c). */
 struct buf;
