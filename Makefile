@@ -6,16 +6,20 @@
 #   make check-unit      unit tests only
 #   make check-e2e       end-to-end tests only (real Slurm, nginx, Apache, git, ...)
 #   make check-static    cppcheck + clang-tidy (.clang-tidy) over lib/ cgi/ cron/
-#   make check-asan      unit tests built with -fsanitize=address,undefined
+#   make check-asan      unit and end-to-end tests built with
+#                        -fsanitize=address,undefined (in build-asan/)
 #   make check-valgrind  unit tests under valgrind memcheck (errors, leaks)
-#   make test            install what the tests need, then check, check-asan
-#                        and check-valgrind (what CI runs)
+#   make test            install what the tests need, then check-style,
+#                        check-static, check-unit, check-valgrind, fuzz-smoke
+#                        (30 s a target), check-e2e and check-asan (what CI
+#                        runs)
 #   make demo            build and run the bot's main job on the embedded default
 #   make install PREFIX=/opt/eessi-bot
 #   make fuzz-build      build the libFuzzer targets of t/fuzz (clang) in build-fuzz/
 #   make fuzz-smoke      run each for FUZZ_SECONDS (10) on a copy of its corpus
 #   make fuzz            the long run: FUZZ_SECONDS (600) each, corpus kept in
 #                        build-fuzz/fuzz/corpus/ (not part of make test)
+#   make fuzz-NAME       the same for one target (fuzz-webhook, fuzz-conf, ...)
 #
 # Out-of-tree: every object lands in $(BUILD) (default build/), so a sanitizer
 # build (build-asan/) lives beside the normal one.
@@ -130,13 +134,20 @@ check-style:
 check-static:
 	scripts/check-static
 
-# The end-to-end runner goes last: its "N passed, N failed" closes the run.
+# What CI runs, each tier failing the run on any finding: the style and
+# static checks, the unit tests (plain, then under valgrind), every fuzz
+# target for FUZZ_SMOKE_SECONDS, the end-to-end suite on the normal build,
+# and the unit and end-to-end suites again on the sanitizer build.  The
+# end-to-end runner goes last: its "N passed, N failed" closes the run.
+FUZZ_SMOKE_SECONDS ?= 30
 test:
 	scripts/install-test-deps
 	$(MAKE) --no-print-directory all check-style check-static check-unit
-	$(MAKE) --no-print-directory check-asan
 	$(MAKE) --no-print-directory check-valgrind
+	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) \
+		FUZZ_PARALLEL=$(or $(FUZZ_PARALLEL),2)
 	$(MAKE) --no-print-directory check-e2e
+	$(MAKE) --no-print-directory check-asan
 
 deps:
 	scripts/install-test-deps
@@ -191,10 +202,17 @@ $(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: $(BUILD)/t/fuzz/fuzz_%.o $(FUZZ_LIBA)
 	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 fuzz-smoke: fuzz-build
-	t/fuzz/run $(FUZZ_BUILD)/fuzz $(or $(FUZZ_SECONDS),10) $(FUZZ_TARGETS)
+	FUZZ_PARALLEL=$(or $(FUZZ_PARALLEL),1) \
+		t/fuzz/run $(FUZZ_BUILD)/fuzz $(or $(FUZZ_SECONDS),10) $(FUZZ_TARGETS)
 
 fuzz: fuzz-build
-	t/fuzz/run --keep $(FUZZ_BUILD)/fuzz $(or $(FUZZ_SECONDS),600) $(FUZZ_TARGETS)
+	FUZZ_PARALLEL=$(or $(FUZZ_PARALLEL),1) t/fuzz/run --keep $(FUZZ_BUILD)/fuzz $(or $(FUZZ_SECONDS),600) $(FUZZ_TARGETS)
+
+# One target: make fuzz-NAME [FUZZ_SECONDS=600] (corpus kept, as make fuzz).
+FUZZ_ONE := $(FUZZ_TARGETS:%=fuzz-%)
+.PHONY: $(FUZZ_ONE)
+$(FUZZ_ONE): fuzz-%: fuzz-build
+	t/fuzz/run --keep $(FUZZ_BUILD)/fuzz $(or $(FUZZ_SECONDS),600) $*
 
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)

@@ -182,6 +182,21 @@ else
 	not_ok "san: the test program builds with t/san/options.c" "$(cat "$T_TMP/cc.err")"
 fi
 
+# This build's own programs: in a sanitizer build each carries the report
+# directory that t/run-e2e reads (else a report under nginx would be lost).
+if grep -aq '__asan_init' "$BUILD/eessi-bot-manager" 2>/dev/null; then
+	for p in eessi-bot-webhook eessi-bot-manager t/fcgi-probe t/github-probe t/slurmq-probe; do
+		if grep -aq "log_path=$BUILD/t/sanitizer/asan" "$BUILD/$p"; then
+			ok "sanitizer build: $p reports to \$BUILD/t/sanitizer/"
+		else
+			not_ok "sanitizer build: $p reports to \$BUILD/t/sanitizer/" \
+				"no log_path=$BUILD/t/sanitizer/asan in $BUILD/$p"
+		fi
+	done
+else
+	note "not a sanitizer build ($BUILD): make check-asan runs this suite on one"
+fi
+
 # --- valgrind (the flags of check-valgrind) -------------------------------------
 vgflags=$(sed -n '/^check-valgrind:/,/^$/p' "$TOP/Makefile" | tr -d '\\\n' |
 	grep -oE 'valgrind .*--child-silent-after-fork=yes' | sed 's/^valgrind //')
