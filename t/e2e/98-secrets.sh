@@ -8,7 +8,8 @@
 #     scripts kept in $BUILD/t/artifacts/ (their *.log and *.out files, the
 #     GitHub stand-in's comments and calls; see t/lib/common.sh) is searched
 #     for every secret they used (webhook secrets, the base64 lines of the
-#     private keys, the installation tokens the stand-in issued).  A leak is
+#     private keys, the installation tokens the stand-in issued, the S3
+#     secret keys of the tests that upload).  A leak is
 #     named by file and kind of secret, never shown.  A secret planted in a
 #     copy of one log shows the search would find one.
 . "$(dirname "$0")/../lib/common.sh"
@@ -142,6 +143,9 @@ for script in sorted(os.listdir(root)):
         elif name == "tokens":
             for line in text.splitlines():
                 add(line, "installation token", script)
+        elif name == "aws":
+            for line in text.splitlines():
+                add(line, "S3 secret access key", script)
     if script == "98-secrets":
         continue
     for d, dirs, names in os.walk(sd):
@@ -181,13 +185,14 @@ if [ "${nfiles:-0}" -gt 0 ] && [ "${nsecrets:-0}" -gt 0 ]; then
 else
 	not_ok "the search looked at something" "files=${nfiles:-?} secrets=${nsecrets:-?}"
 fi
-for kind in "webhook secret" "private key" "installation token"; do
+for kind in "webhook secret" "private key" "installation token" "S3 secret key"; do
 	n=0
 	for s in "$ART"/*/secrets; do
 		case $kind in
 		webhook*) ls "$s"/webhook* >/dev/null 2>&1 && n=$((n + 1)) ;;
 		private*) ls "$s"/key* >/dev/null 2>&1 && n=$((n + 1)) ;;
 		install*) [ -s "$s/tokens" ] && n=$((n + 1)) ;;
+		S3*) [ -s "$s/aws" ] && n=$((n + 1)) ;;
 		esac
 	done
 	note "$kind: kept by $n script(s)"

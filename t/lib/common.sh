@@ -13,7 +13,7 @@
 # stand-in's state and calls, then every *.log and *.out file under $T_TMP,
 # go to $BUILD/t/artifacts/SCRIPT/, and the secrets the script used (webhook
 # secret files and $GITHUB_APP_SECRET_TOKEN, private key PEMs, the tokens
-# the stand-in issued) to $BUILD/t/artifacts/SCRIPT/secrets/.
+# the stand-in issued, S3 secret keys) to $BUILD/t/artifacts/SCRIPT/secrets/.
 #
 # The programs refuse to run as root unless EESSI_BOT_ALLOW_ROOT=1; the
 # tests run as root in CI, so it is set here (98-secrets.sh checks the
@@ -57,6 +57,14 @@ _t_keep_secrets() {
 	if [ -n "${GITHUB_APP_SECRET_TOKEN:-}" ]; then
 		printf '%s\n' "$GITHUB_APP_SECRET_TOKEN" >"$dest/webhook-env"
 	fi
+	# the S3 secret key of t/lib/s3.sh, and those of any AWS-style
+	# credentials file the script wrote
+	{
+		[ -n "${AWS_SECRET_ACCESS_KEY:-}" ] && printf '%s\n' "$AWS_SECRET_ACCESS_KEY"
+		find "$T_TMP" -type f -name 'credentials*' -exec \
+			sed -n 's/^[[:space:]]*aws_secret_access_key[[:space:]]*=[[:space:]]*//p' {} + 2>/dev/null
+	} | sort -u >"$dest/aws"
+	[ -s "$dest/aws" ] || rm -f "$dest/aws"
 	# the webhook secret files and keys every app.cfg names, and any
 	# file called secret or holding a private key
 	{
