@@ -268,7 +268,11 @@ kill_pidfile() {
 bg_start() {
 	local pidfile=$1 log=$2
 	shift 2
-	"$@" >"$log" 2>&1 &
+	if [ -n "${T_SLURM_LOCK_FD:-}" ]; then # servers never hold the lock
+		"$@" >"$log" 2>&1 {T_SLURM_LOCK_FD}>&- &
+	else
+		"$@" >"$log" 2>&1 &
+	fi
 	echo $! >"$pidfile"
 	at_exit kill_pidfile "$pidfile"
 }

@@ -59,6 +59,16 @@ slurm_start() {
 		{ echo "slurm_start: --min-job-age >= 2, --cpus >= 1" >&2 && return 2; }
 	_slurm_min_job_age=$minage
 	_slurm_cpus=$cpus
+	# One private cluster at a time on a machine (two test runs side by
+	# side would fight over CPUs and job ids): the script's shell holds the
+	# lock until it exits; the daemons bg_start starts do not inherit it.
+	if [ -z "${T_SLURM_LOCK_FD:-}" ]; then
+		exec {T_SLURM_LOCK_FD}>>"${TMPDIR:-/tmp}/eessi-slurm-cluster.lock"
+		if ! flock -w 1800 "$T_SLURM_LOCK_FD"; then
+			echo "slurm_start: another test's Slurm cluster held the lock for 30 min" >&2
+			return 1
+		fi
+	fi
 	slurm_stop
 	rm -rf "$T_SLURM_DIR"
 	mkdir -p "$T_SLURM_DIR"/{log,run,state,spool} &&
