@@ -174,7 +174,7 @@ void httpc_global_cleanup(void)
 /* curl_global_init() once per process (again only after an explicit
  * httpc_global_cleanup()); the cleanup runs at exit, so that leak checkers
  * see a clean process. */
-static int global_init(struct err *e)
+int httpc_global_init(struct err *e)
 {
 	static int registered;
 	CURLcode rc;
@@ -196,7 +196,7 @@ int httpc_open(struct httpc **out, struct err *e)
 	struct httpc *c;
 
 	*out = NULL;
-	if (global_init(e) < 0)
+	if (httpc_global_init(e) < 0)
 		return -1;
 	c = calloc(1, sizeof(*c));
 	if (!c)

@@ -1,4 +1,11 @@
-/* httpc.h - the one place that talks to libcurl.
+/* httpc.h - the one place that talks to libcurl, with lib/s3.c.
+ *
+ * lib/s3.c drives libcurl itself: it needs what this wrapper does not do
+ * (SigV4 signing, bodies streamed from memory with a read callback, HEAD,
+ * several parts of a multipart upload in flight through one curl multi
+ * handle) and must not send the "Expect:" header this wrapper adds, which
+ * SigV4 would sign.  It shares libcurl's global set-up through
+ * httpc_global_init().
  *
  * A struct httpc is one libcurl easy handle, reused from request to request
  * so that the connection to GitHub stays open.  Each request: http or https
@@ -98,6 +105,10 @@ void httpc_free(struct httpc *c);
  * (ERR_INVAL). */
 int httpc_perform(struct httpc *c, const struct httpc_request *rq,
 		  struct httpc_response *rs, struct err *e);
+
+/* Sets up libcurl's global state, once per process (httpc_open() and
+ * s3_open() call it); its cleanup is registered to run at exit. */
+int httpc_global_init(struct err *e);
 
 /* Releases libcurl's global state (only with no struct httpc open);
  * httpc_open() sets it up again.  Runs at exit by itself; idempotent. */

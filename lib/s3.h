@@ -23,7 +23,15 @@
  * S3_PART_SIZE, several at a time.  An upload the process did not complete
  * (it was killed) leaves an unfinished multipart upload on the server, not
  * an object: the next s3_put_file() of the same key aborts such leftovers
- * first, then uploads again.  An object is only ever created whole.
+ * first, then uploads again.  An object is only ever created whole.  (The
+ * leftovers are looked for with ListMultipartUploads, first page, prefix
+ * the key's leading run of a-z A-Z 0-9 - _ . ~, matched exactly here: a
+ * '/' in a signed query value, %2F as Amazon S3 wants it, fails
+ * moto_server's signature check.)
+ *
+ * The file is read once: each part (or the whole small file) into memory,
+ * hashed (SHA-256, MD5, and the whole file's SHA-256 on the way), sent
+ * from there, retries included; at most S3_PARALLEL parts are held.
  *
  * Credentials never pass through app.cfg and are never logged: error
  * messages name the key and the server's error code, never a signature
@@ -71,8 +79,9 @@ int s3_open(struct s3 **out, const char *endpoint_url, const char *bucket,
 void s3_close(struct s3 *s);
 
 /* 0 when key is a key this module uploads to: 1..S3_KEY_MAX bytes of
- * printable ASCII, not starting with '/', no "//", no "." or ".."
- * segment.  -1 otherwise, with ERR_INVAL saying why. */
+ * printable ASCII, not starting or ending with '/', no "//", no "." or
+ * ".." segment.  -1 otherwise, with ERR_INVAL saying why.  Every function
+ * taking a key checks it first: an invalid key makes no request. */
 int s3_key_valid(const char *key, struct err *e);
 
 struct s3_object {
@@ -118,8 +127,9 @@ int s3_sha256_file(const char *path, char hex[65], long long *size,
 
 /* ---- pure helpers, exposed for the unit tests and the fuzz target ---- */
 
-/* Appends key, encoded for a SigV4-signed path, to out (NUL-terminated,
- * outsz bytes).  -1 if it does not fit. */
+/* Writes key, encoded for a SigV4-signed path, into out (NUL-terminated,
+ * outsz bytes; S3_KEY_MAX * 3 + 1 always suffice).  -1 ("" in out) if it
+ * does not fit. */
 int s3_key_encode(const char *key, char *out, size_t outsz);
 
 /* The text of the first element <name>...</name> of an S3 XML answer
