@@ -67,7 +67,7 @@ UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 UNIT := $(BUILD)/t/unit-tests
 TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
-	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe
+	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe $(BUILD)/t/s3-probe
 
 .PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
 	check-static \
@@ -178,10 +178,10 @@ clean:
 FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
 FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
-	result cdoc ids index
+	result cdoc ids index s3xml deploy
 FUZZ_LIB := buf command conf err event hmac ini jobrec log names slurm \
 	slurmq spawn spool target webhook xio result cdoc status manager github \
-	httpc appjwt
+	httpc appjwt s3 deploy
 FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -2,7 +2,8 @@
  *
  * Actions: manager iterations (the default: -i N of them, 1 unless told,
  * -j IDS for only some jobs), --consume (the spool consumer the webhook
- * handler starts), and --check-config.
+ * handler starts), --deploy (the uploads of bot:deploy, which an iteration
+ * starts as a process of its own when requests wait) and --check-config.
  *
  * An iteration drains the spool (as --consume does, a safety net) and then
  * runs manager_iterate() (lib/manager.h), which releases, follows and
@@ -15,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,10 +29,12 @@
 #include "buf.h"
 #include "conf.h"
 #include "consume.h"
+#include "deploy.h"
 #include "github.h"
 #include "log.h"
 #include "manager.h"
 #include "priv.h"
+#include "spawn.h"
 
 #ifndef EESSI_BOT_VERSION
 #define EESSI_BOT_VERSION "0.1.0-dev"
@@ -39,8 +43,8 @@
 #define PROG "eessi-bot-manager"
 #define DEFAULT_CONFIG "app.cfg"
 
-enum action { ACT_ITERATE, ACT_CONSUME, ACT_CHECK_CONFIG, ACT_HELP,
-	      ACT_VERSION };
+enum action { ACT_ITERATE, ACT_CONSUME, ACT_DEPLOY, ACT_CHECK_CONFIG,
+	      ACT_HELP, ACT_VERSION };
 
 struct options {
 	enum action action;
@@ -51,7 +55,7 @@ struct options {
 	size_t nonly;
 };
 
-enum { OPT_CHECK_CONFIG = 256, OPT_CONSUME, OPT_VERSION };
+enum { OPT_CHECK_CONFIG = 256, OPT_CONSUME, OPT_DEPLOY, OPT_VERSION };
 
 static const char usage_text[] =
 	"NAME\n"
@@ -60,6 +64,7 @@ static const char usage_text[] =
 	"SYNOPSIS\n"
 	"    " PROG " [-c FILE] [-i N] [-j IDS]\n"
 	"    " PROG " [-c FILE] --consume\n"
+	"    " PROG " [-c FILE] --deploy\n"
 	"    " PROG " [-c FILE] --check-config\n"
 	"    " PROG " -h | --help\n"
 	"    " PROG " --version\n"
@@ -90,7 +95,11 @@ static const char usage_text[] =
 	"         directories;\n"
 	"      7. edits each status comment whose rows changed, once, on GitHub\n"
 	"         (a comment that did not change costs no call); then moves the\n"
-	"         records of the jobs that are over to JOB_IDS_DIR/finished/.\n"
+	"         records of the jobs that are over to JOB_IDS_DIR/finished/;\n"
+	"      8. when deploy requests wait (JOB_IDS_DIR/deploy/pending/), starts\n"
+	"         \"" PROG " --deploy\" as a process of its own, which\n"
+	"         outlives the iteration (uploads take minutes; the next\n"
+	"         iteration does not wait for them).\n"
 	"    A status row goes held (\"submitted\" with delayed_begin) ->\n"
 	"    released -> running -> finished (SUCCESS, FAILURE or UNKNOWN, with\n"
 	"    Slurm's end state); \"pending\" with Slurm's reason when a released\n"
@@ -122,6 +131,47 @@ static const char usage_text[] =
 	"        again, move it back:\n"
 	"            mv SPOOL/failed/ID SPOOL/incoming/ID\n"
 	"        Logs to event_handler.log_file.\n"
+	"    --deploy\n"
+	"        Carry out the deploy requests waiting in\n"
+	"        JOB_IDS_DIR/deploy/pending/ (made by the label bot:deploy, see\n"
+	"        PULL REQUEST COMMANDS), then exit.  For each: the finished jobs\n"
+	"        of that pull request (records in JOB_IDS_DIR/finished/; jobs\n"
+	"        still in submitted/ get a row \"not finished\"), their result\n"
+	"        files, and the artefacts of the SUCCESS jobs, chosen by\n"
+	"        deploycfg.upload_policy:\n"
+	"            all     every artefact;\n"
+	"            latest  per build target (eessi-VERSION-TYPE-OS-ARCH) the\n"
+	"                    newest one (highest timestamp, then job id);\n"
+	"            once    as latest, but nothing for a build target of which\n"
+	"                    an artefact of this pull request is up already;\n"
+	"            none    nothing.\n"
+	"        An artefact whose SHA-256 is in the ledger\n"
+	"        (JOB_IDS_DIR/deploy/uploaded/SHA256) is never uploaded again.\n"
+	"        Each goes to the bucket deploycfg.bucket_name (at\n"
+	"        deploycfg.endpoint_url, or Amazon S3) as\n"
+	"            [artefact_prefix/]VERSION/TYPE/OS/ARCH/TIMESTAMP/TARBALL\n"
+	"        with its metadata (JSON: uploader, payload with the sha256sum,\n"
+	"        link to the pull request, job) at\n"
+	"            [metadata_prefix/]VERSION/TYPE/OS/ARCH/TIMESTAMP/TARBALL.meta.txt\n"
+	"        and, with deploycfg.signing_command, a signature of each beside\n"
+	"        it (KEY.sig, written by the command as FILE.sig for the FILE\n"
+	"        appended to its argv; it runs with a clean environment and 60 s\n"
+	"        at most).  An object already on the server with the same\n"
+	"        x-amz-meta-sha256 is not sent again.  The request's reply on\n"
+	"        the pull request is edited (only when its text changed) into a\n"
+	"        table with a row per artefact and per job without one.  A\n"
+	"        request whose rows are all final moves to deploy/done/; one\n"
+	"        with a row \"not uploaded yet: REASON\" (server down, an\n"
+	"        error, no credentials) stays pending and the next manager\n"
+	"        iteration starts a new run, which goes on where this one\n"
+	"        stopped.  Only one deploy run at a time (JOB_IDS_DIR/deploy/\n"
+	"        deploy.lock): a second one exits at once, status 0.  The S3\n"
+	"        credentials come from the environment (AWS_ACCESS_KEY_ID,\n"
+	"        AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or from\n"
+	"        deploycfg.credentials_file (profile $AWS_PROFILE, else\n"
+	"        \"default\"), never from app.cfg; they are never logged.  Logs to\n"
+	"        job_manager.log_file, one line per request and a line of\n"
+	"        figures at the end (see LOG).\n"
 	"    --check-config\n"
 	"        Load the configuration and check all of it: types, required\n"
 	"        keys, unknown keys (with a suggestion for near misses), values,\n"
@@ -137,8 +187,8 @@ static const char usage_text[] =
 	"        Show this text.\n"
 	"    --version\n"
 	"        Show the version.\n"
-	"    -i and -j go with the iterations only, not with --consume or\n"
-	"    --check-config.\n"
+	"    -i and -j go with the iterations only, not with --consume,\n"
+	"    --deploy or --check-config.\n"
 	"\n"
 	"CONFIGURATION\n"
 	"    The iterations read, besides the paths: job_manager.job_ids_dir,\n"
@@ -166,6 +216,15 @@ static const char usage_text[] =
 	"    before it.  One that found the lock taken logs \"another manager\n"
 	"    iteration is running (lock FILE); nothing done\" instead (also on\n"
 	"    standard error when that is a terminal and the log goes elsewhere).\n"
+	"    A deploy run (--deploy) logs a line per request and ends with:\n"
+	"        deploy: 1 requests, 1 done, 3 uploaded, 0 already, 2 skipped,\n"
+	"        0 not yet; 104857600 bytes sent; 1 github calls; 5120 ms\n"
+	"    (on one line): the requests looked at and those moved to done/,\n"
+	"    the artefacts uploaded, found uploaded already (ledger or server),\n"
+	"    not uploaded by policy or result, and left for a later run; the\n"
+	"    payload bytes sent, GitHub requests and wall time.  One that finds\n"
+	"    another deploy run at work logs \"another deploy run is running\n"
+	"    (lock FILE); nothing done\".\n"
 	"\n"
 	"PULL REQUEST COMMANDS\n"
 	"    One per line in a pull request comment; the comment gets an\n"
@@ -182,6 +241,13 @@ static const char usage_text[] =
 	"        reply saying what is valid, and nothing is built.\n"
 	"    The label bot:build on a pull request, set by a login in\n"
 	"    build_permission, builds every target.\n"
+	"    The label bot:deploy on a pull request, set by a login in\n"
+	"    deploycfg.deploy_permission (empty: nobody), gets one reply \"deploy\n"
+	"    queued\" and a request in JOB_IDS_DIR/deploy/pending/, which the\n"
+	"    next manager iteration hands to --deploy; the reply then shows a\n"
+	"    row per artefact.  Others get\n"
+	"    deploycfg.no_deploy_permission_comment (\"\": no reply) and nothing\n"
+	"    happens.  Labels set by bots are ignored.\n"
 	"\n"
 	"FILES\n"
 	"    ./app.cfg\n"
@@ -201,6 +267,20 @@ static const char usage_text[] =
 	"        records.\n"
 	"    JOB_IDS_DIR/manager.lock\n"
 	"        Held (flock) by the running iteration.\n"
+	"    JOB_IDS_DIR/deploy/pending/DELIVERY, JOB_IDS_DIR/deploy/done/DELIVERY\n"
+	"        Deploy requests (INI, [DEPLOY]: repo, pr, sender, installation,\n"
+	"        comment_id, requested_at), named by the label's delivery id;\n"
+	"        to run a done one again, move it back to pending/.  An\n"
+	"        unreadable one is moved to deploy/broken/.\n"
+	"    JOB_IDS_DIR/deploy/uploaded/SHA256\n"
+	"        The ledger: one file per artefact that is up (its keys, bucket,\n"
+	"        pull request, job), written after the last object.\n"
+	"    JOB_IDS_DIR/deploy/reports/DELIVERY\n"
+	"        The text last written into the request's reply.\n"
+	"    JOB_IDS_DIR/deploy/staging/SHA256/\n"
+	"        Metadata (and signatures) of an upload in progress.\n"
+	"    JOB_IDS_DIR/deploy/deploy.lock\n"
+	"        Held (flock) by the running deploy run.\n"
 	"    (JOB_IDS_DIR is job_manager.job_ids_dir.)\n"
 	"\n"
 	"ENVIRONMENT\n"
@@ -217,16 +297,25 @@ static const char usage_text[] =
 	"    PATH\n"
 	"        Passed on to the Slurm commands (their own paths are absolute\n"
 	"        in the configuration).\n"
+	"    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,\n"
+	"    AWS_PROFILE\n"
+	"        The S3 credentials of --deploy (or the profile of\n"
+	"        deploycfg.credentials_file); an iteration passes them on to the\n"
+	"        deploy run it starts, with PATH, HOME, TZ, SLURM_CONF and\n"
+	"        EESSI_BOT_ALLOW_ROOT, and nothing else.  The signing command\n"
+	"        gets none of them.\n"
 	"    EESSI_BOT_ALLOW_ROOT\n"
 	"        1: run even as root.  Otherwise every mode but --help,\n"
 	"        --version and --check-config refuses root (effective uid 0):\n"
 	"        run it as the bot's own account.\n"
 	"\n"
 	"EXIT STATUS\n"
-	"    0  success (warnings do not change it; nor does an iteration that\n"
-	"       found another one running)\n"
+	"    0  success (warnings do not change it; nor does an iteration or a\n"
+	"       deploy run that found another one running, nor a deploy request\n"
+	"       left pending for the next run)\n"
 	"    1  the configuration has problems or cannot be read, or an\n"
-	"       iteration failed (the others still ran)\n"
+	"       iteration failed (the others still ran), or a deploy run could\n"
+	"       not run\n"
 	"    2  wrong command line (a bad -i or -j included)\n"
 	"\n"
 	"EXAMPLES\n"
@@ -234,7 +323,9 @@ static const char usage_text[] =
 	"    conf/eessi-bot-manager.cron):\n"
 	"        * * * * * /usr/local/bin/" PROG " -c /etc/eessi-bot/app.cfg\n"
 	"    By hand, three iterations for job 2222 only:\n"
-	"        " PROG " -c app.cfg -i 3 -j 2222\n";
+	"        " PROG " -c app.cfg -i 3 -j 2222\n"
+	"    The waiting deploy requests, now, in the foreground:\n"
+	"        " PROG " -c app.cfg --deploy\n";
 
 static void usage_hint(void)
 {
@@ -293,6 +384,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"jobs", required_argument, NULL, 'j'},
 		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
 		{"consume", no_argument, NULL, OPT_CONSUME},
+		{"deploy", no_argument, NULL, OPT_DEPLOY},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -329,6 +421,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_CONSUME:
 			o->action = ACT_CONSUME;
 			break;
+		case OPT_DEPLOY:
+			o->action = ACT_DEPLOY;
+			break;
 		case 'h':
 			o->action = ACT_HELP;
 			return 0;
@@ -346,7 +441,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->iterate_opts && o->action != ACT_ITERATE) {
 		fprintf(stderr, PROG ": -i and -j go with the manager "
-			"iterations, not with --consume or --check-config\n");
+			"iterations, not with --consume, --deploy or "
+			"--check-config\n");
 		return -1;
 	}
 	return 0;
@@ -537,12 +633,91 @@ static void lock_taken(const struct conf *c)
 			m->job_ids_dir);
 }
 
+/* The variables a deploy run inherits: the S3 credentials (never in
+ * app.cfg) and what the manager passes on anyway; nothing else. */
+static const char *const deploy_env_names[] = {
+	"PATH", "HOME", "TZ", "SLURM_CONF", "AWS_ACCESS_KEY_ID",
+	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+	PRIV_ALLOW_ROOT_ENV,
+};
+#define DEPLOY_ENV_MAX (sizeof(deploy_env_names) / sizeof(char *))
+
+/* Starts "this program --deploy -c CONFIG", detached: it outlives the
+ * iteration.  One already at work makes it exit at once (its lock). */
+static void start_deploy(const char *config)
+{
+	const char *env[DEPLOY_ENV_MAX + 1];
+	char self[PATH_MAX], cfg[PATH_MAX];
+	const char *argv[] = { self, "--deploy", "-c", cfg, NULL };
+	struct spawn sp;
+	struct err e = ERR_INIT;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t i, k = 0;
+
+	if (n <= 0 || !realpath(config, cfg)) {
+		log_warn("deploy: cannot resolve this program or %s: no deploy "
+			 "run started", config);
+		return;
+	}
+	self[n] = '\0';
+	for (i = 0; i < DEPLOY_ENV_MAX; i++) {
+		const char *v = getenv(deploy_env_names[i]);
+		size_t len = strlen(deploy_env_names[i]);
+		char **p;
+
+		if (!v)
+			continue;
+		for (p = environ; *p; p++)
+			if (strncmp(*p, deploy_env_names[i], len) == 0 &&
+			    (*p)[len] == '=') {
+				env[k++] = *p;
+				break;
+			}
+	}
+	env[k] = NULL;
+	memset(&sp, 0, sizeof(sp));
+	sp.argv = argv;
+	sp.envp = env;
+	sp.cwd = "/";
+	if (spawn_detached(&sp, &e) < 0)
+		log_error("deploy: cannot start %s --deploy: %s", self, e.msg);
+	else
+		log_info("deploy: requests wait; started %s --deploy", self);
+}
+
+/* --deploy: the waiting requests, then the figures.  0 (also when another
+ * run holds the lock), -1 (logged). */
+static int deploy(const struct conf *c)
+{
+	struct deploy_stats st;
+	struct err e = ERR_INIT;
+	int rc = deploy_run(c, NULL, &st, &e);
+
+	if (rc == 1) {
+		log_info("another deploy run is running (lock %s/deploy/deploy.lock); "
+			 "nothing done", c->job_manager.job_ids_dir);
+		if (isatty(STDERR_FILENO) && c->job_manager.log_file)
+			fprintf(stderr, PROG ": another deploy run is running "
+				"(lock %s/deploy/deploy.lock); nothing done\n",
+				c->job_manager.job_ids_dir);
+		return 0;
+	}
+	if (rc < 0)
+		log_error("deploy: %s", e.msg);
+	log_info("deploy: %u requests, %u done, %u uploaded, %u already, "
+		 "%u skipped, %u not yet; %lld bytes sent; %u github calls; "
+		 "%lld ms", st.requests, st.done, st.uploaded, st.already,
+		 st.skipped, st.failed, st.bytes, st.github_calls, st.ms);
+	return rc < 0 ? -1 : 0;
+}
+
 /* One iteration: the spool, then the jobs.  *gh: the GitHub client kept
  * across iterations (NULL: manager_iterate() opens its own when it needs
  * one); once an iteration has needed GitHub and more are to come, one is
  * opened here and reused.  0, or -1 (logged). */
-static int iterate_once(const struct conf *c, const struct manager_opts *mo,
-			struct github **gh, int more)
+static int iterate_once(const struct conf *c, const char *config,
+			const struct manager_opts *mo, struct github **gh,
+			int more)
 {
 	struct manager_stats st;
 	struct err e = ERR_INIT;
@@ -559,6 +734,8 @@ static int iterate_once(const struct conf *c, const struct manager_opts *mo,
 		rc = -1;
 	}
 	log_stats(&st);
+	if (deploy_pending(c->job_manager.job_ids_dir))
+		start_deploy(config);
 	if (more && !*gh && st.github_calls > 0) {
 		err_clear(&e);
 		if (github_open(c, gh, &e) < 0) {
@@ -572,7 +749,8 @@ static int iterate_once(const struct conf *c, const struct manager_opts *mo,
 
 /* o->iterations iterations, poll_interval apart, until a stop signal.
  * 0 all fine, -1 one failed. */
-static int iterate(const struct conf *c, const struct options *o)
+static int iterate(const struct conf *c, const char *config,
+		   const struct options *o)
 {
 	struct manager_opts mo = { o->only, o->nonly };
 	struct github *gh = NULL;
@@ -583,7 +761,7 @@ static int iterate(const struct conf *c, const struct options *o)
 	for (i = 0; (n < 0 || i < n) && !stop_signal; i++) {
 		if (i > 0 && pause_between(c->job_manager.poll_interval) < 0)
 			break;
-		if (iterate_once(c, &mo, &gh, n < 0 || i + 1 < n) < 0)
+		if (iterate_once(c, config, &mo, &gh, n < 0 || i + 1 < n) < 0)
 			rc = -1;
 	}
 	if (stop_signal)
@@ -593,7 +771,7 @@ static int iterate(const struct conf *c, const struct options *o)
 	return rc;
 }
 
-/* The spool consumer, or the manager's iterations. */
+/* The spool consumer, a deploy run, or the manager's iterations. */
 static int run(const char *path, const struct options *o)
 {
 	struct conf *c = NULL;
@@ -605,8 +783,10 @@ static int run(const char *path, const struct options *o)
 	}
 	if (o->action == ACT_CONSUME)
 		rc = drain_spool(c, 1);
+	else if (o->action == ACT_DEPLOY)
+		rc = deploy(c);
 	else
-		rc = iterate(c, o);
+		rc = iterate(c, path, o);
 	log_close();
 	conf_free(c);
 	return rc < 0 ? 1 : 0;
@@ -636,6 +816,7 @@ int main(int argc, char **argv)
 		break;
 	case ACT_ITERATE:
 	case ACT_CONSUME:
+	case ACT_DEPLOY:
 		rc = run(config_path(&o), &o);
 		break;
 	}

@@ -16,6 +16,13 @@
  *                                             metadata and signatures),
  *                                             written last
  *   <job_ids_dir>/deploy/deploy.lock          one deploy run at a time
+ *   <job_ids_dir>/deploy/reports/<DELIVERY>   the text last written into
+ *                                             the request's reply (an edit
+ *                                             only when it changes)
+ *   <job_ids_dir>/deploy/staging/<SHA256>/    the metadata file (and its
+ *                                             .sig) of an upload under way
+ *   <job_ids_dir>/deploy/broken/<DELIVERY>    a request that does not
+ *                                             parse, set aside (logged)
  *
  * Who carries it out.  `eessi-bot-manager --deploy`: deploy_run() below,
  * all pending requests, then exit.  The manager's iteration starts it as
@@ -29,11 +36,13 @@
  *
  * What a request covers.  The jobs of that PR of that repository whose
  * records are in finished/ (jobs still in submitted/ get a row "not
- * finished"), each job's result file (lib/result.h): SUCCESS jobs'
+ * finished", which is final: the label is set again later), each job's
+ * result file (lib/result.h): SUCCESS jobs'
  * artefacts are candidates, other jobs get a row with their status.
  * Tarball names are EESSI's, eessi-VERSION-TYPE-OS-ARCH-TIMESTAMP.tar.gz
- * (deploy_tarball_parse()); a name not of that form is not uploaded (its
- * row says why).  The policy (deploy_plan()):
+ * (deploy_tarball_parse()); a name not of that form, or an artefact that
+ * is not a regular file in the job directory (a symlink), is not uploaded
+ * (its row says why).  The policy (deploy_plan()):
  *   all     every candidate;
  *   latest  per prefix (eessi-VERSION-TYPE-OS-ARCH) the newest candidate
  *           (highest TIMESTAMP, then highest job id); the others "a newer
@@ -66,7 +75,8 @@
  * Signing.  signing_command's argv with the file's path appended must
  * write PATH.sig and exit 0 within 60 s; run by lib/spawn with a clean
  * environment (no token, no AWS credentials); a failure is the artefact's
- * row ("signing failed: ...") and nothing of it is uploaded.
+ * row ("not uploaded yet: signing failed: ...", tried again by the next
+ * run) and nothing of it is uploaded.
  */
 #ifndef EESSI_DEPLOY_H
 #define EESSI_DEPLOY_H
@@ -108,7 +118,7 @@ int deploy_pending(const char *job_ids_dir);
 
 /* eessi-VERSION-TYPE-OS-ARCH-TIMESTAMP.tar.gz: VERSION [0-9A-Za-z.]+,
  * TYPE software|init|compat, OS [a-z]+, ARCH [A-Za-z0-9_-]+ (x86_64-amd-zen2),
- * TIMESTAMP digits (1-20). */
+ * TIMESTAMP digits (1-18: it must fit a long long). */
 struct deploy_tarball {
 	char name[256];
 	char prefix[256];    /* eessi-VERSION-TYPE-OS-ARCH */

@@ -12,6 +12,7 @@
 #include "build.h"
 #include "command.h"
 #include "conf.h"
+#include "deploy.h"
 #include "effects.h"
 #include "event.h"
 #include "github.h"
@@ -423,6 +424,77 @@ static int on_comment(struct route_ctx *ctx, const struct event *ev,
 	return run_commands(ctx, ev, cmds, n, more, e);
 }
 
+static const char *policy_word(enum conf_upload_policy p)
+{
+	static const char *const words[] = { "all", "latest", "once", "none" };
+
+	return (unsigned)p < sizeof(words) / sizeof(words[0]) ? words[p] : "?";
+}
+
+/* The bot:deploy label: permission first, then one reply and the request
+ * the next manager run carries out (lib/deploy.h).  Both are idempotent:
+ * the reply through the journal, the request by its delivery id. */
+static int on_deploy_label(struct route_ctx *ctx, const struct event *ev,
+			   struct err *e)
+{
+	const struct conf_deploycfg *d = &ctx->c->deploycfg;
+	struct buf reply = BUF_INIT(REPLY_CAP);
+	struct deploy_req req;
+	long long reply_id = 0;
+	int rc = -1, q;
+
+	if (!conf_has_login(&d->deploy_permission, ev->sender)) {
+		log_info("deploy refused: %s is not in deploy_permission", ev->sender);
+		if (!d->no_deploy_permission_comment || !*d->no_deploy_permission_comment) {
+			route_note(ctx, "label %s by %s: refused, no reply", DEPLOY_LABEL,
+				   ev->sender);
+			rc = 0;
+			goto out;
+		}
+		if (reply_marker(ctx, ev, &reply) < 0 ||
+		    buf_addf(&reply, "@%s\n\n%s\n", ev->sender,
+			     d->no_deploy_permission_comment) < 0)
+			goto toobig;
+		if (!route_github(ctx, ev, e) ||
+		    (rc = route_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
+			goto out;
+		route_note(ctx, "label %s by %s: refused; reply %lld", DEPLOY_LABEL,
+			   ev->sender, reply_id);
+		goto out;
+	}
+	if (reply_marker(ctx, ev, &reply) < 0 ||
+	    buf_addf(&reply, "@%s deploy queued: the next manager run (within a "
+		     "minute) uploads the PR's successful artefacts under "
+		     "upload_policy %s; this comment shows a row per artefact\n",
+		     ev->sender, policy_word(d->upload_policy)) < 0)
+		goto toobig;
+	if (!route_github(ctx, ev, e) ||
+	    (rc = route_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	snprintf(req.repo, sizeof(req.repo), "%s", ev->repo);
+	req.pr = ev->issue;
+	snprintf(req.sender, sizeof(req.sender), "%s", ev->sender);
+	req.installation = ev->installation > 0 ? ev->installation
+						: ctx->c->github.installation_id;
+	req.comment_id = reply_id;
+	req.requested_at = (long long)time(NULL);
+	q = deploy_req_queue(ctx->c->job_manager.job_ids_dir, ev->delivery, &req, e);
+	if (q < 0) {
+		rc = -1;
+		goto out;
+	}
+	route_note(ctx, "label %s by %s: deploy %s; reply %lld", DEPLOY_LABEL,
+		   ev->sender, q ? "queued" : "queued before", reply_id);
+	rc = 0;
+	goto out;
+toobig:
+	rc = err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
+out:
+	buf_release(&reply);
+	return rc;
+}
+
 /* The bot:build label on a pull request: every target of the instance,
  * for whoever set the label. */
 static int on_labeled(struct route_ctx *ctx, const struct event *ev,
@@ -432,7 +504,8 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 	long long reply_id;
 	int rc = -1;
 
-	if (strcmp(ev->label, BUILD_LABEL) != 0) {
+	if (strcmp(ev->label, BUILD_LABEL) != 0 &&
+	    strcmp(ev->label, DEPLOY_LABEL) != 0) {
 		route_note(ctx, "ignored: label %.100s", ev->label);
 		return 0;
 	}
@@ -442,6 +515,10 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 	if (ev->sender_bot) {
 		route_note(ctx, "ignored: label set by a bot (%s)", ev->sender);
 		return 0;
+	}
+	if (strcmp(ev->label, DEPLOY_LABEL) == 0) {
+		rc = on_deploy_label(ctx, ev, e);
+		goto out;
 	}
 	if (reply_marker(ctx, ev, &run.reply) < 0 ||
 	    buf_addf(&run.reply, "@%s\n\n", ev->sender) < 0 ||

@@ -16,7 +16,8 @@
  * Rows today:
  *   issue_comment/created      bot commands in PR comments (bot: help,
  *                              bot: build - lib/build.h)
- *   pull_request/labeled       the bot:build label (lib/build.h)
+ *   pull_request/labeled       the bot:build label (lib/build.h), the
+ *                              bot:deploy label (lib/deploy.h)
  *   installation (any action), installation_repositories: logged
  *   ping                       logged
  */

@@ -1,0 +1,1539 @@
+#include "deploy.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <json.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "github.h"
+#include "ini.h"
+#include "jobrec.h"
+#include "log.h"
+#include "names.h"
+#include "result.h"
+#include "s3.h"
+#include "spawn.h"
+#include "status.h"
+#include "xio.h"
+
+#define SECTION "DEPLOY"
+#define LEDGER_SECTION "UPLOADED"
+#define REQ_CAP ((size_t)4096)
+#define BODY_CAP ((size_t)60 * 1024) /* GitHub's limit is 65536 characters */
+#define ROW_MAX 4096                 /* rows of one report, at most */
+#define SIGN_TIMEOUT_MS 60000
+#define DELIVERY_MAX 64
+#define TIME_MAX 253402300799LL
+
+/* ---- requests ---------------------------------------------------------- */
+
+static int valid_delivery(const char *s)
+{
+	return names_charset(s, "-", 1, DELIVERY_MAX);
+}
+
+static int put_num(struct buf *out, const char *key, long long v,
+		   struct err *e)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	return ini_put(out, key, num, e);
+}
+
+static int req_check(const struct deploy_req *r, struct err *e)
+{
+	if (!names_valid_repo(r->repo))
+		return err_set(e, ERR_INVAL, "deploy request: repo: not owner/name");
+	if (r->pr <= 0 || r->pr > INT_MAX)
+		return err_set(e, ERR_INVAL, "deploy request: pr: out of range");
+	if (!names_valid_login(r->sender))
+		return err_set(e, ERR_INVAL, "deploy request: sender: not a login");
+	if (r->installation <= 0)
+		return err_set(e, ERR_INVAL, "deploy request: installation: not > 0");
+	if (r->comment_id <= 0)
+		return err_set(e, ERR_INVAL, "deploy request: comment_id: not > 0");
+	if (r->requested_at < 0 || r->requested_at > TIME_MAX)
+		return err_set(e, ERR_INVAL, "deploy request: requested_at: out of range");
+	return 0;
+}
+
+int deploy_req_render(const struct deploy_req *r, struct buf *out,
+		      struct err *e)
+{
+	size_t len0 = out->len;
+
+	if (req_check(r, e) < 0)
+		return -1;
+	if (ini_put_section(out, SECTION, e) < 0 ||
+	    ini_put(out, "repo", r->repo, e) < 0 ||
+	    put_num(out, "pr", r->pr, e) < 0 ||
+	    ini_put(out, "sender", r->sender, e) < 0 ||
+	    put_num(out, "installation", r->installation, e) < 0 ||
+	    put_num(out, "comment_id", r->comment_id, e) < 0 ||
+	    put_num(out, "requested_at", r->requested_at, e) < 0) {
+		buf_truncate(out, len0);
+		return -1;
+	}
+	return 0;
+}
+
+/* A plain decimal number (1-18 digits) of key in [SECTION]. */
+static int get_num(const struct ini *ini, const char *section, const char *key,
+		   long long *v, struct err *e)
+{
+	const char *s = ini_get(ini, section, key);
+	size_t i, n;
+
+	if (!s)
+		return err_set(e, ERR_INVAL, "[%s] %s: missing", section, key);
+	n = strlen(s);
+	if (n == 0 || n > 18)
+		return err_set(e, ERR_INVAL, "[%s] %s: not a number", section, key);
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return err_set(e, ERR_INVAL, "[%s] %s: not a number",
+				       section, key);
+	*v = strtoll(s, NULL, 10);
+	return 0;
+}
+
+static int get_str(const struct ini *ini, const char *section, const char *key,
+		   char *out, size_t size, struct err *e)
+{
+	const char *s = ini_get(ini, section, key);
+
+	if (!s)
+		return err_set(e, ERR_INVAL, "[%s] %s: missing", section, key);
+	if (strlen(s) >= size)
+		return err_set(e, ERR_INVAL, "[%s] %s: too long", section, key);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+int deploy_req_parse(const char *text, size_t len, struct deploy_req *r,
+		     struct err *e)
+{
+	struct ini *ini = NULL;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (ini_parse(text, len, &ini, e) < 0)
+		goto out;
+	if (get_str(ini, SECTION, "repo", r->repo, sizeof(r->repo), e) < 0 ||
+	    get_num(ini, SECTION, "pr", &r->pr, e) < 0 ||
+	    get_str(ini, SECTION, "sender", r->sender, sizeof(r->sender), e) < 0 ||
+	    get_num(ini, SECTION, "installation", &r->installation, e) < 0 ||
+	    get_num(ini, SECTION, "comment_id", &r->comment_id, e) < 0 ||
+	    get_num(ini, SECTION, "requested_at", &r->requested_at, e) < 0 ||
+	    req_check(r, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		memset(r, 0, sizeof(*r));
+	ini_free(ini);
+	return rc;
+}
+
+/* out = job_ids_dir/deploy[/sub[/name]]. */
+static int dpath(struct buf *out, const char *dir, const char *sub,
+		 const char *name, struct err *e)
+{
+	buf_clear(out);
+	if (buf_addf(out, "%s/deploy%s%s%s%s", dir, sub ? "/" : "", sub ? sub : "",
+		     name ? "/" : "", name ? name : "") < 0)
+		return err_set(e, ERR_TOOBIG, "job_ids_dir path too long");
+	return 0;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int deploy_req_queue(const char *job_ids_dir, const char *delivery,
+		     const struct deploy_req *r, struct err *e)
+{
+	struct buf text = BUF_INIT(REQ_CAP), p = BUF_INIT(PATH_MAX);
+	int rc = -1;
+
+	if (!valid_delivery(delivery)) {
+		err_set(e, ERR_INVAL, "deploy request: bad delivery id");
+		goto out;
+	}
+	if (deploy_req_render(r, &text, e) < 0)
+		goto out;
+	if (dpath(&p, job_ids_dir, "done", delivery, e) < 0)
+		goto out;
+	if (exists(p.s)) {
+		rc = 0;
+		goto out;
+	}
+	if (dpath(&p, job_ids_dir, "done", NULL, e) < 0 ||
+	    xio_mkdir_p(p.s, 0755, e) < 0 ||
+	    dpath(&p, job_ids_dir, "pending", NULL, e) < 0 ||
+	    xio_mkdir_p(p.s, 0755, e) < 0 ||
+	    dpath(&p, job_ids_dir, "pending", delivery, e) < 0)
+		goto out;
+	if (xio_create_atomic(p.s, text.s, text.len, 0644, e) < 0) {
+		if (errno == EEXIST) {
+			err_clear(e);
+			rc = 0;
+		}
+		goto out;
+	}
+	rc = 1;
+out:
+	buf_release(&text);
+	buf_release(&p);
+	return rc;
+}
+
+int deploy_pending(const char *job_ids_dir)
+{
+	struct buf p = BUF_INIT(PATH_MAX);
+	struct err e = ERR_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+	int found = 0;
+
+	if (dpath(&p, job_ids_dir, "pending", NULL, &e) < 0 ||
+	    !(d = opendir(p.s)))
+		goto out;
+	while (!found && (de = readdir(d)))
+		found = valid_delivery(de->d_name);
+	closedir(d);
+out:
+	buf_release(&p);
+	return found;
+}
+
+/* ---- tarball names and keys ------------------------------------------- */
+
+/* The next '-'-separated field of s at *pos, into out: 1..size-1 bytes. */
+static int field(const char *s, size_t *pos, size_t end, char *out,
+		 size_t size)
+{
+	size_t i = *pos, n;
+
+	while (i < end && s[i] != '-')
+		i++;
+	n = i - *pos;
+	if (n == 0 || n >= size || i >= end)
+		return -1;
+	memcpy(out, s + *pos, n);
+	out[n] = '\0';
+	*pos = i + 1;
+	return 0;
+}
+
+int deploy_tarball_parse(const char *name, struct deploy_tarball *t,
+			 struct err *e)
+{
+	static const char head[] = "eessi-", tail[] = ".tar.gz";
+	size_t len = strlen(name), pos = sizeof(head) - 1, end, dash, i;
+
+	memset(t, 0, sizeof(*t));
+	if (len >= sizeof(t->name) || !result_valid_artefact(name))
+		return err_set(e, ERR_INVAL, "not a plain file name of at most "
+			       "%zu characters", sizeof(t->name) - 1);
+	if (len < sizeof(head) - 1 + sizeof(tail) - 1 ||
+	    strncmp(name, head, sizeof(head) - 1) != 0 ||
+	    strcmp(name + len - (sizeof(tail) - 1), tail) != 0)
+		return err_set(e, ERR_INVAL, "not of the form "
+			       "eessi-VERSION-TYPE-OS-ARCH-TIMESTAMP.tar.gz");
+	end = len - (sizeof(tail) - 1);
+	if (field(name, &pos, end, t->version, sizeof(t->version)) < 0 ||
+	    !names_charset(t->version, ".", 1, sizeof(t->version) - 1))
+		return err_set(e, ERR_INVAL, "no VERSION ([0-9A-Za-z.]+) after eessi-");
+	if (field(name, &pos, end, t->type, sizeof(t->type)) < 0 ||
+	    (strcmp(t->type, "software") != 0 && strcmp(t->type, "init") != 0 &&
+	     strcmp(t->type, "compat") != 0))
+		return err_set(e, ERR_INVAL, "TYPE is not software, init or compat");
+	if (field(name, &pos, end, t->os, sizeof(t->os)) < 0)
+		return err_set(e, ERR_INVAL, "no OS after TYPE");
+	for (i = 0; t->os[i]; i++)
+		if (t->os[i] < 'a' || t->os[i] > 'z')
+			return err_set(e, ERR_INVAL, "OS is not [a-z]+");
+	/* ARCH may hold dashes: TIMESTAMP is what follows the last one */
+	for (dash = end; dash > pos && name[dash - 1] != '-'; dash--)
+		;
+	if (dash <= pos + 1 || dash - 1 - pos >= sizeof(t->arch))
+		return err_set(e, ERR_INVAL, "no ARCH-TIMESTAMP after OS");
+	memcpy(t->arch, name + pos, dash - 1 - pos);
+	t->arch[dash - 1 - pos] = '\0';
+	if (!names_charset(t->arch, "_-", 1, sizeof(t->arch) - 1))
+		return err_set(e, ERR_INVAL, "ARCH is not [A-Za-z0-9_-]+");
+	if (end - dash < 1 || end - dash > 18)
+		return err_set(e, ERR_INVAL, "TIMESTAMP is not 1-18 digits");
+	for (i = dash; i < end; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return err_set(e, ERR_INVAL, "TIMESTAMP is not 1-18 digits");
+	t->timestamp = strtoll(name + dash, NULL, 10);
+	memcpy(t->name, name, len + 1);
+	memcpy(t->prefix, name, dash - 1);
+	t->prefix[dash - 1] = '\0';
+	return 0;
+}
+
+int deploy_key(const char *prefix, const struct deploy_tarball *t, int meta,
+	       struct buf *out, struct err *e)
+{
+	size_t len0 = out->len, plen = prefix ? strlen(prefix) : 0;
+
+	while (plen > 0 && prefix[plen - 1] == '/')
+		plen--;
+	if ((plen && (buf_add(out, prefix, plen) < 0 || buf_addch(out, '/') < 0)) ||
+	    buf_addf(out, "%s/%s/%s/%s/%lld/%s%s", t->version, t->type, t->os,
+		     t->arch, t->timestamp, t->name, meta ? ".meta.txt" : "") < 0) {
+		buf_truncate(out, len0);
+		return err_set(e, ERR_TOOBIG, "object key too long");
+	}
+	return 0;
+}
+
+/* ---- the plan ---------------------------------------------------------- */
+
+/* 1 if a is newer than b: higher timestamp, then higher job id. */
+static int newer(const struct deploy_cand *a, const struct deploy_cand *b)
+{
+	if (a->t.timestamp != b->t.timestamp)
+		return a->t.timestamp > b->t.timestamp;
+	return a->job_id > b->job_id;
+}
+
+void deploy_plan(enum conf_upload_policy p, struct deploy_cand *c, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		c[i].because = i;
+		if (c[i].in_ledger)
+			c[i].verdict = DEPLOY_ALREADY;
+		else if (p == CONF_UPLOAD_NONE)
+			c[i].verdict = DEPLOY_POLICY_NONE;
+		else
+			c[i].verdict = DEPLOY_UPLOAD;
+	}
+	if (p != CONF_UPLOAD_LATEST && p != CONF_UPLOAD_ONCE)
+		return;
+	for (i = 0; i < n; i++) {
+		size_t best = i;
+		int done = 0;
+
+		for (j = 0; j < n; j++) {
+			if (strcmp(c[j].t.prefix, c[i].t.prefix) != 0)
+				continue;
+			if (newer(&c[j], &c[best]))
+				best = j;
+			done |= c[j].prefix_in_ledger || c[j].in_ledger;
+		}
+		if (c[i].verdict != DEPLOY_UPLOAD)
+			continue;
+		if (p == CONF_UPLOAD_ONCE && done)
+			c[i].verdict = DEPLOY_ONCE_DONE;
+		else if (best != i) {
+			c[i].verdict = DEPLOY_SUPERSEDED;
+			c[i].because = best;
+		}
+	}
+}
+
+/* ---- metadata ---------------------------------------------------------- */
+
+static int jadd(struct json_object *o, const char *k, struct json_object *v)
+{
+	if (!v)
+		return -1;
+	if (json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *jstr(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+int deploy_metadata(const struct deploy_meta *m, struct buf *out,
+		    struct err *e)
+{
+	struct json_object *root = json_object_new_object(), *up, *pay, *pr, *job;
+	char url[512], result[64];
+	const char *text;
+	int rc = -1;
+
+	up = json_object_new_object();
+	pay = json_object_new_object();
+	pr = json_object_new_object();
+	job = json_object_new_object();
+	if (!root || jadd(root, "uploader", up) < 0 ||
+	    jadd(root, "payload", pay) < 0 || jadd(root, "link2pr", pr) < 0 ||
+	    jadd(root, "job", job) < 0)
+		goto nomem;
+	snprintf(url, sizeof(url), "https://github.com/%s/pull/%lld",
+		 m->req->repo, m->req->pr);
+	snprintf(result, sizeof(result), "_bot_job%lld.result", m->job_id);
+	if (jadd(up, "username", jstr(m->username)) < 0 ||
+	    jadd(up, "hostname", jstr(m->hostname)) < 0 ||
+	    jadd(up, "ip", jstr(m->ip)) < 0 ||
+	    jadd(pay, "filename", jstr(m->filename)) < 0 ||
+	    jadd(pay, "size", json_object_new_int64(m->size)) < 0 ||
+	    jadd(pay, "ctime", json_object_new_int64(m->ctime)) < 0 ||
+	    jadd(pay, "sha256sum", jstr(m->sha256)) < 0 ||
+	    jadd(pay, "url", jstr(m->url)) < 0 ||
+	    jadd(pr, "repo", jstr(m->req->repo)) < 0 ||
+	    jadd(pr, "pr", json_object_new_int64(m->req->pr)) < 0 ||
+	    jadd(pr, "pr_comment_id", json_object_new_int64(m->req->comment_id)) < 0 ||
+	    jadd(pr, "url", jstr(url)) < 0 ||
+	    jadd(job, "id", json_object_new_int64(m->job_id)) < 0 ||
+	    jadd(job, "target", jstr(m->target)) < 0 ||
+	    jadd(job, "dir", jstr(m->job_dir)) < 0 ||
+	    jadd(job, "result", jstr(result)) < 0 ||
+	    jadd(root, "deployed_by", jstr(m->req->sender)) < 0)
+		goto nomem;
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text)
+		goto nomem;
+	if (buf_adds(out, text) < 0 || buf_addch(out, '\n') < 0) {
+		err_set(e, ERR_TOOBIG, "metadata too long");
+		goto out;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, ERR_NOMEM, "metadata: out of memory");
+out:
+	json_object_put(root);
+	return rc;
+}
+
+/* ---- one deploy run ----------------------------------------------------- */
+
+/* A row of the report. */
+struct row {
+	long long job_id;
+	char target[256];
+	char artefact[256];     /* "" for a row without one */
+	char text[768];         /* what became of it */
+	int final;              /* nothing more will happen to it */
+	int has_cand;           /* the candidate index is cand */
+	size_t cand;
+};
+
+struct run {
+	const struct conf *c;
+	struct deploy_stats *st;
+	struct github *gh;
+	int own_gh;
+	struct s3 *s3;
+	int s3_tried;           /* the credentials were looked for */
+	char s3_why[300];       /* why there is no S3 client */
+	struct buf path;        /* scratch */
+	char user[64], host[256], ip[64];
+	/* the ledger, read once */
+	struct ledger *ledger;
+	size_t nledger;
+	int ledger_read;
+};
+
+struct ledger {
+	char sha[65];
+	char repo[141];
+	long long pr;
+	char prefix[256];
+	char key[S3_KEY_MAX + 1];
+	char delivery[DELIVERY_MAX + 1]; /* the request that uploaded it */
+	long long size;
+};
+
+struct job {
+	struct jobrec r;
+	int finished;
+};
+
+/* One request's work. */
+struct req_work {
+	const char *delivery;
+	struct deploy_req req;
+	struct job *jobs;
+	size_t njobs;
+	struct deploy_cand *cand;
+	char (*cpath)[PATH_MAX]; /* candidate file paths */
+	long long *csize;
+	long long *cctime;
+	size_t *ccjob;           /* index in jobs */
+	size_t ncand;
+	struct row *rows;
+	size_t nrows;
+};
+
+static int valid_sha(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+static void ledger_load(struct run *ru)
+{
+	const char *dir = ru->c->job_manager.job_ids_dir;
+	struct buf p = BUF_INIT(PATH_MAX), text = BUF_INIT(INI_MAX_BYTES);
+	struct err e = ERR_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	ru->ledger_read = 1;
+	if (dpath(&p, dir, "uploaded", NULL, &e) < 0 || !(d = opendir(p.s)))
+		goto out;
+	while ((de = readdir(d))) {
+		struct ledger *l, *v;
+		struct ini *ini = NULL;
+		const char *s;
+
+		if (!valid_sha(de->d_name))
+			continue;
+		err_clear(&e);
+		if (dpath(&p, dir, "uploaded", de->d_name, &e) < 0 ||
+		    xio_read_file(p.s, &text, 1, &e) < 0 ||
+		    ini_parse(text.s, text.len, &ini, &e) < 0) {
+			log_warn("deploy: ledger %s: %s", de->d_name, e.msg);
+			continue;
+		}
+		v = realloc(ru->ledger, (ru->nledger + 1) * sizeof(*v));
+		if (!v) {
+			ini_free(ini);
+			break;
+		}
+		ru->ledger = v;
+		l = &v[ru->nledger++];
+		memset(l, 0, sizeof(*l));
+		memcpy(l->sha, de->d_name, 65);
+		if ((s = ini_get(ini, LEDGER_SECTION, "repo")))
+			snprintf(l->repo, sizeof(l->repo), "%s", s);
+		if ((s = ini_get(ini, LEDGER_SECTION, "prefix")))
+			snprintf(l->prefix, sizeof(l->prefix), "%s", s);
+		if ((s = ini_get(ini, LEDGER_SECTION, "key")))
+			snprintf(l->key, sizeof(l->key), "%s", s);
+		if ((s = ini_get(ini, LEDGER_SECTION, "pr")))
+			l->pr = strtoll(s, NULL, 10);
+		if ((s = ini_get(ini, LEDGER_SECTION, "delivery")))
+			snprintf(l->delivery, sizeof(l->delivery), "%s", s);
+		if ((s = ini_get(ini, LEDGER_SECTION, "size")))
+			l->size = strtoll(s, NULL, 10);
+		ini_free(ini);
+	}
+	closedir(d);
+out:
+	buf_release(&p);
+	buf_release(&text);
+}
+
+static const struct ledger *ledger_find(const struct run *ru, const char *sha)
+{
+	size_t i;
+
+	for (i = 0; i < ru->nledger; i++)
+		if (strcmp(ru->ledger[i].sha, sha) == 0)
+			return &ru->ledger[i];
+	return NULL;
+}
+
+static int ledger_has_prefix(const struct run *ru, const struct deploy_req *r,
+			     const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < ru->nledger; i++)
+		if (ru->ledger[i].pr == r->pr &&
+		    strcmp(ru->ledger[i].repo, r->repo) == 0 &&
+		    strcmp(ru->ledger[i].prefix, prefix) == 0)
+			return 1;
+	return 0;
+}
+
+/* Adds an entry to the ledger, on disk (written last) and in memory. */
+static int ledger_add(struct run *ru, const struct req_work *w, size_t ci,
+		      const char *key, const char *meta_key, struct err *e)
+{
+	const struct deploy_cand *cd = &w->cand[ci];
+	struct buf text = BUF_INIT(REQ_CAP + S3_KEY_MAX * 2), p = BUF_INIT(PATH_MAX);
+	const char *dir = ru->c->job_manager.job_ids_dir;
+	struct ledger *v;
+	int rc = -1;
+
+	if (ini_put_section(&text, LEDGER_SECTION, e) < 0 ||
+	    ini_put(&text, "key", key, e) < 0 ||
+	    ini_put(&text, "metadata_key", meta_key, e) < 0 ||
+	    ini_put(&text, "bucket", ru->c->deploycfg.bucket_name, e) < 0 ||
+	    ini_put(&text, "repo", w->req.repo, e) < 0 ||
+	    put_num(&text, "pr", w->req.pr, e) < 0 ||
+	    ini_put(&text, "prefix", cd->t.prefix, e) < 0 ||
+	    put_num(&text, "job_id", cd->job_id, e) < 0 ||
+	    put_num(&text, "size", w->csize[ci], e) < 0 ||
+	    ini_put(&text, "delivery", w->delivery, e) < 0 ||
+	    put_num(&text, "uploaded_at", (long long)time(NULL), e) < 0)
+		goto out;
+	if (dpath(&p, dir, "uploaded", NULL, e) < 0 ||
+	    xio_mkdir_p(p.s, 0755, e) < 0 ||
+	    dpath(&p, dir, "uploaded", cd->sha256, e) < 0 ||
+	    xio_write_atomic(p.s, text.s, text.len, 0644, e) < 0)
+		goto out;
+	v = realloc(ru->ledger, (ru->nledger + 1) * sizeof(*v));
+	if (v) {
+		ru->ledger = v;
+		memset(&v[ru->nledger], 0, sizeof(*v));
+		memcpy(v[ru->nledger].sha, cd->sha256, 65);
+		snprintf(v[ru->nledger].repo, sizeof(v->repo), "%s", w->req.repo);
+		snprintf(v[ru->nledger].prefix, sizeof(v->prefix), "%s", cd->t.prefix);
+		snprintf(v[ru->nledger].key, sizeof(v->key), "%s", key);
+		snprintf(v[ru->nledger].delivery, sizeof(v->delivery), "%s",
+			 w->delivery);
+		v[ru->nledger].size = w->csize[ci];
+		v[ru->nledger].pr = w->req.pr;
+		ru->nledger++;
+	}
+	rc = 0;
+out:
+	buf_release(&text);
+	buf_release(&p);
+	return rc;
+}
+
+static struct row *row_add(struct req_work *w, long long job_id,
+			   const char *target, const char *artefact)
+{
+	struct row *v, *r;
+
+	if (w->nrows >= ROW_MAX ||
+	    !(v = realloc(w->rows, (w->nrows + 1) * sizeof(*v))))
+		return NULL;
+	w->rows = v;
+	r = &v[w->nrows++];
+	memset(r, 0, sizeof(*r));
+	r->job_id = job_id;
+	snprintf(r->target, sizeof(r->target), "%s", target);
+	snprintf(r->artefact, sizeof(r->artefact), "%s", artefact);
+	return r;
+}
+
+static void row_say(struct row *r, int final, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void row_say(struct row *r, int final, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(r->text, sizeof(r->text), fmt, ap) < 0)
+		r->text[0] = '\0';
+	va_end(ap);
+	r->final = final;
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+
+	return (x->r.job_id > y->r.job_id) - (x->r.job_id < y->r.job_id);
+}
+
+/* The records of the request's PR in finished/ and submitted/. */
+static int collect_jobs(struct run *ru, struct req_work *w, struct err *e)
+{
+	static const char *const subs[] = { "finished", "submitted" };
+	const char *dir = ru->c->job_manager.job_ids_dir;
+	struct buf text = BUF_INIT(INI_MAX_BYTES);
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < 2 && rc == 0; k++) {
+		struct dirent *de;
+		DIR *d;
+
+		buf_clear(&ru->path);
+		if (buf_addf(&ru->path, "%s/%s", dir, subs[k]) < 0) {
+			rc = err_set(e, ERR_TOOBIG, "job_ids_dir path too long");
+			break;
+		}
+		if (!(d = opendir(ru->path.s)))
+			continue;
+		while ((de = readdir(d))) {
+			struct err pe = ERR_INIT;
+			struct job *v;
+			struct jobrec r;
+
+			if (!names_charset(de->d_name, "", 1, 20))
+				continue;
+			buf_clear(&ru->path);
+			if (buf_addf(&ru->path, "%s/%s/%s", dir, subs[k], de->d_name) < 0 ||
+			    xio_read_file(ru->path.s, &text, 1, &pe) < 0 ||
+			    jobrec_parse(text.s, text.len, &r, &pe) < 0)
+				continue; /* the manager sets such records aside */
+			if (r.pr_number != w->req.pr || strcmp(r.repo, w->req.repo) != 0)
+				continue;
+			if (!(v = realloc(w->jobs, (w->njobs + 1) * sizeof(*v)))) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			w->jobs = v;
+			v[w->njobs].r = r;
+			v[w->njobs].finished = k == 0;
+			w->njobs++;
+		}
+		closedir(d);
+	}
+	if (w->njobs)
+		qsort(w->jobs, w->njobs, sizeof(*w->jobs), cmp_job);
+	buf_release(&text);
+	return rc;
+}
+
+static int cand_add(struct req_work *w, size_t ji, const struct deploy_tarball *t,
+		    const char *path, const char *sha, long long size,
+		    long long ctime_s, size_t ri)
+{
+	size_t n = w->ncand + 1;
+	void *p;
+
+	if (!(p = realloc(w->cand, n * sizeof(*w->cand))))
+		return -1;
+	w->cand = p;
+	if (!(p = realloc(w->cpath, n * sizeof(*w->cpath))))
+		return -1;
+	w->cpath = p;
+	if (!(p = realloc(w->csize, n * sizeof(*w->csize))))
+		return -1;
+	w->csize = p;
+	if (!(p = realloc(w->cctime, n * sizeof(*w->cctime))))
+		return -1;
+	w->cctime = p;
+	if (!(p = realloc(w->ccjob, n * sizeof(*w->ccjob))))
+		return -1;
+	w->ccjob = p;
+	memset(&w->cand[w->ncand], 0, sizeof(*w->cand));
+	w->cand[w->ncand].job_id = w->jobs[ji].r.job_id;
+	w->cand[w->ncand].t = *t;
+	memcpy(w->cand[w->ncand].sha256, sha, 65);
+	snprintf(w->cpath[w->ncand], PATH_MAX, "%s", path);
+	w->csize[w->ncand] = size;
+	w->cctime[w->ncand] = ctime_s;
+	w->ccjob[w->ncand] = ji;
+	w->rows[ri].has_cand = 1;
+	w->rows[ri].cand = w->ncand;
+	w->ncand++;
+	return 0;
+}
+
+/* One artefact of a SUCCESS job: a candidate, or a row saying why not. */
+static int one_artefact(struct run *ru, struct req_work *w, size_t ji,
+			const char *name)
+{
+	const struct jobrec *r = &w->jobs[ji].r;
+	struct deploy_tarball t;
+	struct err e = ERR_INIT;
+	struct row *row = row_add(w, r->job_id, r->target, name);
+	char sha[65];
+	long long size;
+	struct stat st;
+	size_t ri;
+
+	if (!row)
+		return -1;
+	ri = w->nrows - 1;
+	if (deploy_tarball_parse(name, &t, &e) < 0) {
+		row_say(row, 1, "not uploaded: not an EESSI tarball name (%s)", e.msg);
+		ru->st->skipped++;
+		return 0;
+	}
+	buf_clear(&ru->path);
+	if (buf_addf(&ru->path, "%s/%s", r->job_dir, name) < 0 ||
+	    ru->path.len >= PATH_MAX) {
+		row_say(row, 1, "not uploaded: path too long");
+		ru->st->skipped++;
+		return 0;
+	}
+	if (lstat(ru->path.s, &st) < 0) {
+		row_say(row, 1, "not uploaded: not in the job directory");
+		ru->st->skipped++;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		row_say(row, 1, "not uploaded: not a regular file (a symlink?)");
+		ru->st->skipped++;
+		return 0;
+	}
+	if (s3_sha256_file(ru->path.s, sha, &size, &e) < 0) {
+		row_say(row, 0, "not uploaded yet: %s; tried again by the next "
+			"manager run", e.msg);
+		ru->st->failed++;
+		return 0;
+	}
+	return cand_add(w, ji, &t, ru->path.s, sha, size,
+			(long long)st.st_ctime, ri);
+}
+
+/* Rows for every job of the request; candidates for the artefacts. */
+static int gather(struct run *ru, struct req_work *w)
+{
+	size_t i, k;
+
+	for (i = 0; i < w->njobs; i++) {
+		const struct jobrec *r = &w->jobs[i].r;
+		struct result res;
+		struct err e = ERR_INIT;
+		struct row *row;
+
+		if (!w->jobs[i].finished) {
+			if (!(row = row_add(w, r->job_id, r->target, "")))
+				return -1;
+			row_say(row, 1, "not finished: set the label %s again "
+				"once it is", DEPLOY_LABEL);
+			ru->st->skipped++;
+			continue;
+		}
+		memset(&res, 0, sizeof(res));
+		if (result_read(r->job_dir, r->job_id, &res, &e) < 0) {
+			if (!(row = row_add(w, r->job_id, r->target, "")))
+				return -1;
+			row_say(row, 0, "not uploaded yet: %s", e.msg);
+			ru->st->failed++;
+			continue;
+		}
+		if (res.status != RESULT_SUCCESS || res.nartefacts == 0) {
+			if (!(row = row_add(w, r->job_id, r->target, ""))) {
+				result_release(&res);
+				return -1;
+			}
+			row_say(row, 1, "nothing to upload: %s%s",
+				result_status_name(res.status),
+				res.status == RESULT_SUCCESS ? ", no artefacts" : "");
+			ru->st->skipped++;
+		}
+		for (k = 0; res.status == RESULT_SUCCESS && k < res.nartefacts; k++)
+			if (one_artefact(ru, w, i, res.artefacts[k]) < 0) {
+				result_release(&res);
+				return -1;
+			}
+		result_release(&res);
+	}
+	return 0;
+}
+
+static void human_size(long long n, char *out, size_t size)
+{
+	if (n >= 1024LL * 1024 * 1024)
+		snprintf(out, size, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
+	else if (n >= 1024LL * 1024)
+		snprintf(out, size, "%.1f MiB", (double)n / (1024.0 * 1024));
+	else if (n >= 1024)
+		snprintf(out, size, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(out, size, "%lld B", n);
+}
+
+/* The row of an artefact in the ledger: uploaded by this request (a run
+ * again: the row it had), or already by another. */
+static void row_ledger(const struct run *ru, const struct req_work *w,
+		       const struct ledger *l, struct row *row)
+{
+	char size_txt[32];
+
+	if (strcmp(l->delivery, w->delivery) != 0) {
+		row_say(row, 1, "already uploaded: %s", l->key);
+		return;
+	}
+	human_size(l->size, size_txt, sizeof(size_txt));
+	row_say(row, 1, "uploaded to s3://%s/%s (%s, sha256 %.12s…)",
+		ru->c->deploycfg.bucket_name, l->key, size_txt, l->sha);
+}
+
+/* The S3 client, made on first use; NULL with ru->s3_why. */
+static struct s3 *s3_client(struct run *ru)
+{
+	const struct conf_deploycfg *d = &ru->c->deploycfg;
+	struct s3_creds cr = { NULL, NULL, NULL };
+	struct err e = ERR_INIT;
+
+	if (ru->s3 || ru->s3_tried)
+		return ru->s3;
+	ru->s3_tried = 1;
+	if (s3_creds_load(d->credentials_file, &cr, &e) < 0) {
+		snprintf(ru->s3_why, sizeof(ru->s3_why), "%.280s",
+			 e.msg);
+		log_error("deploy: %s", ru->s3_why);
+		return NULL;
+	}
+	if (cr.secret_key && strlen(cr.secret_key) >= 4)
+		log_add_secret(cr.secret_key);
+	if (cr.session_token && strlen(cr.session_token) >= 4)
+		log_add_secret(cr.session_token);
+	if (s3_open(&ru->s3, d->endpoint_url, d->bucket_name, d->region, &cr,
+		    &e) < 0) {
+		snprintf(ru->s3_why, sizeof(ru->s3_why), "S3: %.250s", e.msg);
+		log_error("deploy: %s", ru->s3_why);
+		ru->s3 = NULL;
+	}
+	s3_creds_wipe(&cr);
+	return ru->s3;
+}
+
+/* The object's URL, as in the metadata. */
+static int object_url(const struct run *ru, const char *key, struct buf *out)
+{
+	const struct conf_deploycfg *d = &ru->c->deploycfg;
+	char enc[S3_KEY_MAX * 3 + 1];
+
+	if (s3_key_encode(key, enc, sizeof(enc)) < 0)
+		return -1;
+	if (d->endpoint_url)
+		return buf_addf(out, "%s/%s/%s", d->endpoint_url, d->bucket_name, enc);
+	return buf_addf(out, "https://s3.%s.amazonaws.com/%s/%s",
+			d->region ? d->region : "us-east-1", d->bucket_name, enc);
+}
+
+/* Runs signing_command on path (appended to its argv) in a clean
+ * environment; PATH.sig must then be there. */
+static int sign_file(const struct run *ru, const char *path, struct err *e)
+{
+	const struct conf_strv *sc = &ru->c->deploycfg.signing_command;
+	const char *argv[66], *envp[4];
+	struct buf errout = BUF_INIT(4096), sig = BUF_INIT(PATH_MAX);
+	struct spawn_result res;
+	struct spawn sp;
+	struct stat st;
+	size_t i, k = 0;
+	int rc = -1;
+
+	if (sc->n + 2 > sizeof(argv) / sizeof(argv[0])) {
+		err_set(e, ERR_CONFIG, "signing_command has too many arguments");
+		goto out;
+	}
+	for (i = 0; i < sc->n; i++)
+		argv[i] = sc->v[i];
+	argv[i++] = path;
+	argv[i] = NULL;
+	envp[k++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	envp[k++] = "LC_ALL=C";
+	envp[k] = NULL;
+	memset(&sp, 0, sizeof(sp));
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.cwd = "/";
+	sp.errout = &errout;
+	sp.timeout_ms = SIGN_TIMEOUT_MS;
+	if (buf_addf(&sig, "%s.sig", path) < 0) {
+		err_set(e, ERR_TOOBIG, "path too long");
+		goto out;
+	}
+	(void)unlink(sig.s); /* a stale one must not pass for a new one */
+	if (spawn_run(&sp, &res, e) < 0)
+		goto out;
+	if (res.status != 0) {
+		char tail[160];
+
+		snprintf(tail, sizeof(tail), "%s", errout.s);
+		tail[strcspn(tail, "\r\n")] = '\0';
+		err_set(e, ERR_CHILD, "signing_command exited %d%s%s", res.status,
+			*tail ? ": " : "", tail);
+		goto out;
+	}
+	if (lstat(sig.s, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_set(e, ERR_CHILD, "signing_command wrote no %s",
+			strrchr(sig.s, '/') ? strrchr(sig.s, '/') + 1 : sig.s);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&errout);
+	buf_release(&sig);
+	return rc;
+}
+
+/* Up unless the object at key is already the one meant (HEAD). *put: 1
+ * if it was PUT. */
+static int put_once(struct run *ru, const char *key, const char *path,
+		    const char *type, int *put, struct err *e)
+{
+	struct s3_object o;
+	struct s3_put_stats ps;
+	char sha[65];
+	long long size;
+
+	*put = 0;
+	if (s3_key_valid(key, e) < 0 || s3_sha256_file(path, sha, &size, e) < 0 ||
+	    s3_head(ru->s3, key, &o, e) < 0)
+		return -1;
+	if (o.exists && strcmp(o.sha256, sha) == 0 && o.size == size)
+		return 0;
+	memset(&ps, 0, sizeof(ps));
+	if (s3_put_file(ru->s3, key, path, type, sha, &ps, e) < 0) {
+		ru->st->bytes += ps.bytes;
+		return -1;
+	}
+	ru->st->bytes += ps.bytes;
+	*put = 1;
+	return 0;
+}
+
+/* The staging directory of one artefact's metadata. */
+static int stage_dir(struct run *ru, const char *sha, struct buf *out,
+		     struct err *e)
+{
+	if (dpath(out, ru->c->job_manager.job_ids_dir, "staging", sha, e) < 0)
+		return -1;
+	return xio_mkdir_p(out->s, 0700, e);
+}
+
+/* Everything of one candidate to S3, then the ledger. */
+static int upload_one(struct run *ru, struct req_work *w, size_t ci,
+		      struct row *row)
+{
+	const struct deploy_cand *cd = &w->cand[ci];
+	const struct jobrec *r = &w->jobs[w->ccjob[ci]].r;
+	const struct conf_deploycfg *d = &ru->c->deploycfg;
+	struct buf key = BUF_INIT(S3_KEY_MAX + 32), mkey = BUF_INIT(S3_KEY_MAX + 32),
+		   url = BUF_INIT(S3_KEY_MAX * 4), meta = BUF_INIT(64 * 1024),
+		   mpath = BUF_INIT(PATH_MAX), sdir = BUF_INIT(PATH_MAX),
+		   sigp = BUF_INIT(PATH_MAX), sigk = BUF_INIT(S3_KEY_MAX + 32);
+	struct deploy_meta m;
+	struct err e = ERR_INIT;
+	char size_txt[32];
+	int put_t = 0, put_m = 0, put_s = 0, rc = -1;
+	const struct ledger *l;
+
+	if ((l = ledger_find(ru, cd->sha256))) { /* up since the plan */
+		row_ledger(ru, w, l, row);
+		ru->st->already++;
+		rc = 0;
+		goto out;
+	}
+	if (!s3_client(ru)) {
+		row_say(row, 0, "not uploaded yet: %s; tried again by the next "
+			"manager run", ru->s3_why);
+		goto out;
+	}
+	if (deploy_key(d->artefact_prefix, &cd->t, 0, &key, &e) < 0 ||
+	    deploy_key(d->metadata_prefix, &cd->t, 1, &mkey, &e) < 0 ||
+	    object_url(ru, key.s, &url) < 0 || stage_dir(ru, cd->sha256, &sdir, &e) < 0 ||
+	    buf_addf(&mpath, "%s/%s.meta.txt", sdir.s, cd->t.name) < 0)
+		goto fail;
+	memset(&m, 0, sizeof(m));
+	m.username = ru->user;
+	m.hostname = ru->host;
+	m.ip = ru->ip;
+	m.filename = cd->t.name;
+	m.sha256 = cd->sha256;
+	m.url = url.s;
+	m.size = w->csize[ci];
+	m.ctime = w->cctime[ci];
+	m.req = &w->req;
+	m.job_id = cd->job_id;
+	m.target = r->target;
+	m.job_dir = r->job_dir;
+	if (deploy_metadata(&m, &meta, &e) < 0 ||
+	    xio_write_atomic(mpath.s, meta.s, meta.len, 0644, &e) < 0)
+		goto fail;
+	if (d->signing_command.n &&
+	    (sign_file(ru, w->cpath[ci], &e) < 0 || sign_file(ru, mpath.s, &e) < 0)) {
+		row_say(row, 0, "not uploaded yet: signing failed: %s; tried again "
+			"by the next manager run", e.msg);
+		goto out;
+	}
+	if (put_once(ru, key.s, w->cpath[ci], "application/gzip", &put_t, &e) < 0 ||
+	    put_once(ru, mkey.s, mpath.s, "application/json", &put_m, &e) < 0)
+		goto fail;
+	if (d->signing_command.n) {
+		int p2 = 0;
+
+		if (buf_addf(&sigp, "%s.sig", w->cpath[ci]) < 0 ||
+		    buf_addf(&sigk, "%s.sig", key.s) < 0 ||
+		    put_once(ru, sigk.s, sigp.s, NULL, &put_s, &e) < 0)
+			goto fail;
+		buf_clear(&sigp);
+		buf_clear(&sigk);
+		if (buf_addf(&sigp, "%s.sig", mpath.s) < 0 ||
+		    buf_addf(&sigk, "%s.sig", mkey.s) < 0 ||
+		    put_once(ru, sigk.s, sigp.s, NULL, &p2, &e) < 0)
+			goto fail;
+		put_s |= p2;
+	}
+	if (ledger_add(ru, w, ci, key.s, mkey.s, &e) < 0)
+		goto fail;
+	(void)xio_remove_tree(sdir.s, &e);
+	err_clear(&e);
+	human_size(w->csize[ci], size_txt, sizeof(size_txt));
+	row_say(row, 1, "uploaded to s3://%s/%s (%s, sha256 %.12s…)",
+		d->bucket_name, key.s, size_txt, cd->sha256);
+	if (put_t)
+		ru->st->uploaded++;
+	else
+		ru->st->already++;
+	log_info("deploy: %s -> s3://%s/%s (%lld bytes, sha256 %s)%s", cd->t.name,
+		 d->bucket_name, key.s, w->csize[ci], cd->sha256,
+		 put_t ? "" : " (already on the server)");
+	(void)put_m;
+	(void)put_s;
+	rc = 0;
+	goto out;
+fail:
+	row_say(row, 0, "not uploaded yet: %s; tried again by the next manager run",
+		e.msg[0] ? e.msg : "a path or key too long");
+	log_warn("deploy: %s: %s", cd->t.name, row->text);
+out:
+	if (rc < 0)
+		ru->st->failed++;
+	buf_release(&key);
+	buf_release(&mkey);
+	buf_release(&url);
+	buf_release(&meta);
+	buf_release(&mpath);
+	buf_release(&sdir);
+	buf_release(&sigp);
+	buf_release(&sigk);
+	return rc;
+}
+
+/* The plan's verdict on each candidate's row; uploads what is to go up. */
+static void carry_out(struct run *ru, struct req_work *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->ncand; i++) {
+		const struct ledger *l = ledger_find(ru, w->cand[i].sha256);
+
+		w->cand[i].in_ledger = l != NULL;
+		w->cand[i].prefix_in_ledger =
+			ledger_has_prefix(ru, &w->req, w->cand[i].t.prefix);
+	}
+	deploy_plan(ru->c->deploycfg.upload_policy, w->cand, w->ncand);
+	for (i = 0; i < w->nrows; i++) {
+		struct row *row = &w->rows[i];
+		const struct deploy_cand *cd;
+		const struct ledger *l;
+
+		if (!row->has_cand || !w->cand || row->cand >= w->ncand)
+			continue;
+		cd = &w->cand[row->cand];
+		switch (cd->verdict) {
+		case DEPLOY_UPLOAD:
+			(void)upload_one(ru, w, row->cand, row);
+			continue;
+		case DEPLOY_ALREADY:
+			if ((l = ledger_find(ru, cd->sha256)))
+				row_ledger(ru, w, l, row);
+			else
+				row_say(row, 1, "already uploaded");
+			ru->st->already++;
+			continue;
+		case DEPLOY_POLICY_NONE:
+			row_say(row, 1, "not uploaded: upload_policy is none");
+			break;
+		case DEPLOY_SUPERSEDED:
+			row_say(row, 1, "not uploaded: a newer artefact for this "
+				"target: %s", w->cand[cd->because].t.name);
+			break;
+		case DEPLOY_ONCE_DONE:
+			row_say(row, 1, "not uploaded: an artefact for this target "
+				"of this pull request is uploaded already "
+				"(upload_policy once)");
+			break;
+		}
+		ru->st->skipped++;
+	}
+}
+
+static const char *policy_name(enum conf_upload_policy p)
+{
+	switch (p) {
+	case CONF_UPLOAD_ALL:
+		return "all";
+	case CONF_UPLOAD_LATEST:
+		return "latest";
+	case CONF_UPLOAD_ONCE:
+		return "once";
+	case CONF_UPLOAD_NONE:
+		return "none";
+	}
+	return "?";
+}
+
+/* The reply's text: the marker it was posted with, then the table. */
+static int render(const struct run *ru, const struct req_work *w, int all_final,
+		  struct buf *out)
+{
+	const struct conf *c = ru->c;
+	size_t i;
+
+	if (buf_addf(out, "<!-- eessi-bot reply-to=delivery:%s instance=%s -->\n"
+		     "@%s deploy (upload_policy %s, bucket `%s`, instance `%s`): %s\n\n",
+		     w->delivery, c->github.app_name, w->req.sender,
+		     policy_name(c->deploycfg.upload_policy),
+		     c->deploycfg.bucket_name ? c->deploycfg.bucket_name : "",
+		     c->github.app_name,
+		     all_final ? "done" : "in progress, updated by each manager run") < 0)
+		return -1;
+	if (w->nrows == 0)
+		return buf_adds(out, "No finished job of this pull request on this "
+				"instance: nothing to upload.\n");
+	if (buf_adds(out, "| job | target | artefact | deploy |\n|---|---|---|---|\n") < 0)
+		return -1;
+	for (i = 0; i < w->nrows; i++) {
+		const struct row *r = &w->rows[i];
+
+		if (buf_addf(out, "| %lld | ", r->job_id) < 0 ||
+		    status_text(out, r->target) < 0 || buf_adds(out, " | ") < 0 ||
+		    (*r->artefact ? buf_adds(out, "`") < 0 ||
+		     status_code_text(out, r->artefact, 255) < 0 || buf_adds(out, "`") < 0
+				  : buf_adds(out, "-") < 0) ||
+		    buf_adds(out, " | ") < 0 || status_text(out, r->text) < 0 ||
+		    buf_adds(out, " |\n") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ONE edit of the reply when its text changed; the text kept in
+ * deploy/reports/DELIVERY.  0 edited or unchanged (*edited), -1 e. */
+static int report(struct run *ru, const struct req_work *w, const char *body,
+		  int *edited, struct err *e)
+{
+	const char *dir = ru->c->job_manager.job_ids_dir;
+	struct buf p = BUF_INIT(PATH_MAX), last = BUF_INIT(BODY_CAP + 1024);
+	struct err re = ERR_INIT;
+	int rc = -1;
+
+	*edited = 0;
+	if (dpath(&p, dir, "reports", w->delivery, e) < 0)
+		goto out;
+	if (xio_read_file(p.s, &last, 1, &re) == 0 && strcmp(last.s, body) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (!ru->gh) {
+		if (github_open(ru->c, &ru->gh, e) < 0)
+			goto out;
+		ru->own_gh = 1;
+	}
+	github_set_installation(ru->gh, w->req.installation);
+	if (github_comment_edit(ru->gh, w->req.repo, w->req.comment_id, body, e) < 0) {
+		int st = github_last_status(ru->gh);
+
+		if (st != 404 && st != 410)
+			goto out;
+		log_warn("deploy: reply %lld in %s is gone (%d): the report is "
+			 "kept without it", w->req.comment_id, w->req.repo, st);
+		err_clear(e);
+	} else {
+		*edited = 1;
+	}
+	if (dpath(&p, dir, "reports", NULL, e) < 0 || xio_mkdir_p(p.s, 0755, e) < 0 ||
+	    dpath(&p, dir, "reports", w->delivery, e) < 0 ||
+	    xio_write_atomic(p.s, body, strlen(body), 0644, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_release(&p);
+	buf_release(&last);
+	return rc;
+}
+
+static void work_release(struct req_work *w)
+{
+	free(w->jobs);
+	free(w->cand);
+	free(w->cpath);
+	free(w->csize);
+	free(w->cctime);
+	free(w->ccjob);
+	free(w->rows);
+	memset(w, 0, sizeof(*w));
+}
+
+/* pending/DELIVERY -> done/DELIVERY. */
+static int move_done(struct run *ru, const char *delivery, struct err *e)
+{
+	const char *dir = ru->c->job_manager.job_ids_dir;
+	struct buf from = BUF_INIT(PATH_MAX), to = BUF_INIT(PATH_MAX);
+	int rc = -1;
+
+	if (dpath(&to, dir, "done", NULL, e) < 0 || xio_mkdir_p(to.s, 0755, e) < 0 ||
+	    dpath(&from, dir, "pending", delivery, e) < 0 ||
+	    dpath(&to, dir, "done", delivery, e) < 0)
+		goto out;
+	if (rename(from.s, to.s) < 0) {
+		err_sys(e, "rename %s", from.s);
+		goto out;
+	}
+	if (dpath(&to, dir, "done", NULL, e) < 0 || xio_fsync_dir(to.s, e) < 0 ||
+	    dpath(&to, dir, "pending", NULL, e) < 0 || xio_fsync_dir(to.s, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_release(&from);
+	buf_release(&to);
+	return rc;
+}
+
+/* A request that cannot be read: pending/ -> broken/ (logged), so that
+ * it does not start a deploy run every minute. */
+static void set_aside(struct run *ru, const char *delivery, const char *why)
+{
+	const char *dir = ru->c->job_manager.job_ids_dir;
+	struct buf from = BUF_INIT(PATH_MAX), to = BUF_INIT(PATH_MAX);
+	struct err e = ERR_INIT;
+
+	if (dpath(&to, dir, "broken", NULL, &e) == 0 &&
+	    xio_mkdir_p(to.s, 0755, &e) == 0 &&
+	    dpath(&from, dir, "pending", delivery, &e) == 0 &&
+	    dpath(&to, dir, "broken", delivery, &e) == 0 &&
+	    rename(from.s, to.s) == 0)
+		log_error("deploy %s: request moved to broken/: %s", delivery, why);
+	else
+		log_error("deploy %s: unreadable request: %s", delivery, why);
+	buf_release(&from);
+	buf_release(&to);
+}
+
+/* One pending request, start to end.  0 handled (done or left pending),
+ * -1 the request itself is unusable or the run broke (e). */
+static int one_request(struct run *ru, const char *delivery, struct err *e)
+{
+	struct buf text = BUF_INIT(INI_MAX_BYTES), body = BUF_INIT(BODY_CAP);
+	struct req_work w;
+	size_t i;
+	unsigned failed0 = ru->st->failed, up0 = ru->st->uploaded;
+	unsigned al0 = ru->st->already, sk0 = ru->st->skipped;
+	int all_final = 1, edited = 0, rc = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.delivery = delivery;
+	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, "pending", delivery, e) < 0)
+		goto out;
+	if (xio_read_file(ru->path.s, &text, 1, e) < 0 ||
+	    deploy_req_parse(text.s, text.len, &w.req, e) < 0) {
+		set_aside(ru, delivery, e->msg);
+		goto out;
+	}
+	log_set_context(delivery);
+	if (collect_jobs(ru, &w, e) < 0)
+		goto out;
+	if (gather(ru, &w) < 0) {
+		err_set(e, ERR_NOMEM, "out of memory or over %d rows", ROW_MAX);
+		goto out;
+	}
+	carry_out(ru, &w);
+	for (i = 0; i < w.nrows; i++)
+		all_final &= w.rows[i].final;
+	if (render(ru, &w, all_final, &body) < 0) {
+		buf_clear(&body);
+		if (buf_addf(&body, "<!-- eessi-bot reply-to=delivery:%s instance=%s -->\n"
+			     "@%s deploy: %zu rows, too many to show here; see the "
+			     "bot's log.\n", delivery, ru->c->github.app_name,
+			     w.req.sender, w.nrows) < 0)
+			goto out;
+	}
+	if (report(ru, &w, body.s, &edited, e) < 0) {
+		log_warn("deploy: reply %lld not updated: %s", w.req.comment_id, e->msg);
+		err_clear(e);
+		all_final = 0; /* the edit is tried again */
+	}
+	if (all_final) {
+		if (move_done(ru, delivery, e) < 0)
+			goto out;
+		ru->st->done++;
+	}
+	log_info("deploy %s#%lld by %s: %zu rows: %u uploaded, %u already, "
+		 "%u skipped, %u not yet; reply %lld %s; %s", w.req.repo, w.req.pr,
+		 w.req.sender, w.nrows, ru->st->uploaded - up0, ru->st->already - al0,
+		 ru->st->skipped - sk0, ru->st->failed - failed0, w.req.comment_id,
+		 edited ? "edited" : "unchanged", all_final ? "done" : "still pending");
+	rc = 0;
+out:
+	log_set_context(NULL);
+	work_release(&w);
+	buf_release(&text);
+	buf_release(&body);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in pending/, sorted (deliveries are no clock: any order that
+ * is stable will do). */
+static int list_pending(struct run *ru, char ***names, size_t *n,
+			struct err *e)
+{
+	struct dirent *de;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, "pending", NULL, e) < 0)
+		return -1;
+	if (!(d = opendir(ru->path.s)))
+		return errno == ENOENT ? 0 : err_sys(e, "%s", ru->path.s);
+	while ((de = readdir(d))) {
+		char **v;
+
+		if (!valid_delivery(de->d_name))
+			continue;
+		if (!(v = realloc(*names, (*n + 1) * sizeof(*v))) ||
+		    !(v[*n] = strdup(de->d_name))) {
+			if (v)
+				*names = v;
+			closedir(d);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		*names = v;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), cmp_str);
+	return 0;
+}
+
+static int lock_take(const char *dir, int *fd, struct err *e)
+{
+	struct buf p = BUF_INIT(PATH_MAX);
+	int rc = -1;
+
+	*fd = -1;
+	if (dpath(&p, dir, NULL, NULL, e) < 0 || xio_mkdir_p(p.s, 0755, e) < 0 ||
+	    dpath(&p, dir, "deploy.lock", NULL, e) < 0)
+		goto out;
+	if ((*fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
+		err_sys(e, "%s", p.s);
+		goto out;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			rc = 1;
+		else
+			err_sys(e, "flock %s", p.s);
+		close(*fd);
+		*fd = -1;
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&p);
+	return rc;
+}
+
+/* Who uploads: for the metadata. */
+static void uploader(struct run *ru)
+{
+	struct passwd pw, *res = NULL;
+	struct ifaddrs *ifa = NULL, *i;
+	char pwbuf[1024];
+
+	snprintf(ru->user, sizeof(ru->user), "%s", "");
+	if (getpwuid_r(geteuid(), &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+		snprintf(ru->user, sizeof(ru->user), "%s", pw.pw_name);
+	if (gethostname(ru->host, sizeof(ru->host)) < 0)
+		ru->host[0] = '\0';
+	ru->host[sizeof(ru->host) - 1] = '\0';
+	ru->ip[0] = '\0';
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i && !ru->ip[0]; i = i->ifa_next) {
+		const struct sockaddr_in *sin;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		sin = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+		if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		if (!inet_ntop(AF_INET, &sin->sin_addr, ru->ip, sizeof(ru->ip)))
+			ru->ip[0] = '\0';
+	}
+	freeifaddrs(ifa);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int deploy_run(const struct conf *c, struct github *gh,
+	       struct deploy_stats *st, struct err *e)
+{
+	struct github_counts g0 = {0}, g1 = {0};
+	struct run ru;
+	char **names = NULL;
+	size_t n = 0, i;
+	long long t0 = mono_ms();
+	int fd = -1, rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = lock_take(c->job_manager.job_ids_dir, &fd, e)) != 0)
+		return rc;
+	memset(&ru, 0, sizeof(ru));
+	ru.c = c;
+	ru.st = st;
+	ru.gh = gh;
+	buf_init(&ru.path, PATH_MAX);
+	if (gh)
+		github_counts(gh, &g0);
+	rc = list_pending(&ru, &names, &n, e);
+	if (rc == 0 && n) {
+		uploader(&ru);
+		ledger_load(&ru);
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct err re = ERR_INIT;
+
+		st->requests++;
+		if (one_request(&ru, names[i], &re) < 0) {
+			log_error("deploy %s: %s", names[i], re.msg);
+			if (re.code == ERR_NOMEM || re.code == ERR_SYS)
+				rc = err_set(e, re.code, "%s: %s", names[i], re.msg);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (ru.gh) {
+		github_counts(ru.gh, &g1);
+		st->github_calls = g1.calls - g0.calls;
+	}
+	if (ru.own_gh)
+		github_free(ru.gh);
+	if (ru.s3)
+		s3_close(ru.s3);
+	free(ru.ledger);
+	buf_release(&ru.path);
+	close(fd);
+	st->ms = mono_ms() - t0;
+	return rc;
+}
