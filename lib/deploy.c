@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1425,24 +1424,9 @@ static int lock_take(const char *dir, int *fd, struct err *e)
 	int rc = -1;
 
 	*fd = -1;
-	if (dpath(&p, dir, NULL, NULL, e) < 0 || xio_mkdir_p(p.s, 0755, e) < 0 ||
-	    dpath(&p, dir, "deploy.lock", NULL, e) < 0)
-		goto out;
-	if ((*fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
-		err_sys(e, "%s", p.s);
-		goto out;
-	}
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			rc = 1;
-		else
-			err_sys(e, "flock %s", p.s);
-		close(*fd);
-		*fd = -1;
-		goto out;
-	}
-	rc = 0;
-out:
+	if (dpath(&p, dir, NULL, NULL, e) == 0 && xio_mkdir_p(p.s, 0755, e) == 0 &&
+	    dpath(&p, dir, "deploy.lock", NULL, e) == 0)
+		rc = xio_lock(p.s, fd, e);
 	buf_release(&p);
 	return rc;
 }

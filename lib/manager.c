@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1221,21 +1220,7 @@ static int lock_take(const char *dir, int *fd, struct err *e)
 		err_set(e, ERR_TOOBIG, "job_ids_dir path too long");
 		goto out;
 	}
-	if ((*fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
-		err_sys(e, "%s", p.s);
-		goto out;
-	}
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK) {
-			rc = 1;
-		} else {
-			err_sys(e, "flock %s", p.s);
-		}
-		close(*fd);
-		*fd = -1;
-		goto out;
-	}
-	rc = 0;
+	rc = xio_lock(p.s, fd, e);
 out:
 	buf_release(&p);
 	return rc;

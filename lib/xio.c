@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -281,4 +282,22 @@ int xio_remove_tree(const char *path, struct err *e)
 		return err_sys(e, "cannot remove %s", path);
 	}
 	return err_sys(e, "cannot remove %s", path);
+}
+
+int xio_lock(const char *path, int *fd, struct err *e)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (*fd < 0)
+		return err_sys(e, "%s", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK) {
+		err_sys(e, "flock %s", path);
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	close(*fd);
+	*fd = -1;
+	return 1;
 }

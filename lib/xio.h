@@ -57,6 +57,11 @@ int xio_mkdir_p(const char *path, mode_t mode, struct err *e);
  * fine.  -1 names the first entry that could not be removed. */
 int xio_remove_tree(const char *path, struct err *e);
 
+/* Takes an exclusive flock() of path without waiting, creating the file
+ * (mode 0644; a symlink is refused).  0: held, *fd open (close it, or
+ * exit, to release); 1: another process holds it, *fd -1; -1: e. */
+int xio_lock(const char *path, int *fd, struct err *e);
+
 /* fsync()s a directory, making renames and creations in it durable. */
 int xio_fsync_dir(const char *dir, struct err *e);
 

@@ -248,6 +248,34 @@ START_TEST(private_check)
 }
 END_TEST
 
+/* xio_lock: one holder at a time (flock is per open file, so a second
+ * open in the same process stands for another process), released by
+ * close, a symlink refused. */
+START_TEST(lock_once_at_a_time)
+{
+	char top[256], path[300], link[300];
+	struct err e = ERR_INIT;
+	int fd1, fd2;
+
+	unit_mkdtemp(top, sizeof(top), "lock");
+	snprintf(path, sizeof(path), "%s/x.lock", top);
+	snprintf(link, sizeof(link), "%s/l.lock", top);
+	ck_assert_int_eq(xio_lock(path, &fd1, &e), 0);
+	ck_assert_int_ge(fd1, 0);
+	ck_assert_int_eq(xio_lock(path, &fd2, &e), 1);
+	ck_assert_int_eq(fd2, -1);
+	ck_assert_int_eq(e.code, ERR_NONE);
+	close(fd1);
+	ck_assert_int_eq(xio_lock(path, &fd2, &e), 0);
+	close(fd2);
+	ck_assert_int_eq(symlink(path, link), 0);
+	ck_assert_int_eq(xio_lock(link, &fd2, &e), -1);
+	ck_assert_int_eq(fd2, -1);
+	ck_assert_int_eq(e.code, ERR_SYS);
+	unit_rm_rf(top);
+}
+END_TEST
+
 Suite *xio_suite(void)
 {
 	Suite *s = suite_create("xio");
@@ -262,6 +290,7 @@ Suite *xio_suite(void)
 	tcase_add_test(tc, private_check);
 	tcase_add_test(tc, mkdir_p_nested_and_conflicts);
 	tcase_add_test(tc, remove_tree_removes_but_never_follows);
+	tcase_add_test(tc, lock_once_at_a_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
