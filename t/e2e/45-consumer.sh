@@ -16,7 +16,7 @@
 . "$T_DIR/lib/github.sh"
 . "$T_DIR/lib/bot.sh"
 
-need spawn-fcgi nginx apache2 curl
+need spawn-fcgi nginx apache2 curl flock
 for p in eessi-bot-webhook eessi-bot-manager; do
 	[ -x "$BUILD/$p" ] || bail "no $BUILD/$p (make)"
 done
@@ -78,7 +78,7 @@ send() {
 # settled: nothing waiting, nothing claimed, no consumer running
 settled() {
 	[ -z "$(find "$D/spool/incoming" "$D/spool/claimed" -type f)" ] &&
-		! pgrep -f "$BIN/eessi-bot-manager --consume" >/dev/null
+		consumer_gone "$BIN" "$D/spool"
 }
 wait_handled() { wait_until 15 test -e "$D/spool/done/$1" -o -e "$D/spool/failed/$1"; }
 

@@ -15,7 +15,7 @@
 . "$T_DIR/lib/github.sh"
 . "$T_DIR/lib/bot.sh"
 
-need nginx curl pgrep
+need nginx curl pgrep flock
 for p in eessi-bot-webhook eessi-bot-manager; do
 	[ -x "$BUILD/$p" ] || bail "no $BUILD/$p (make)"
 done
@@ -105,6 +105,7 @@ wait_until 5 test -z "$(consumers)" ||
 wait_until 60 test -z "$(consumers)"
 is "no consumer left running" "$(consumers)" "" ||
 	ps -o pid,ppid,stat,etime,args -p "$(consumers | paste -sd,)" | sed 's/^/# /' 
+check "the consumers' lock is free" wait_until 10 consumer_gone "$BIN" "$D/spool"
 START=$(date +%s)
 note "consumers done $((START - T_STREAM_END)) s after the stream"
 check "one manager iteration" "$BIN/eessi-bot-manager" -c "$D/app.cfg"

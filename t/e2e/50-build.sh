@@ -186,15 +186,9 @@ send() { # send EVENT FILE DELIVERY: the HTTP status
 	out=$(webhook send "$URL" "$1" "$2" --secret "$SECRET" --delivery "$3")
 	printf '%s\n' "${out%%$'\n'*}"
 }
-# no consumer left: none in the process table, and its lock free (a killed
-# process leaves the table - its command line unreadable - a moment before
-# the kernel has closed its files and so let go of the lock)
-consumer_gone() {
-	! pgrep -f "^$BIN/eessi-bot-manager --consume" >/dev/null &&
-		flock -n "$D/spool/consumer.lock" true
-}
 settled() {
-	[ -z "$(find "$D/spool/incoming" "$D/spool/claimed" -type f)" ] && consumer_gone
+	[ -z "$(find "$D/spool/incoming" "$D/spool/claimed" -type f)" ] &&
+		consumer_gone "$BIN" "$D/spool"
 }
 wait_handled() { wait_until 60 test -e "$D/spool/done/$1" -o -e "$D/spool/failed/$1"; }
 
@@ -465,7 +459,7 @@ is "crash: two jobs in Slurm so far" "$(njobs_of "$D10")" 2
 pkill -9 -f "^$BIN/eessi-bot-manager --consume"
 pkill -f "$T_TMP/sbatch" 2>/dev/null
 rm -f "$T_TMP/stall.2"
-check "crash: consumer dead" wait_until 10 consumer_gone
+check "crash: consumer dead" wait_until 10 consumer_gone "$BIN" "$D/spool"
 check "crash: the entry is left claimed" test -e "$D/spool/claimed/$D10"
 "$BIN/eessi-bot-manager" -c "$D/app.cfg" >"$T_TMP/iter.out" 2>&1
 check "crash: the manager's iteration succeeded" test $? -eq 0
@@ -493,7 +487,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", (r % 150) / 100 }')"
 	pkill -9 -f "^$BIN/eessi-bot-manager --consume"
 	[ -e "$D/spool/claimed/$DK" ] && hit=$((hit + 1))
-	wait_until 10 consumer_gone
+	wait_until 10 consumer_gone "$BIN" "$D/spool"
 	"$BIN/eessi-bot-manager" -c "$D/app.cfg" >>"$T_TMP/iter.out" 2>&1
 	check "crash round $r: entry done" test -e "$D/spool/done/$DK"
 	is "crash round $r: 4 jobs" "$(njobs_of "$DK")" 4

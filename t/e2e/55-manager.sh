@@ -37,8 +37,9 @@
 . "$T_DIR/lib/web.sh"
 . "$T_DIR/lib/github.sh"
 . "$T_DIR/lib/gitrepo.sh"
+. "$T_DIR/lib/bot.sh"
 
-need spawn-fcgi nginx curl git sbatch squeue scontrol scancel sacct
+need spawn-fcgi nginx curl git flock sbatch squeue scontrol scancel sacct
 for p in eessi-bot-webhook eessi-bot-manager; do
 	[ -x "$BUILD/$p" ] || bail "no $BUILD/$p (make)"
 done
@@ -234,7 +235,7 @@ send() { # send EVENT FILE DELIVERY: the HTTP status
 }
 settled() {
 	[ -z "$(find "$D/spool/incoming" "$D/spool/claimed" -type f 2>/dev/null)" ] &&
-		! pgrep -f "^$BIN/eessi-bot-manager --consume" >/dev/null
+		consumer_gone "$BIN" "$D/spool"
 }
 handled() { test -e "$D/spool/done/$1" -o -e "$D/spool/failed/$1"; }
 

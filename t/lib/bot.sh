@@ -9,6 +9,14 @@
 #       github group points at the stand-in (GH_API_URL, GH_APP_ID,
 #       GH_APP_KEY, GH_INSTALLATION_ID) with a token cache in DIR/tokens;
 #       without, it holds placeholders (nothing talks to GitHub).
+#
+#   consumer_gone BIN SPOOL
+#       true when no BIN/eessi-bot-manager --consume is running and the
+#       consumers' lock (SPOOL/consumer.lock) is free: a killed or exiting
+#       process leaves the process table (its command line unreadable) a
+#       moment before the kernel closes its files and so lets go of the
+#       lock; a manager iteration started in that moment would leave the
+#       spool to the "other consumer".
 
 bot_setup() {
 	local d=$1 secret=$2 name=${3:-e2e-bot}
@@ -56,4 +64,9 @@ bot_web_setup() {
 	bot_setup "$d" "$2"
 	chown -R "${WEB_USER:-www-data}" "$d" 2>/dev/null || true
 	echo "$d"
+}
+
+consumer_gone() {
+	! pgrep -f "^$1/eessi-bot-manager --consume" >/dev/null &&
+		flock -n "$2/consumer.lock" true
 }
