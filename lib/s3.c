@@ -37,6 +37,7 @@
 #define S3_HASH_CHUNK ((size_t)256 * 1024) /* hashed while in cache */
 #define S3_ERR_TEXT 200                    /* server text kept in errors */
 #define S3_DRAIN_MS 30000L /* parts in flight let finish after a failure */
+#define S3_UPLOAD_BUFFER (1024L * 1024) /* libcurl's upload buffer, large bodies */
 
 struct s3 {
 	char *endpoint; /* no trailing '/' */
@@ -61,6 +62,7 @@ struct req {
 	struct httpc_headers h;
 	char etag[80];  /* ETag without quotes */
 	char meta_sha[65];
+	char checksum[80]; /* the answer's x-amz-checksum-sha256 (base64) */
 	long long clen; /* Content-Length, -1 absent */
 	int status;     /* 0: no HTTP answer */
 	CURLcode rc;
@@ -827,11 +829,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 	httpc_header_line(&r->h, p, len);
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		r->etag[0] = r->meta_sha[0] = '\0';
+		r->etag[0] = r->meta_sha[0] = r->checksum[0] = '\0';
 		r->clen = -1;
 	} else if (!header_value(p, len, "etag", r->etag, sizeof(r->etag)) &&
 		   !header_value(p, len, "x-amz-meta-sha256", r->meta_sha,
 				 sizeof(r->meta_sha)) &&
+		   !header_value(p, len, "x-amz-checksum-sha256", r->checksum,
+				 sizeof(r->checksum)) &&
 		   header_value(p, len, "content-length", num, sizeof(num))) {
 		char *end;
 		long long v;
@@ -864,6 +868,9 @@ static CURLcode req_options(struct s3 *s, CURL *h, struct req *r)
 	if (r->big) {
 		SET(CURLOPT_LOW_SPEED_LIMIT, S3_LOW_SPEED_BYTES);
 		SET(CURLOPT_LOW_SPEED_TIME, S3_LOW_SPEED_S);
+		/* 1 MiB writes, not 64 KiB: a part goes up in 16 system
+		 * calls instead of 256 (bench-s3: ~10% less wall time) */
+		SET(CURLOPT_UPLOAD_BUFFERSIZE, S3_UPLOAD_BUFFER);
 	} else {
 		SET(CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms
 						       : S3_SMALL_TIMEOUT_MS);
@@ -896,7 +903,7 @@ static CURLcode req_options(struct s3 *s, CURL *h, struct req *r)
 	r->off = 0;
 	r->status = 0;
 	r->errbuf[0] = '\0';
-	r->etag[0] = r->meta_sha[0] = '\0';
+	r->etag[0] = r->meta_sha[0] = r->checksum[0] = '\0';
 	r->clen = -1;
 	buf_clear(&r->resp);
 	httpc_headers_init(&r->h);
@@ -994,15 +1001,18 @@ static int answer_ok(const struct req *r, int want)
 
 struct digests {
 	unsigned char sha[32], md5[16];
-	char sha_hex[65], sha_b64[45], md5_hex[33], md5_b64[25];
+	char sha_hex[65], sha_b64[45], md5_hex[33], md5_b64[25]; /* md5: "" none */
 };
 
-static void digests_text(struct digests *d)
+static void digests_text(struct digests *d, int md5)
 {
 	to_hex(d->sha, 32, d->sha_hex);
 	to_b64(d->sha, 32, d->sha_b64);
-	to_hex(d->md5, 16, d->md5_hex);
-	to_b64(d->md5, 16, d->md5_b64);
+	d->md5_hex[0] = d->md5_b64[0] = '\0';
+	if (md5) {
+		to_hex(d->md5, 16, d->md5_hex);
+		to_b64(d->md5, 16, d->md5_b64);
+	}
 }
 
 /* Lets the transfers in flight (multi, NULL: none) move on while a part
@@ -1015,9 +1025,12 @@ static void pump(CURLM *multi)
 		curl_multi_perform(multi, &still);
 }
 
-/* SHA-256 and MD5 of data, in chunks that stay in the cache, also fed to
- * whole (NULL: none); multi is pumped on the way. */
-static int hash_part(const unsigned char *data, size_t len,
+/* SHA-256 and (md5 set) MD5 of data, in chunks that stay in the cache,
+ * also fed to whole (NULL: none); multi is pumped on the way.  The parts of
+ * a multipart upload go without MD5: their SHA-256 checksum is what the
+ * server checks, and MD5 would cost more CPU than both SHA-256s together
+ * (SHA-NI) - the upload's bottleneck on a busy machine. */
+static int hash_part(const unsigned char *data, size_t len, int md5,
 		     gnutls_hash_hd_t whole, CURLM *multi, struct digests *d,
 		     struct err *e)
 {
@@ -1026,7 +1039,7 @@ static int hash_part(const unsigned char *data, size_t len,
 	int bad = 0;
 
 	if (gnutls_hash_init(&sh, GNUTLS_DIG_SHA256) < 0 ||
-	    gnutls_hash_init(&mh, GNUTLS_DIG_MD5) < 0) {
+	    (md5 && gnutls_hash_init(&mh, GNUTLS_DIG_MD5) < 0)) {
 		if (sh)
 			gnutls_hash_deinit(sh, NULL);
 		return err_set(e, ERR_SYS, "cannot start SHA-256 / MD5");
@@ -1034,16 +1047,18 @@ static int hash_part(const unsigned char *data, size_t len,
 	for (off = 0; off < len; off += n) {
 		n = len - off < S3_HASH_CHUNK ? len - off : S3_HASH_CHUNK;
 		bad |= gnutls_hash(sh, data + off, n) < 0;
-		bad |= gnutls_hash(mh, data + off, n) < 0;
+		if (mh)
+			bad |= gnutls_hash(mh, data + off, n) < 0;
 		if (whole)
 			bad |= gnutls_hash(whole, data + off, n) < 0;
 		pump(multi);
 	}
 	gnutls_hash_deinit(sh, d->sha);
-	gnutls_hash_deinit(mh, d->md5);
+	if (mh)
+		gnutls_hash_deinit(mh, d->md5);
 	if (bad)
 		return err_set(e, ERR_SYS, "hashing failed");
-	digests_text(d);
+	digests_text(d, md5);
 	return 0;
 }
 
@@ -1136,11 +1151,17 @@ static int at_eof(int fd, const char *path, struct err *e)
 	return 0;
 }
 
-/* The ETag of an answer, when it has the form of an MD5, is the MD5. */
+/* What the server says it received is what was sent: the SHA-256 checksum
+ * it answers (Amazon S3 echoes x-amz-checksum-sha256), and the ETag, when
+ * it has the form of an MD5 and an MD5 was computed, is that MD5. */
 static int etag_ok(const struct req *r, const struct digests *d,
 		   const char *what, const char *key, struct err *e)
 {
-	if (strlen(r->etag) == 32 && is_hex(r->etag, 32) &&
+	if (r->checksum[0] && strcmp(r->checksum, d->sha_b64) != 0)
+		return err_set(e, ERR_IO, "S3 %s %.300s: checksum %.60s is not "
+			       "the SHA-256 of what was sent (%s)", what, key,
+			       r->checksum, d->sha_b64);
+	if (d->md5_hex[0] && strlen(r->etag) == 32 && is_hex(r->etag, 32) &&
 	    strcasecmp(r->etag, d->md5_hex) != 0)
 		return err_set(e, ERR_IO, "S3 %s %.300s: ETag %s is not the "
 			       "MD5 of what was sent (%s)", what, key, r->etag,
@@ -1189,7 +1210,7 @@ int s3_put_data(struct s3 *s, const char *key, const void *data, size_t len,
 	if (!content_type)
 		content_type = "application/octet-stream";
 	if (s3_key_valid(key, e) < 0 || content_type_ok(content_type, e) < 0 ||
-	    hash_part(data, len, NULL, NULL, &d, e) < 0)
+	    hash_part(data, len, 1, NULL, NULL, &d, e) < 0)
 		return -1;
 	req_init(&r);
 	rc = put_object(s, &r, key, data, len, &d, content_type, d.sha_hex, e);
@@ -1234,7 +1255,7 @@ out:
 struct part_done {
 	char etag[80];
 	char sha_b64[45];
-	unsigned char md5[16];
+	unsigned char sha[32];
 };
 
 struct mpu {
@@ -1417,7 +1438,7 @@ static int part_prepare(struct mpu *m, struct slot *sl, struct err *e)
 			return -1;
 		pump(m->s->multi);
 	}
-	if (hash_part(sl->data, sl->len, m->whole, m->s->multi, &sl->d, e) < 0)
+	if (hash_part(sl->data, sl->len, 0, m->whole, m->s->multi, &sl->d, e) < 0)
 		return -1;
 	if (sl->part == m->nparts) {
 		unsigned char d[32];
@@ -1437,7 +1458,6 @@ static int part_prepare(struct mpu *m, struct slot *sl, struct err *e)
 		 m->upload_q);
 	if (req_start(m->s, &sl->r, "PUT", m->key, q, e) < 0 ||
 	    req_body(&sl->r, sl->data, sl->len, sl->d.sha_hex, e) < 0 ||
-	    req_header(&sl->r, e, "Content-MD5: %s", sl->d.md5_b64) < 0 ||
 	    req_header(&sl->r, e, "x-amz-sdk-checksum-algorithm: SHA256") < 0 ||
 	    req_header(&sl->r, e, "x-amz-checksum-sha256: %s", sl->d.sha_b64) < 0 ||
 	    (m->s->token && req_header(&sl->r, e, "%s", m->s->token) < 0))
@@ -1490,7 +1510,7 @@ static int slot_finished(struct mpu *m, struct slot *sl, CURL *h, CURLcode rc,
 	memcpy(m->parts[sl->part - 1].etag, sl->r.etag, sizeof(sl->r.etag));
 	memcpy(m->parts[sl->part - 1].sha_b64, sl->d.sha_b64,
 	       sizeof(sl->d.sha_b64));
-	memcpy(m->parts[sl->part - 1].md5, sl->d.md5, 16);
+	memcpy(m->parts[sl->part - 1].sha, sl->d.sha, 32);
 	m->done_parts++;
 	sl->part = 0;
 	return 0;
@@ -1596,24 +1616,6 @@ static int upload_parts(struct mpu *m, struct err *e)
 	return rc;
 }
 
-/* 1 if etag ("HEX-N", quotes or not) has the form of a multipart ETag,
- * its 32 hex digits then in hex. */
-static int multipart_etag(const char *etag, char hex[33])
-{
-	size_t n = strlen(etag);
-
-	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
-		etag++;
-		n -= 2;
-	}
-	if (n < 34 || n > 40 || etag[32] != '-' ||
-	    strspn(etag + 33, "0123456789") != n - 33)
-		return 0;
-	memcpy(hex, etag, 32);
-	hex[32] = '\0';
-	return is_hex(hex, 32);
-}
-
 /* The server joins the parts before it answers (moto_server: ~20 ms a
  * part): a minute, and a second a part. */
 static long complete_timeout(int nparts)
@@ -1621,12 +1623,48 @@ static long complete_timeout(int nparts)
 	return S3_SMALL_TIMEOUT_MS + 1000L * nparts;
 }
 
+int s3_composite_sha256(const unsigned char *shas, int n, char b64[45])
+{
+	unsigned char d[32];
+
+	if (n <= 0 || gnutls_hash_fast(GNUTLS_DIG_SHA256, shas, (size_t)n * 32,
+				       d) < 0)
+		return -1;
+	to_b64(d, sizeof(d), b64);
+	return 0;
+}
+
+/* The composite checksum an answer gives ("B64" or "B64-N"), if any, is
+ * the one of the parts sent. */
+static int composite_ok(struct mpu *m, const char *got, struct err *e)
+{
+	unsigned char *shas;
+	char mine[45];
+	size_t n = strcspn(got, "-");
+	int i, rc;
+
+	if (!got[0])
+		return 0;
+	if (!(shas = malloc((size_t)m->nparts * 32)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (i = 0; i < m->nparts; i++)
+		memcpy(shas + 32 * i, m->parts[i].sha, 32);
+	rc = s3_composite_sha256(shas, m->nparts, mine);
+	free(shas);
+	if (rc < 0)
+		return err_set(e, ERR_SYS, "hashing failed");
+	if (n != strlen(mine) || strncmp(got, mine, n) != 0 ||
+	    (got[n] && strtol(got + n + 1, NULL, 10) != m->nparts))
+		return err_set(e, ERR_IO, "S3 CompleteMultipartUpload %.300s: "
+			       "checksum %.60s is not the one of the parts "
+			       "sent (%s-%d)", m->key, got, mine, m->nparts);
+	return 0;
+}
+
 static int complete_upload(struct mpu *m, struct err *e)
 {
 	struct buf xml = BUF_INIT((size_t)S3_MAX_PARTS * 256);
-	unsigned char md5s[16 * 64], d[16];
-	char q[S3_UPLOAD_ID_MAX * 3 + 16], want[80], hex[33], mine[33];
-	gnutls_hash_hd_t h = NULL;
+	char q[S3_UPLOAD_ID_MAX * 3 + 16], got[80];
 	struct req r;
 	int i, rc = -1;
 
@@ -1655,26 +1693,12 @@ static int complete_upload(struct mpu *m, struct err *e)
 		req_error(&r, "CompleteMultipartUpload", m->key, e);
 		goto out;
 	}
-	/* the multipart ETag, MD5(MD5 of each part)-N, when it has that form */
-	if (s3_xml_text(r.resp.s, r.resp.len, "ETag", want, sizeof(want)) == 1 &&
-	    multipart_etag(want, hex) &&
-	    gnutls_hash_init(&h, GNUTLS_DIG_MD5) >= 0) {
-		for (i = 0; i < m->nparts; i += 64) {
-			int k, n = m->nparts - i < 64 ? m->nparts - i : 64;
-
-			for (k = 0; k < n; k++)
-				memcpy(md5s + 16 * k, m->parts[i + k].md5, 16);
-			gnutls_hash(h, md5s, (size_t)n * 16);
-		}
-		gnutls_hash_deinit(h, d);
-		to_hex(d, sizeof(d), mine);
-		if (strcasecmp(hex, mine) != 0) {
-			err_set(e, ERR_IO, "S3 CompleteMultipartUpload %.300s: "
-				"ETag %s does not match the parts sent", m->key,
-				want);
-			goto out;
-		}
-	}
+	/* Amazon S3 answers the composite SHA-256 (of the parts' SHA-256s) */
+	if (s3_xml_text(r.resp.s, r.resp.len, "ChecksumSHA256", got,
+			sizeof(got)) != 1)
+		got[0] = '\0';
+	if (composite_ok(m, got, e) < 0)
+		goto out;
 	rc = 0;
 out:
 	req_release(&r);
@@ -1724,7 +1748,7 @@ static int single_put_file(struct mpu *m, const char *content_type,
 	}
 	if (read_exact(m->fd, data, (size_t)m->size, m->path, e) < 0 ||
 	    at_eof(m->fd, m->path, e) < 0 ||
-	    hash_part(data, (size_t)m->size, NULL, NULL, &d, e) < 0)
+	    hash_part(data, (size_t)m->size, 1, NULL, NULL, &d, e) < 0)
 		goto out;
 	if (strcasecmp(d.sha_hex, m->want_sha) != 0) {
 		err_set(e, ERR_IO, "%s: file changed while uploading (SHA-256 "

@@ -9,12 +9,15 @@
  * Integrity, end to end:
  *   - the payload's SHA-256 is signed (x-amz-content-sha256 is always
  *     set: libcurl never adds it);
- *   - x-amz-checksum-sha256 (base64) and Content-MD5 go with every PUT and
- *     every part, so a server that checks them (Amazon S3 does) refuses
- *     bytes that changed on the way;
- *   - the ETag answered for a PUT or a part must be the MD5 of what was
- *     sent, when it has the form of one (32 hex digits): otherwise the
- *     upload fails (ERR_IO);
+ *   - x-amz-checksum-sha256 (base64) goes with every PUT and every part,
+ *     so a server that checks it (Amazon S3 does) refuses bytes that
+ *     changed on the way; a single PUT also carries Content-MD5 (parts do
+ *     not: MD5 would cost more CPU than the two SHA-256s of a part);
+ *   - what the server answers must match what was sent, or the upload
+ *     fails (ERR_IO): a checksum it echoes (x-amz-checksum-sha256 of a PUT
+ *     or a part, the composite ChecksumSHA256 of CompleteMultipartUpload:
+ *     the SHA-256 of the parts' SHA-256s, s3_composite_sha256()), and the
+ *     ETag of a single PUT when it has the form of an MD5 (32 hex digits);
  *   - the object carries x-amz-meta-sha256 (hex, of the whole object), which
  *     s3_head() gives back: the caller's proof that an object at a key is
  *     the one it means, without reading it.
@@ -30,7 +33,8 @@
  * moto_server's signature check.)
  *
  * The file is read once: each part (or the whole small file) into memory,
- * hashed (SHA-256, MD5, and the whole file's SHA-256 on the way), sent
+ * hashed (SHA-256, MD5 for a single PUT, and the whole file's SHA-256 on
+ * the way), sent
  * from there, retries included; at most S3_PARALLEL parts are held.
  *
  * Credentials never pass through app.cfg and are never logged: error
@@ -45,8 +49,12 @@
 #include "err.h"
 
 #define S3_MULTIPART_MIN ((long long)64 * 1024 * 1024)
+#ifndef S3_PART_SIZE /* -D for experiments (scripts/bench-s3) */
 #define S3_PART_SIZE ((long long)16 * 1024 * 1024)
+#endif
+#ifndef S3_PARALLEL
 #define S3_PARALLEL 4 /* parts in flight at a time */
+#endif
 #define S3_KEY_MAX 1024
 
 struct s3_creds {
@@ -138,6 +146,11 @@ int s3_key_encode(const char *key, char *out, size_t outsz);
  * 0 not found, -1 found but longer than out or badly encoded. */
 int s3_xml_text(const char *xml, size_t n, const char *name, char *out,
 		size_t outsz);
+
+/* The composite checksum of a multipart upload, as S3 computes it: the
+ * SHA-256 of the n parts' raw SHA-256s (shas: n * 32 bytes), in base64
+ * (45 bytes with the NUL; S3 shows it followed by "-N").  0, or -1. */
+int s3_composite_sha256(const unsigned char *shas, int n, char b64[45]);
 
 /* Calls fn for each <Upload> of a ListMultipartUploads answer with its
  * <Key> and <UploadId>; fn returning non-zero stops.  The number of

@@ -58,6 +58,13 @@ PY
 boto() { "$T_PYTHON" "$T_TMP/boto.py" "$@"; }
 b64sha() { "$T_PYTHON" -c 'import base64, hashlib, sys
 print(base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).decode())' "$1"; }
+# composite FILE: S3's checksum of FILE uploaded in parts of 16 MiB, the
+# SHA-256 of the parts' SHA-256s (base64)
+composite() { "$T_PYTHON" -c 'import base64, hashlib, sys
+f, d = open(sys.argv[1], "rb"), b""
+while (p := f.read(16 << 20)):
+    d += hashlib.sha256(p).digest()
+print(base64.b64encode(hashlib.sha256(d).digest()).decode())' "$1"; }
 requests() { grep -c '"[A-Z]* /' "$T_TMP/moto.log"; }
 
 # ---- a single PUT ------------------------------------------------------------
@@ -116,6 +123,8 @@ code=$(s3_curl -o "$T_TMP/back" -w '%{http_code}' "$S3_ENDPOINT/$S3_BUCKET/$bigk
 is "signed GET of the multipart object: 200" "$code" 200
 check "... the same bytes" cmp "$big" "$T_TMP/back"
 is "boto3 sees x-amz-meta-sha256" "$(boto meta $bigkey | cut -d' ' -f1)" "$bigsha"
+is "... and the composite SHA-256 checksum of the parts (each part's checksum was sent)" \
+	"$(boto meta $bigkey | cut -d' ' -f2)" "$(composite "$big")"
 rm -f "$T_TMP/back"
 
 # ---- a leftover multipart upload of the key is aborted first ----------------------

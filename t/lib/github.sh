@@ -4,7 +4,9 @@
 # contract.  Source it after t/lib/common.sh.
 #
 #   github_start [PRIVATE_KEY]  starts both (the stand-in appends every token
-#       it issues to $T_TMP/github-standin.tokens, for 98-secrets.sh); exports
+#       it issues to $T_TMP/github-standin.tokens, for 98-secrets.sh).  A
+#       failure bails out of the test; with GH_START_SOFT=1 (the benchmarks)
+#       it says why on stderr and returns 1 instead.  Exports
 #       GH_API_URL          prism's URL: what the bot uses as github.api_url
 #       GH_ADMIN_URL        the stand-in itself (admin endpoints /_admin/...)
 #       GH_APP_ID GH_APP_KEY (private key, PKCS#1 PEM, mode 0600)
@@ -29,20 +31,33 @@ gh_make_key() {
 		chmod 0600 "$1"
 }
 
+# _gh_broke MESSAGE [DETAIL...]: github_start's failure (see GH_START_SOFT)
+_gh_broke() {
+	if [ "${GH_START_SOFT:-0}" = 1 ]; then
+		printf 'github_start: %s\n' "$1" >&2
+		[ $# -lt 2 ] || printf '%s\n' "${@:2}" | sed 's/^/  /' >&2
+		return 1
+	fi
+	bail "$@"
+}
+
 github_start() {
-	need "$T_PYTHON" openssl curl node
-	local prism=$T_DIR/node_modules/.bin/prism spec port_sa port_pr
-	[ -x "$prism" ] || bail "prism is missing: run scripts/install-test-deps"
+	local prism=$T_DIR/node_modules/.bin/prism spec port_sa port_pr c
+	for c in "$T_PYTHON" openssl curl node; do
+		command -v "$c" >/dev/null 2>&1 ||
+			{ _gh_broke "required tool '$c' is missing (run scripts/install-test-deps)"; return 1; }
+	done
+	[ -x "$prism" ] || { _gh_broke "prism is missing: run scripts/install-test-deps"; return 1; }
 
 	GH_APP_KEY=${1:-$T_TMP/github-app.pem}
 	if [ ! -f "$GH_APP_KEY" ]; then
-		gh_make_key "$GH_APP_KEY" || bail "cannot make an App key"
+		gh_make_key "$GH_APP_KEY" || { _gh_broke "cannot make an App key"; return 1; }
 	fi
 	openssl rsa -in "$GH_APP_KEY" -pubout -out "$T_TMP/github-app.pub" 2>/dev/null ||
-		bail "cannot derive the App's public key from $GH_APP_KEY"
+		{ _gh_broke "cannot derive the App's public key from $GH_APP_KEY"; return 1; }
 
 	spec=$("$T_PYTHON" "$T_DIR/tools/trim-openapi.py" --out "$BUILD/t/github-api.json") ||
-		bail "cannot trim GitHub's OpenAPI description"
+		{ _gh_broke "cannot trim GitHub's OpenAPI description"; return 1; }
 
 	port_sa=$(free_port)
 	port_pr=$(free_port)
@@ -59,9 +74,9 @@ github_start() {
 		"$prism" proxy --errors -h 127.0.0.1 -p "$port_pr" "$spec" "$GH_ADMIN_URL"
 
 	wait_until 20 curl -sf -o /dev/null "$GH_ADMIN_URL/_admin/state" ||
-		bail "github stand-in did not start" "$(tail -n 20 "$T_TMP/github-standin.log")"
+		{ _gh_broke "github stand-in did not start" "$(tail -n 20 "$T_TMP/github-standin.log")"; return 1; }
 	wait_port "$port_pr" 60 ||
-		bail "prism did not start" "$(tail -n 20 "$T_TMP/prism.log")"
+		{ _gh_broke "prism did not start" "$(tail -n 20 "$T_TMP/prism.log")"; return 1; }
 	export GH_API_URL GH_ADMIN_URL GH_APP_ID GH_APP_KEY GH_INSTALLATION_ID
 }
 

@@ -156,6 +156,37 @@ START_TEST(xml_text_found_and_missing)
 }
 END_TEST
 
+/* moto_server's answer to a HEAD with x-amz-checksum-mode: ENABLED after
+ * two parts of 5 MiB of 0x01 and of 0x02 were uploaded with their
+ * ChecksumSHA256: the composite checksum S3 computes (Amazon S3 shows it
+ * as "...=-2"). */
+START_TEST(composite_checksum)
+{
+	static const char *parts[] = {
+		"c283e17a1b90a352c91de2c445b711c5c4126279eff884b8ffc44893576b19ef",
+		"0467c9acff11ea0ca64db1a62295a44862a88ef4b30ec23b6555c5a4abccdffc",
+	};
+	unsigned char shas[64];
+	char b64[45];
+	int i, k;
+
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < 32; k++) {
+			unsigned v;
+			char pair[3] = { parts[i][2 * k], parts[i][2 * k + 1], 0 };
+
+			v = (unsigned)strtoul(pair, NULL, 16);
+			shas[32 * i + k] = (unsigned char)v;
+		}
+	ck_assert_int_eq(s3_composite_sha256(shas, 2, b64), 0);
+	ck_assert_str_eq(b64, "cmL3reV7bB1FR+C9DfmNjH8DeaY9GroN1gn5O4CE1vo=");
+	/* one part: the SHA-256 of its SHA-256, not the part's own */
+	ck_assert_int_eq(s3_composite_sha256(shas, 1, b64), 0);
+	ck_assert_str_ne(b64, "woPhehuQo1LJHeLERbcRxcQSYnnv+IS4/8RIk1drGe8=");
+	ck_assert_int_eq(s3_composite_sha256(shas, 0, b64), -1);
+}
+END_TEST
+
 START_TEST(xml_text_entities)
 {
 	char out[64];
@@ -555,6 +586,7 @@ Suite *s3_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(xml, xml_text_found_and_missing);
 	tcase_add_test(xml, xml_text_entities);
+	tcase_add_test(xml, composite_checksum);
 	tcase_add_test(xml, xml_text_too_long_and_broken);
 	tcase_add_test(xml, xml_text_nested);
 	tcase_add_test(xml, xml_uploads_list);
