@@ -49,7 +49,7 @@
 #include "err.h"
 
 #define S3_MULTIPART_MIN ((long long)64 * 1024 * 1024)
-#ifndef S3_PART_SIZE /* -D for experiments (scripts/bench-s3) */
+#ifndef S3_PART_SIZE /* overridable with -D, for experiments with other sizes */
 #define S3_PART_SIZE ((long long)16 * 1024 * 1024)
 #endif
 #ifndef S3_PARALLEL
