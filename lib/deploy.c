@@ -972,17 +972,23 @@ out:
 }
 
 /* Up unless the object at key is already the one meant (HEAD). *put: 1
- * if it was PUT. */
+ * if it was PUT.  known_sha (with known_size): the file's SHA-256 found
+ * already (a tarball's, by gather()), NULL: it is computed here.  Not
+ * hashed twice: s3_put_file() checks the bytes it sends against it. */
 static int put_once(struct run *ru, const char *key, const char *path,
-		    const char *type, int *put, struct err *e)
+		    const char *type, const char *known_sha,
+		    long long known_size, int *put, struct err *e)
 {
 	struct s3_object o;
 	struct s3_put_stats ps;
 	char sha[65];
-	long long size;
+	long long size = known_size;
 
 	*put = 0;
-	if (s3_key_valid(key, e) < 0 || s3_sha256_file(path, sha, &size, e) < 0 ||
+	if (known_sha)
+		snprintf(sha, sizeof(sha), "%s", known_sha);
+	if (s3_key_valid(key, e) < 0 ||
+	    (!known_sha && s3_sha256_file(path, sha, &size, e) < 0) ||
 	    s3_head(ru->s3, key, &o, e) < 0)
 		return -1;
 	if (o.exists && strcmp(o.sha256, sha) == 0 && o.size == size)
@@ -1061,21 +1067,23 @@ static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 			"by the next manager run", e.msg);
 		goto out;
 	}
-	if (put_once(ru, key.s, w->cpath[ci], "application/gzip", &put_t, &e) < 0 ||
-	    put_once(ru, mkey.s, mpath.s, "application/json", &put_m, &e) < 0)
+	if (put_once(ru, key.s, w->cpath[ci], "application/gzip", cd->sha256,
+		     w->csize[ci], &put_t, &e) < 0 ||
+	    put_once(ru, mkey.s, mpath.s, "application/json", NULL, 0, &put_m,
+		     &e) < 0)
 		goto fail;
 	if (d->signing_command.n) {
 		int p2 = 0;
 
 		if (buf_addf(&sigp, "%s.sig", w->cpath[ci]) < 0 ||
 		    buf_addf(&sigk, "%s.sig", key.s) < 0 ||
-		    put_once(ru, sigk.s, sigp.s, NULL, &put_s, &e) < 0)
+		    put_once(ru, sigk.s, sigp.s, NULL, NULL, 0, &put_s, &e) < 0)
 			goto fail;
 		buf_clear(&sigp);
 		buf_clear(&sigk);
 		if (buf_addf(&sigp, "%s.sig", mpath.s) < 0 ||
 		    buf_addf(&sigk, "%s.sig", mkey.s) < 0 ||
-		    put_once(ru, sigk.s, sigp.s, NULL, &p2, &e) < 0)
+		    put_once(ru, sigk.s, sigp.s, NULL, NULL, 0, &p2, &e) < 0)
 			goto fail;
 		put_s |= p2;
 	}
