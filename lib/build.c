@@ -209,6 +209,13 @@ static int pr_commits(struct job_plan *p, struct buf *reply, struct err *e)
 			if (github_pull_get(route_github(ctx, p->ev, e), p->ev->repo,
 					    p->ev->issue, &pull, e) < 0)
 				return -1;
+			if (!pull.open) { /* closed since the comment was made */
+				log_info("build refused: pull request #%lld is "
+					 "closed", p->ev->issue);
+				return buf_adds(reply, BUILD_CLOSED_REPLY "\n\n") < 0
+					       ? err_set(e, ERR_TOOBIG, "reply too long")
+					       : 1;
+			}
 			snprintf(p->head_sha, sizeof(p->head_sha), "%s", pull.head_sha);
 			snprintf(p->base_ref, sizeof(p->base_ref), "%s", pull.base_ref);
 		}

@@ -45,6 +45,12 @@ struct build_req {
 
 #define BUILD_REQ_INIT { .why = BUF_INIT(16 * 1024) }
 
+/* The reply to a build request on a closed (or merged) pull request, from
+ * the payload's state or, for a comment, GitHub's answer about the PR:
+ * nothing is built. */
+#define BUILD_CLOSED_REPLY "This pull request is closed; nothing built."
+
+
 /* Takes one `bot: build` line into req: its targets, or what is wrong with
  * it (req->bad, req->why).  A line naming another instance (inst:) is
  * skipped silently.  0, or -1 when req->why is full. */

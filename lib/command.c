@@ -56,6 +56,11 @@ static void parse_line(const char *p, const char *end, int line,
 	while (p < end && !blank(*p))
 		p++;
 	c->too_long = copy_cut(c->word, COMMAND_WORD_MAX, w, (size_t)(p - w));
+	/* a cut word is no command; a command whose arguments are cut still
+	 * is one, so that its handler can answer "the line is too long" */
+	for (i = 0; i < sizeof(words) / sizeof(words[0]) && !c->too_long; i++)
+		if (strcasecmp(c->word, words[i].word) == 0)
+			c->id = words[i].id;
 	while (p < end && blank(*p))
 		p++;
 	a = p;
@@ -63,9 +68,6 @@ static void parse_line(const char *p, const char *end, int line,
 	while (p > a && blank(p[-1]))
 		p--;
 	c->too_long |= copy_cut(c->args, COMMAND_ARGS_MAX, a, (size_t)(p - a));
-	for (i = 0; i < sizeof(words) / sizeof(words[0]) && !c->too_long; i++)
-		if (strcasecmp(c->word, words[i].word) == 0)
-			c->id = words[i].id;
 }
 
 size_t command_parse(const char *body, size_t len, struct command *out,

@@ -1,7 +1,7 @@
 /* command.h - bot commands in a PR comment.
  *
  * A command is a line whose text, after leading blanks, starts with "bot:"
- * (any case), then a command word and its arguments:
+ * (any case), then a command word (any case) and its arguments:
  *     bot: help
  *     bot: build arch:x86_64/generic repo:eessi.io-2023.06-software
  * Several commands may share a comment, one per line.  Lines inside fenced
@@ -30,7 +30,10 @@ struct command {
 	char word[COMMAND_WORD_MAX + 1]; /* as written (cut, for messages) */
 	char args[COMMAND_ARGS_MAX + 1]; /* the rest of the line, trimmed */
 	int line;                        /* 1-based line in the comment */
-	int too_long;                    /* word or args did not fit */
+	int too_long;                    /* word or args did not fit: a cut
+					  * word leaves id CMD_UNKNOWN, cut
+					  * args keep the command's id (its
+					  * handler refuses the line) */
 };
 
 /* Finds the commands in a comment body.  Returns how many were stored in

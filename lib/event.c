@@ -69,6 +69,13 @@ static int has_ctl(const char *s)
 	return 0;
 }
 
+static int is_closed(struct json_object *root, const char *path)
+{
+	const char *state;
+
+	return str_at(root, path, &state) == 0 && strcmp(state, "closed") == 0;
+}
+
 static int is_bot(struct json_object *root, const char *path)
 {
 	const char *type;
@@ -118,6 +125,7 @@ static int parse_issue(struct event *ev, struct err *e)
 
 	if (at(r, "pull_request") && strcmp(ev->name, "pull_request") == 0) {
 		ev->is_pr = 1;
+		ev->closed = is_closed(r, "pull_request.state");
 		if (id_at(r, "pull_request.number", &ev->issue) < 0)
 			return bad(e, "pull_request.number");
 		if (str_at(r, "pull_request.head.sha", &ev->head_sha) < 0 ||
@@ -130,6 +138,7 @@ static int parse_issue(struct event *ev, struct err *e)
 		if (id_at(r, "issue.number", &ev->issue) < 0)
 			return bad(e, "issue.number");
 		ev->is_pr = at(r, "issue.pull_request") != NULL;
+		ev->closed = is_closed(r, "issue.state");
 	}
 	return 0;
 }

@@ -28,6 +28,8 @@ struct event {
 	int sender_bot;             /* sender.type is "Bot" */
 	long long issue;            /* issue or pull request number */
 	int is_pr;                  /* the issue is a pull request */
+	int closed;                 /* its state is "closed" (pull_request.state
+				     * or issue.state; merged PRs are closed) */
 	const char *label;          /* label.name (labeled/unlabeled) */
 	/* pull_request events */
 	const char *head_sha;       /* pull_request.head.sha (a SHA, or "") */

@@ -1,6 +1,7 @@
 #include "names.h"
 
 #include <string.h>
+#include <strings.h>
 
 int names_alnum(int c)
 {
@@ -59,6 +60,11 @@ int names_valid_repo(const char *s)
 		if (!names_alnum(name[i]) && !strchr("._-", name[i]))
 			return 0;
 	return 1;
+}
+
+int names_label_is(const char *label, const char *want)
+{
+	return label && want && strcasecmp(label, want) == 0;
 }
 
 int names_valid_label(const char *s)

@@ -19,6 +19,12 @@ int names_valid_repo(const char *s);
  * characters. */
 int names_valid_label(const char *s);
 
+/* 1 if label is the bot's label want (BOT_LABEL_BUILD, ...), compared as
+ * GitHub compares label names: ASCII case does not matter ("BOT:Build" is
+ * "bot:build").  Command words and "bot:" in comments follow the same rule
+ * (lib/command.h), so a maintainer never has to guess the case. */
+int names_label_is(const char *label, const char *want);
+
 /* 1 if c is an ASCII letter or digit. */
 int names_alnum(int c);
 

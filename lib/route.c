@@ -17,6 +17,7 @@
 #include "event.h"
 #include "github.h"
 #include "log.h"
+#include "names.h"
 #include "status.h"
 
 #define REPLY_CAP ((size_t)64 * 1024)
@@ -293,8 +294,8 @@ static int react(struct route_ctx *ctx, const struct event *ev, struct err *e)
 
 /* The build lines' outcome before anything is done: refused (no
  * permission) or wrong (what is wrong goes in the reply). */
-static int check_build(struct route_ctx *ctx, const char *user,
-		       struct run *run)
+static int check_build(struct route_ctx *ctx, const struct event *ev,
+		       const char *user, struct run *run)
 {
 	struct build_req *b = &run->build;
 	const char *refusal = ctx->c->buildenv.no_build_permission_comment;
@@ -308,6 +309,12 @@ static int check_build(struct route_ctx *ctx, const char *user,
 			return 0;
 		run->said = 1;
 		return buf_addf(&run->reply, "%s\n\n", refusal);
+	}
+	if (ev->closed) {
+		log_info("build refused: pull request #%lld is closed", ev->issue);
+		run->said = 1;
+		b->lines = 0;
+		return buf_adds(&run->reply, BUILD_CLOSED_REPLY "\n\n");
 	}
 	if (b->bad) {
 		run->said = 1;
@@ -374,7 +381,7 @@ static int run_commands(struct route_ctx *ctx, const struct event *ev,
 			 : unknown_command(&cmds[i], &run)) < 0)
 			goto toobig;
 	}
-	if (check_build(ctx, ev->comment_user, &run) < 0)
+	if (check_build(ctx, ev, ev->comment_user, &run) < 0)
 		goto toobig;
 	if (more && buf_addf(&run.reply, "Only the first %d commands of a comment "
 			     "are carried out.\n", COMMAND_MAX) < 0)
@@ -504,8 +511,8 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 	long long reply_id;
 	int rc = -1;
 
-	if (strcmp(ev->label, BUILD_LABEL) != 0 &&
-	    strcmp(ev->label, DEPLOY_LABEL) != 0) {
+	if (!names_label_is(ev->label, BUILD_LABEL) &&
+	    !names_label_is(ev->label, DEPLOY_LABEL)) {
 		route_note(ctx, "ignored: label %.100s", ev->label);
 		return 0;
 	}
@@ -516,14 +523,14 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 		route_note(ctx, "ignored: label set by a bot (%s)", ev->sender);
 		return 0;
 	}
-	if (strcmp(ev->label, DEPLOY_LABEL) == 0) {
+	if (names_label_is(ev->label, DEPLOY_LABEL)) {
 		rc = on_deploy_label(ctx, ev, e);
 		goto out;
 	}
 	if (reply_marker(ctx, ev, &run.reply) < 0 ||
 	    buf_addf(&run.reply, "@%s\n\n", ev->sender) < 0 ||
 	    build_add_all(ctx->c, &run.build) < 0 ||
-	    check_build(ctx, ev->sender, &run) < 0) {
+	    check_build(ctx, ev, ev->sender, &run) < 0) {
 		rc = err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
 		goto out;
 	}

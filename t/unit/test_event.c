@@ -32,6 +32,7 @@ START_TEST(comment_event_fields)
 	ck_assert_int_eq(ev.installation, 4242);
 	ck_assert_int_eq(ev.issue, 42);
 	ck_assert_int_eq(ev.is_pr, 1);
+	ck_assert_int_eq(ev.closed, 0);
 	ck_assert_int_eq(ev.comment_id, 1234567890123LL);
 	ck_assert_str_eq(ev.comment_body, "bot: help");
 	ck_assert_str_eq(ev.comment_user, "maint-1");
@@ -75,6 +76,7 @@ START_TEST(label_event_commits)
 	ck_assert_int_eq(ev.is_pr, 1);
 	ck_assert_str_eq(ev.head_sha, SHA);
 	ck_assert_str_eq(ev.base_ref, "2023.06-software");
+	ck_assert_int_eq(ev.closed, 0);
 	event_release(&ev);
 	/* a head that is not a SHA refuses the payload */
 	ck_assert_int_eq(label_event("$(id)", "main", &ev, &e), -1);
@@ -158,6 +160,11 @@ START_TEST(bots_and_plain_issues_are_told_apart)
 	ck_assert_int_eq(ev.issue, 42);
 	event_release(&ev);
 	free(bot);
+	/* a closed pull request: issue.state in a comment's payload */
+	bot = variant("\"number\":42,", "\"number\":42,\"state\":\"closed\",");
+	ck_assert_int_eq(event_parse("issue_comment", D, bot, strlen(bot), &ev, &e), 0);
+	ck_assert_int_eq(ev.closed, 1);
+	event_release(&ev);
 	free(app);
 	free(issue);
 }
@@ -256,7 +263,9 @@ START_TEST(commands_are_bounded)
 	n = command_parse(body, strlen(body), c, 3, &more);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_int_eq(more, 1);
-	/* an overlong word or argument is cut and marked, never a command */
+	/* an overlong argument is cut and marked, and the command is still
+	 * known (its handler refuses the line); an overlong word is no
+	 * command */
 	huge = malloc(8192);
 	ck_assert_ptr_nonnull(huge);
 	memset(huge, 'a', 8191);
@@ -265,12 +274,18 @@ START_TEST(commands_are_bounded)
 	n = command_parse(huge, strlen(huge), c, 3, &more);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(c[0].too_long, 1);
-	ck_assert_int_eq(c[0].id, CMD_UNKNOWN);
+	ck_assert_int_eq(c[0].id, CMD_HELP);
 	ck_assert_uint_eq(strlen(c[0].args), COMMAND_ARGS_MAX);
+	memcpy(huge, "BOT: BUILD ", 11);
+	n = command_parse(huge, strlen(huge), c, 3, &more);
+	ck_assert_int_eq(c[0].too_long, 1);
+	ck_assert_int_eq(c[0].id, CMD_BUILD);
 	memset(huge, 'a', 8191);
 	memcpy(huge, "bot: ", 5);
 	n = command_parse(huge, strlen(huge), c, 3, &more);
 	ck_assert_uint_eq(strlen(c[0].word), COMMAND_WORD_MAX);
+	ck_assert_int_eq(c[0].too_long, 1);
+	ck_assert_int_eq(c[0].id, CMD_UNKNOWN);
 	free(huge);
 }
 END_TEST
@@ -298,6 +313,12 @@ START_TEST(names)
 	ck_assert(!names_valid_login(NULL));
 	ck_assert(!names_valid_repo(NULL));
 	ck_assert(names_valid_label("bot:build"));
+	/* labels compare as GitHub compares them: without ASCII case */
+	ck_assert(names_label_is("BOT:BUILD", "bot:build"));
+	ck_assert(names_label_is("Bot:Deploy", "bot:deploy"));
+	ck_assert(!names_label_is("bot:build ", "bot:build"));
+	ck_assert(!names_label_is("bot:buil", "bot:build"));
+	ck_assert(!names_label_is(NULL, "bot:build"));
 	ck_assert(!names_valid_label("a\tb"));
 	ck_assert(!names_valid_label(""));
 }
