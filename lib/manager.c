@@ -1313,6 +1313,42 @@ out:
 	free(acct);
 }
 
+long long manager_parse_vmhwm(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	long long kb = 0;
+	int digits = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+
+		if (eol - p > 6 && memcmp(p, "VmHWM:", 6) == 0) {
+			for (p += 6; p < eol && (*p == ' ' || *p == '\t'); p++)
+				;
+			for (; p < eol && *p >= '0' && *p <= '9' && digits < 15;
+			     p++, digits++)
+				kb = kb * 10 + (*p - '0');
+			return digits && p < eol && *p == ' ' ? kb : -1;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return -1;
+}
+
+long long manager_peak_rss_kb(void)
+{
+	char text[4096];
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	return n > 0 ? manager_parse_vmhwm(text, (size_t)n) : -1;
+}
+
 int manager_iterate(const struct conf *c, struct github *gh,
 		    const struct manager_opts *o, struct manager_stats *st,
 		    struct err *e)
@@ -1320,7 +1356,6 @@ int manager_iterate(const struct conf *c, struct github *gh,
 	struct github_counts g0 = {0}, g1 = {0};
 	struct iter it;
 	long long ms0 = now_ms(), cpu0 = cpu_ms();
-	struct rusage ru;
 	int fd, rc;
 
 	memset(st, 0, sizeof(*st));
@@ -1370,8 +1405,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 	close(fd);
 	st->ms = now_ms() - ms0;
 	st->cpu_ms = cpu_ms() - cpu0;
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		st->maxrss_kb = ru.ru_maxrss;
+	st->maxrss_kb = manager_peak_rss_kb();
 	if (it.failed) {
 		err_set(e, it.first.code, "%s", it.first.msg);
 		return -1;

@@ -141,7 +141,8 @@ struct manager_stats {
 	long long ms;             /* wall time of the iteration */
 	long long cpu_ms;         /* its CPU time (user + system), the Slurm
 				   * commands it ran included */
-	long long maxrss_kb;      /* the process's peak resident set so far */
+	long long maxrss_kb;      /* the process's own peak resident set so
+				   * far (manager_peak_rss_kb()), -1 unknown */
 };
 
 /* One iteration as described above.  gh: an opened client, or NULL (then
@@ -153,6 +154,16 @@ struct github;
 int manager_iterate(const struct conf *c, struct github *gh,
 		    const struct manager_opts *o, struct manager_stats *st,
 		    struct err *e);
+
+/* The value of the "VmHWM:" line of a /proc/PID/status text, in kB; -1
+ * when there is none or it does not parse. */
+long long manager_parse_vmhwm(const char *s, size_t len);
+
+/* This process's own peak resident set in kB (VmHWM of /proc/self/status),
+ * -1 when unknown.  Not getrusage()'s ru_maxrss: exec keeps that value, so
+ * a manager started by a large parent (a Python test harness, a wrapper)
+ * would report the parent's peak. */
+long long manager_peak_rss_kb(void);
 
 /* Parses -j's argument: comma-separated job ids (1..4294967295, at most
  * SLURMQ_IDS_MAX, blanks around commas allowed).  0 with *ids (free()) and

@@ -339,4 +339,18 @@ is "broken configuration: exit 1" "$broken_rc" 1
 like "broken configuration: problems listed" "$broken_out" "broken.cfg:1: job_manager.poll_interval: out of range"
 is "broken configuration: no Slurm call" "$(squeues)" 0
 
+# --- max RSS is the manager's own peak, not its parent's ----------------------
+# A parent that touched 300 MB execs the manager (as a Python harness or a
+# wrapper would): ru_maxrss keeps the parent's peak across exec, VmHWM does
+# not.  Before the fix the figures line said ~300,000 kB here.
+reset_logs
+"$T_PYTHON" -c 'import os, sys
+blob = bytearray(300 * 1024 * 1024)
+for i in range(0, len(blob), 4096): blob[i] = 1
+os.execv(sys.argv[1], sys.argv[1:])' "$mgr" -c "$cfg" -i 1 >/dev/null 2>&1
+rss=$(grep -Eo 'max RSS [0-9]+ kB' "$D/manager.log" | tail -1 | grep -Eo '[0-9]+')
+note "max RSS after exec from a 300 MB parent: ${rss:-none} kB"
+check "max RSS: the manager's own (< 100 MB after exec from a 300 MB parent)" \
+	test "${rss:-999999}" -gt 0 -a "${rss:-999999}" -lt 102400
+
 done_testing

@@ -381,6 +381,21 @@ START_TEST(parse_ids_cap)
 }
 END_TEST
 
+START_TEST(peak_rss)
+{
+	static const char status[] = "Name:\teessi-bot-manag\nVmPeak:\t  20000 kB\n"
+				     "VmHWM:\t    9816 kB\nVmRSS:\t    9000 kB\n";
+
+	ck_assert_int_eq(manager_parse_vmhwm(status, strlen(status)), 9816);
+	ck_assert_int_eq(manager_parse_vmhwm("VmRSS:\t 1 kB\n", 14), -1);
+	ck_assert_int_eq(manager_parse_vmhwm("VmHWM:\t kB\n", 12), -1);
+	ck_assert_int_eq(manager_parse_vmhwm("VmHWM:\t 12", 11), -1);
+	ck_assert_int_eq(manager_parse_vmhwm("", 0), -1);
+	/* this process's own: a positive figure, not more than its VmPeak */
+	ck_assert_int_gt(manager_peak_rss_kb(), 0);
+}
+END_TEST
+
 Suite *manager_suite(void)
 {
 	Suite *s = suite_create("manager");
@@ -397,6 +412,7 @@ Suite *manager_suite(void)
 	tcase_add_test(tc, parse_ids);
 	tcase_add_test(tc, parse_ids_cap);
 	tcase_add_test(tc, index_text);
+	tcase_add_test(tc, peak_rss);
 	suite_add_tcase(s, tc);
 	return s;
 }
