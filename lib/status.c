@@ -1,6 +1,7 @@
 #include "status.h"
 
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define NOTE_MAX 1000
@@ -156,6 +157,81 @@ static int when(struct buf *out, long long t)
 	return buf_adds(out, s);
 }
 
+/* The HTML tags a note may keep (EESSI's check-build.sh writes its
+ * comment_description as a <details> block with a list): formatting only,
+ * nothing that loads, links, runs or styles.  Anything else is text. */
+static const char *const note_tags[] = {
+	"details", "summary", "ul", "ol", "li", "br", "p", "code", "pre",
+	"b", "strong", "i", "em", "sub", "sup",
+};
+#define NOTE_TAG_DEPTH 16
+
+/* The allowed tag at s (n bytes, s[0] == '<'): "<name>", "</name>",
+ * "<br/>" or "<br />", the name in any case and without attributes.  Its
+ * length, and *tag its index in note_tags (*closing for "</"), or 0 when
+ * s holds no such tag. */
+static size_t note_tag(const char *s, size_t n, size_t *tag, int *closing)
+{
+	size_t i = 1, start, len, k;
+
+	*closing = i < n && s[i] == '/';
+	i += (size_t)*closing;
+	start = i;
+	while (i < n && i - start <= 7 && is_alnum(s[i]))
+		i++;
+	len = i - start;
+	if (!*closing && i < n && s[i] == ' ')
+		i++;
+	if (!*closing && i < n && s[i] == '/')
+		i++;
+	if (len == 0 || i >= n || s[i] != '>')
+		return 0;
+	for (k = 0; k < sizeof(note_tags) / sizeof(note_tags[0]); k++)
+		if (strlen(note_tags[k]) == len &&
+		    strncasecmp(note_tags[k], s + start, len) == 0)
+			break;
+	if (k == sizeof(note_tags) / sizeof(note_tags[0]) ||
+	    (i - start > len && strcmp(note_tags[k], "br") != 0))
+		/* only <br> may be written "<br/>" or "<br />" */
+		return 0;
+	*tag = k;
+	return i + 1;
+}
+
+/* The first n bytes of a note as a table cell (as cell_n()), but keeping
+ * the allowed tags (note_tag()), balanced: a closing tag that closes
+ * nothing open is text, and what is left open at the end is closed.  A
+ * '@' before a name gets a zero-width space, so that no login is ever
+ * mentioned (notified) by a result file. */
+static int note_html(struct buf *out, const char *s, size_t n)
+{
+	size_t open[NOTE_TAG_DEPTH], depth = 0, i = 0, len, tag;
+	int rc = 0, closing;
+
+	while (i < n && rc == 0) {
+		len = s[i] == '<' ? note_tag(s + i, n - i, &tag, &closing) : 0;
+		if (len && strcmp(note_tags[tag], "br") == 0) { /* no content */
+			rc = buf_adds(out, "<br>");
+		} else if (len && !closing && depth < NOTE_TAG_DEPTH) {
+			open[depth++] = tag;
+			rc = buf_addf(out, "<%s>", note_tags[tag]);
+		} else if (len && closing && depth && open[depth - 1] == tag) {
+			depth--;
+			rc = buf_addf(out, "</%s>", note_tags[tag]);
+		} else if (s[i] == '@' && i + 1 < n && (is_alnum(s[i + 1]) || s[i + 1] == '-')) {
+			rc = buf_adds(out, "@\xe2\x80\x8b"); /* U+200B */
+			len = 1;
+		} else {
+			rc = cell_n(out, s + i, 1);
+			len = 1;
+		}
+		i += len;
+	}
+	while (depth && rc == 0)
+		rc = buf_addf(out, "</%s>", note_tags[open[--depth]]);
+	return rc;
+}
+
 /* The note, cut to NOTE_MAX bytes at a UTF-8 character boundary. */
 static int note(struct buf *out, const char *s)
 {
@@ -167,7 +243,7 @@ static int note(struct buf *out, const char *s)
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
-	if (buf_adds(out, "<br>") < 0 || cell_n(out, s, n) < 0)
+	if (buf_adds(out, "<br>") < 0 || note_html(out, s, n) < 0)
 		return -1;
 	return cut ? buf_adds(out, " [...]") : 0;
 }

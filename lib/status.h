@@ -50,7 +50,13 @@ struct status_row {
  * cut to 7 characters; an empty head_sha reads "PR head not known yet",
  * an empty base_ref or base_sha leaves out its part, an empty user the
  * "requested by".  Notes are cut to 1,000 bytes (at a UTF-8 character
- * boundary) followed by " [...]".  A changed_at of 0 shows as "-", as does
+ * boundary) followed by " [...]".  A note (a result file's
+ * comment_description, which EESSI's check-build.sh writes as HTML) keeps
+ * the harmless tags details, summary, ul, ol, li, br, p, code, pre, b,
+ * strong, i, em, sub and sup, written without attributes, balanced (what a
+ * note leaves open is closed); every other tag, and any tag with an
+ * attribute, is escaped as text, and a '@' before a name gets a zero-width
+ * space so that a result file mentions nobody.  A changed_at of 0 shows as "-", as does
  * a job_id of 0.  0, or -1 when out's cap is hit (out then as it was). */
 int status_render(const struct status_head *h, const struct status_row *rows,
 		  size_t n, struct buf *out);

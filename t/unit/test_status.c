@@ -258,6 +258,95 @@ START_TEST(tail_goes_before_the_end_marker)
 }
 END_TEST
 
+/* The note of a row rendered alone: what follows "| t | 1 | finished<br>"
+ * up to " | - |". */
+static void note_of(const char *note, struct buf *cellout)
+{
+	struct status_row r = { "t", 1, "finished", note, 0 };
+	struct buf out, line;
+	const char *start, *end;
+
+	render(&head, &r, 1, &out);
+	unit_line_of(out.s, "| t ", &line);
+	start = strstr(line.s, "finished<br>");
+	ck_assert_ptr_nonnull(start);
+	start += strlen("finished<br>");
+	end = strstr(start, " | - |");
+	ck_assert_ptr_nonnull(end);
+	buf_init(cellout, BUF_CAP_DEFAULT);
+	ck_assert_int_eq(buf_add(cellout, start, (size_t)(end - start)), 0);
+	ck_assert_int_eq(unit_count_pipes(line.s), 5);
+	buf_release(&line);
+	buf_release(&out);
+}
+
+/* EESSI's check-build.sh writes comment_description as one line of HTML:
+ * the tags show as a collapsed block, not as text. */
+START_TEST(notes_keep_eessi_html)
+{
+	struct buf c;
+
+	note_of("<details><summary>:cry: FAILURE _(click triangle for details)_"
+		"</summary><ul><li>Job results in <code>_bot_job42.result</code></li>"
+		"<li>:heavy_check_mark: no message matching <code>FATAL: </code></li>"
+		"</ul></details>", &c);
+	ck_assert_str_eq(c.s,
+		"<details><summary>:cry: FAILURE _(click triangle for details)_"
+		"</summary><ul><li>Job results in <code>_bot_job42.result</code></li>"
+		"<li>:heavy_check_mark: no message matching <code>FATAL: </code></li>"
+		"</ul></details>");
+	buf_release(&c);
+	/* any case, <br/> and <br />, the other allowed tags */
+	note_of("<B>x</B><br/><br /><P><EM>e</EM><Sub>1</Sub><sup>2</sup>"
+		"<strong>s</strong><i>i</i><pre>p</pre><ol><li>o</li></ol></P>", &c);
+	ck_assert_str_eq(c.s, "<b>x</b><br><br><p><em>e</em><sub>1</sub>"
+			 "<sup>2</sup><strong>s</strong><i>i</i><pre>p</pre>"
+			 "<ol><li>o</li></ol></p>");
+	buf_release(&c);
+}
+END_TEST
+
+#define ZWSP "\xe2\x80\x8b" /* U+200B, after a '@' */
+
+START_TEST(notes_escape_hostile_html)
+{
+	struct buf c;
+
+	/* other tags, and allowed ones with attributes, are text */
+	note_of("<script>alert(1)</script><img src=x onerror=alert(1)>"
+		"<details open><a href=\"javascript:x\">l</a>"
+		"<b onclick=\"x\">b</b><summary style=\"x\">", &c);
+	ck_assert_str_eq(c.s,
+		"&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x "
+		"onerror=alert(1)&gt;&lt;details open&gt;&lt;a "
+		"href=\"javascript:x\"&gt;l&lt;/a&gt;&lt;b onclick=\"x\"&gt;b"
+		"&lt;/b&gt;&lt;summary style=\"x\"&gt;");
+	buf_release(&c);
+	/* unbalanced: a stray closing tag is text, an open one is closed */
+	note_of("</details><details><summary>s</summary><ul><li>x", &c);
+	ck_assert_str_eq(c.s, "&lt;/details&gt;<details><summary>s</summary>"
+			 "<ul><li>x</li></ul></details>");
+	buf_release(&c);
+	/* crossed tags: the wrong closer is text */
+	note_of("<b><i>x</b></i>", &c);
+	ck_assert_str_eq(c.s, "<b><i>x&lt;/b&gt;</i></b>");
+	buf_release(&c);
+	/* pipes, newlines, mentions, backticks and entities stay neutral,
+	 * inside allowed tags too */
+	note_of("<code>a|b</code>\n@everyone @EESSI/maintainers `x` &#64;me "
+		"e@ mail a @ b", &c);
+	ck_assert_str_eq(c.s, "<code>a\\|b</code><br>@" ZWSP "everyone "
+			 "@" ZWSP "EESSI/maintainers &#96;x&#96; &amp;#64;me "
+			 "e@ mail a @ b");
+	buf_release(&c);
+	/* deeper than 16 levels: the rest is text, all closed */
+	note_of("<b><b><b><b><b><b><b><b><b><b><b><b><b><b><b><b><b>x", &c);
+	ck_assert_ptr_nonnull(strstr(c.s, "&lt;b&gt;x"));
+	ck_assert_ptr_nonnull(strstr(c.s, "x</b></b>"));
+	buf_release(&c);
+}
+END_TEST
+
 START_TEST(text_is_escaped_as_a_cell)
 {
 	struct buf out = BUF_INIT(BUF_CAP_DEFAULT);
@@ -347,6 +436,8 @@ Suite *status_suite(void)
 	tcase_add_test(tc, code_text_is_harmless_and_cut);
 	tcase_add_test(tc, tail_goes_before_the_end_marker);
 	tcase_add_test(tc, text_is_escaped_as_a_cell);
+	tcase_add_test(tc, notes_keep_eessi_html);
+	tcase_add_test(tc, notes_escape_hostile_html);
 	tcase_add_test(tc, details_block);
 	tcase_add_test(tc, clean_text);
 	suite_add_tcase(s, tc);
