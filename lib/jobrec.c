@@ -99,6 +99,27 @@ static int v_state(const char *s)
 	return i > 0;
 }
 
+/* A word of [A-Z_] of at most max bytes, or "" (optional keys). */
+static int upper_word(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= max || !((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int v_result(const char *s)
+{
+	return upper_word(s, 7);
+}
+
+static int v_slurm(const char *s)
+{
+	return upper_word(s, 31);
+}
+
 /* The record's layout: one row per key, in file order. */
 struct field {
 	const char *section, *key;
@@ -107,13 +128,18 @@ struct field {
 	int (*valid)(const char *); /* strings */
 	long long min, max;         /* numbers */
 	const char *shape;          /* for the error message */
+	int optional;               /* strings: may be absent (""), and are
+				     * not written when empty */
 };
 
 #define STR(sec, key, member, fn, shape)                                 \
 	{ sec, key, offsetof(struct jobrec, member),                     \
-	  sizeof(((struct jobrec *)0)->member), fn, 0, 0, shape }
+	  sizeof(((struct jobrec *)0)->member), fn, 0, 0, shape, 0 }
+#define OPT(sec, key, member, fn, shape)                                 \
+	{ sec, key, offsetof(struct jobrec, member),                     \
+	  sizeof(((struct jobrec *)0)->member), fn, 0, 0, shape, 1 }
 #define NUM(sec, key, member, lo, hi)                                   \
-	{ sec, key, offsetof(struct jobrec, member), 0, NULL, lo, hi, NULL }
+	{ sec, key, offsetof(struct jobrec, member), 0, NULL, lo, hi, NULL, 0 }
 
 static const struct field fields[] = {
 	STR("PR", "repo", repo, names_valid_repo, "owner/name"),
@@ -141,6 +167,8 @@ static const struct field fields[] = {
 	NUM("JOB", "submitted_at", submitted_at, 0, TIME_MAX),
 	STR("STATE", "state", state, v_state, "[a-z_]{1,31}"),
 	NUM("STATE", "changed_at", changed_at, 0, TIME_MAX),
+	OPT("STATE", "result", result, v_result, "[A-Z_]{0,7}"),
+	OPT("STATE", "slurm", slurm, v_slurm, "[A-Z_]{0,31}"),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -187,7 +215,9 @@ int jobrec_render(const struct jobrec *r, struct buf *out, struct err *e)
 		const char *p = (const char *)&rec + f->off;
 		char num[24];
 
-		if (f->size) {
+		if (f->size && f->optional && !*p) {
+			continue;
+		} else if (f->size) {
 			rc = check_str(f, p, e);
 		} else {
 			long long v;
@@ -240,6 +270,8 @@ static int parse_field(const struct field *f, const struct ini *ini,
 	char *dst = (char *)r + f->off;
 	long long v = 0;
 
+	if (!s && f->optional)
+		return 0;
 	if (!s)
 		return err_set(e, ERR_INVAL, "[%s] %s: missing", f->section,
 			       f->key);

@@ -14,13 +14,18 @@
  *          base_sha, merge_sha, requested_by (login), submitted_at (epoch
  *          seconds);
  *   [STATE] state and changed_at: the job's state when the record was
- *          written ("held" or "submitted" since submitted_at).  Records
- *          are written once and never changed: the manager keeps the
- *          current state in the status comment's document (lib/cdoc.h)
- *          and moves the record from submitted/ to finished/ as it is.
- *          jobrec_render() writes the values as given, except that an
- *          empty state is the record at submission: "held" since
- *          submitted_at.
+ *          written ("held" or "submitted" since submitted_at); result
+ *          and slurm (optional, written only when set): the verdict
+ *          (SUCCESS, FAILURE, UNKNOWN) and Slurm's end state.  A record
+ *          in submitted/ is written once and never changed: the manager
+ *          keeps the current state in the status comment's document
+ *          (lib/cdoc.h).  When the job is over the manager writes the
+ *          record to finished/ with its final [STATE] ("finished" or
+ *          "lost", with result and slurm), then removes the one in
+ *          submitted/, so that a document made again from the records
+ *          shows the finished rows too.  jobrec_render() writes the
+ *          values as given, except that an empty state is the record at
+ *          submission: "held" since submitted_at.
  * Every value is validated on parse as on render, so a record from disk is
  * as trustworthy as one just made.
  */
@@ -54,6 +59,8 @@ struct jobrec {
 	long long submitted_at;  /* epoch seconds */
 	char state[32];          /* [a-z_]{1,31}: "held", ... */
 	long long changed_at;    /* epoch seconds */
+	char result[8];          /* [A-Z_]{0,7}: "SUCCESS", ...; "" none */
+	char slurm[32];          /* [A-Z_]{0,31}: "COMPLETED", ...; "" none */
 };
 
 /* Appends the record's text.  -1 ERR_INVAL naming the field if a value is

@@ -685,6 +685,8 @@ static int take_indexed(struct iter *it, struct ixent *x)
 	return 1;
 }
 
+static void finished_rows(struct iter *it, struct comment *cm);
+
 /* One record: parsed, tied to its comment's row. */
 static void take_record(struct iter *it, const char *name, struct jobrec *r)
 {
@@ -744,6 +746,7 @@ static void take_record(struct iter *it, const char *name, struct jobrec *r)
 					  "%lld in %s; made again from the records",
 					  cm->id, cm->doc.comment_id, cm->doc.repo);
 				doc_from_record(cm, r);
+				finished_rows(it, cm);
 			}
 		} else {
 			if (rc < 0)
@@ -754,6 +757,7 @@ static void take_record(struct iter *it, const char *name, struct jobrec *r)
 					 "records (rows without a job are not shown)",
 					 cm->id);
 			doc_from_record(cm, r);
+			finished_rows(it, cm);
 		}
 	}
 	if (row_for(cm, r, &ri) < 0 || job_add(it, id, r->job_dir, ci, ri) < 0) {
@@ -991,6 +995,102 @@ static int note_add(struct buf *b, const char *s)
 	return buf_adds(b, s);
 }
 
+/* What a result says in its row's note: the description, the artefacts,
+ * the test's verdict (tmp: scratch). */
+static void result_note(struct buf *note, const struct result *r,
+			struct buf *tmp)
+{
+	note_add(note, r->description);
+	if (r->nartefacts) {
+		buf_clear(tmp);
+		buf_adds(tmp, "artefacts: ");
+		for (size_t k = 0; k < r->nartefacts; k++)
+			buf_addf(tmp, "%s%s", k ? ", " : "", r->artefacts[k]);
+		note_add(note, tmp->s);
+	}
+	if (r->has_test) {
+		buf_clear(tmp);
+		buf_addf(tmp, "test: %s%s%s", result_status_name(r->test_status),
+			 r->test_description ? ", " : "",
+			 r->test_description ? r->test_description : "");
+		note_add(note, tmp->s);
+	}
+}
+
+/* A finished record's row in a document made again: its final state from
+ * the record's [STATE], its note from the result files still in the job
+ * directory (when there are). */
+static void finished_row(struct iter *it, struct comment *cm,
+			 const struct jobrec *r)
+{
+	struct buf note = BUF_INIT(64 * 1024), tmp = BUF_INIT(2048);
+	struct result res = {0};
+	struct err e = ERR_INIT;
+	struct cdoc_row *row;
+	size_t ri;
+
+	if (row_for(cm, r, &ri) < 0) {
+		fail(it, "job %lld: out of memory", r->job_id);
+		goto out;
+	}
+	row = &cm->doc.rows[ri];
+	snprintf(row->state, sizeof(row->state), "%s", r->state);
+	snprintf(row->result, sizeof(row->result), "%s", r->result);
+	snprintf(row->slurm, sizeof(row->slurm), "%s", r->slurm);
+	row->changed_at = r->changed_at;
+	if (strcmp(r->state, "finished") == 0 &&
+	    result_read(r->job_dir, r->job_id, &res, &e) == 0) {
+		result_note(&note, &res, &tmp);
+		cdoc_set_note(row, note.s);
+		if (res.excerpt && strcmp(r->result, "SUCCESS") != 0)
+			cdoc_set_excerpt(row, res.excerpt);
+	}
+	log_info("comment %lld: row of finished job %lld (%s %s) made again "
+		 "from its record", cm->id, r->job_id, r->state, r->result);
+out:
+	result_release(&res);
+	buf_release(&note);
+	buf_release(&tmp);
+}
+
+/* A document made again from the records: the rows of its jobs that are
+ * over, from finished/ (records written by a version before [STATE] was
+ * kept there say "held": they are shown as over, verdict unknown). */
+static void finished_rows(struct iter *it, struct comment *cm)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
+	struct buf text = BUF_INIT(64 * 1024);
+	struct jobrec *r = malloc(sizeof(*r));
+	struct err e = ERR_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+	long long id;
+
+	if (!r || path_set(it, "%s/finished", dir) < 0 || !(d = opendir(it->path.s)))
+		goto out;
+	while ((de = readdir(d))) {
+		if (!name_is_id(de->d_name, &id) ||
+		    path_set(it, "%s/finished/%s", dir, de->d_name) < 0 ||
+		    xio_read_file(it->path.s, &text, 1, &e) < 0 ||
+		    jobrec_parse(text.s, text.len, r, &e) < 0) {
+			err_clear(&e);
+			continue;
+		}
+		if (r->pr_comment_id != cm->id || r->job_id != id ||
+		    strcmp(r->instance, it->c->github.app_name) != 0 ||
+		    strcmp(r->repo, cm->doc.repo) != 0)
+			continue;
+		if (strcmp(r->state, "held") == 0 || strcmp(r->state, "submitted") == 0)
+			snprintf(r->state, sizeof(r->state), "finished");
+		finished_row(it, cm, r);
+	}
+out:
+	if (d)
+		closedir(d);
+	free(r);
+	buf_release(&text);
+}
+
 /* Step 7: a job that ended, with what it left behind. */
 static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 {
@@ -1021,20 +1121,7 @@ static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 			 result_status_name(r.status));
 		snprintf(row->slurm, sizeof(row->slurm), "%s",
 			 j->step.end == SQ_OTHER ? "" : slurmq_state_name(j->step.end));
-		note_add(&note, r.description);
-		if (r.nartefacts) {
-			buf_adds(&tmp, "artefacts: ");
-			for (size_t k = 0; k < r.nartefacts; k++)
-				buf_addf(&tmp, "%s%s", k ? ", " : "", r.artefacts[k]);
-			note_add(&note, tmp.s);
-		}
-		if (r.has_test) {
-			buf_clear(&tmp);
-			buf_addf(&tmp, "test: %s%s%s", result_status_name(r.test_status),
-				 r.test_description ? ", " : "",
-				 r.test_description ? r.test_description : "");
-			note_add(&note, tmp.s);
-		}
+		result_note(&note, &r, &tmp);
 		if (j->step.exit_code > 0 || j->step.exit_signal > 0) {
 			buf_clear(&tmp);
 			buf_addf(&tmp, "exit code %d", j->step.exit_code);
@@ -1157,18 +1244,26 @@ out:
 	buf_release(&body);
 }
 
-/* Step 8b: submitted/ID -> finished/ID, one rename (the record as the
- * build wrote it; the row's state is in the comment's document).  The
- * directories are made durable once, by moves_done(). */
+/* Step 8b: submitted/ID -> finished/ID, the record with its final
+ * [STATE] (the row's state, verdict and Slurm end state): written
+ * atomically to finished/, then removed from submitted/.  Killed in
+ * between, both are there: the next iteration finds the row over and
+ * writes finished/ID again.  The directories are made durable once, by
+ * moves_done(). */
 static void move_record(struct iter *it, struct job *j)
 {
 	const char *dir = it->c->job_manager.job_ids_dir;
-	struct buf from = BUF_INIT(4096);
+	const struct cdoc_row *row = row_of(it, j);
+	struct buf from = BUF_INIT(4096), text = BUF_INIT(64 * 1024);
+	struct jobrec *r = malloc(sizeof(*r));
+	struct err e = ERR_INIT;
 	struct ixent *x;
 
+	if (!r) {
+		fail(it, "job %lld: out of memory", j->id);
+		goto out;
+	}
 	if (!it->finished_dir) {
-		struct err e = ERR_INIT;
-
 		if (path_set(it, "%s/finished", dir) < 0 ||
 		    xio_mkdir_p(it->path.s, 0755, &e) < 0) {
 			fail(it, "record not moved: %s", e.msg[0] ? e.msg : "path too long");
@@ -1181,16 +1276,33 @@ static void move_record(struct iter *it, struct job *j)
 		fail(it, "job %lld: record not moved: path too long", j->id);
 		goto out;
 	}
-	if (rename(from.s, it->path.s) < 0) {
-		fail(it, "job %lld: record not moved to finished/: %s", j->id,
-		     strerror(errno));
+	if (xio_read_file(from.s, &text, 1, &e) < 0 ||
+	    jobrec_parse(text.s, text.len, r, &e) < 0) {
+		fail(it, "job %lld: record not moved to finished/: %s", j->id, e.msg);
+		goto out;
+	}
+	snprintf(r->state, sizeof(r->state), "%s", row->state);
+	snprintf(r->result, sizeof(r->result), "%s", row->result);
+	snprintf(r->slurm, sizeof(r->slurm), "%s", row->slurm);
+	r->changed_at = row->changed_at > 0 ? row->changed_at : it->now;
+	buf_clear(&text);
+	if (jobrec_render(r, &text, &e) < 0 ||
+	    xio_write_atomic(it->path.s, text.s, text.len, 0644, &e) < 0) {
+		fail(it, "job %lld: record not moved to finished/: %s", j->id, e.msg);
+		goto out;
+	}
+	if (unlink(from.s) < 0 && errno != ENOENT) {
+		fail(it, "job %lld: record not removed from submitted/: %s",
+		     j->id, strerror(errno));
 		goto out;
 	}
 	if ((x = index_find(it, j->id)))
 		x->moved = 1;
 	it->st->finished++;
 out:
+	free(r);
 	buf_release(&from);
+	buf_release(&text);
 }
 
 /* The moves made durable: both directories synced once. */

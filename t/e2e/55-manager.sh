@@ -425,6 +425,37 @@ is "pr20: the four records moved, moved, row finished" \
 	"$(rec_state "$A_OK" "$A_OK2" "$A_FAIL" "$A_CANC")" "finished finished finished finished"
 note "pr20: four outcomes after $(elapsed) s; the time limit runs on"
 
+# --- 3. the document deleted, then damaged: made again from all the records -----
+# (finished records say their final state; before, they were moved with
+# "state = held" and a rebuilt document lost every finished row)
+REC_OK=$(cat "$IDS/finished/$A_OK")
+like "finished record: says its final state" "$REC_OK" $'\nstate = finished\n'
+like "finished record: with the verdict and Slurm's end state" "$REC_OK" $'\nresult = SUCCESS\nslurm = COMPLETED'
+like "finished record: the failure's too" "$(cat "$IDS/finished/$A_FAIL")" $'\nresult = FAILURE\nslurm = FAILED'
+CID1=$(rec_get "$IDS/finished/$A_OK" pr_comment_id)
+B_BEFORE=$(status_body "$D1")
+for damage in deleted damaged; do
+	if [ "$damage" = deleted ]; then
+		rm -f "$IDS/comments/$CID1.json"
+	else
+		printf '{"version": 1, "rows": [' >"$IDS/comments/$CID1.json"
+	fi
+	iterate
+	B=$(status_body "$D1")
+	is "document $damage: the iteration exits 0" "$ITER_RC" 0
+	is "document $damage: success row back" "$(cell "$B" "$A_OK")" "SUCCESS (COMPLETED)"
+	is "document $damage: the second success row back" "$(cell "$B" "$A_OK2")" "SUCCESS (COMPLETED)"
+	like "document $damage: with the result's description and artefacts" "$(row "$B" "$A_OK")" \
+		'e2e build of x86_64/generic for eessi.io-2023.06-software: tarball .*artefacts: eessi-2023.06-software-linux-x86_64-generic-1704067200.tar.gz'
+	like "document $damage: failure row back" "$(cell "$B" "$A_FAIL")" '^FAILURE \(FAILED\)'
+	like "document $damage: with its excerpt" "$(details "$B" "$A_FAIL")" "^ERROR: Installation of GROMACS"
+	like "document $damage: cancelled row back" "$(cell "$B" "$A_CANC")" '^[A-Z]+ \(CANCELLED\)'
+	like "document $damage: the running job's row" "$(cell "$B" "$A_TIME")" '^(running|released)'
+	is "document $damage: a row per job, none twice" "$(row_ids "$B")" "$(sorted "${A_ALL[@]}")"
+	is "document $damage: still one status comment" "$(status_comments "$D1")" 1
+	check "document $damage: the document is written again" test -s "$IDS/comments/$CID1.json"
+done
+
 # --- 4. kill -9 of the manager mid-iteration, repeated -----------------------------
 label_payload "$T_TMP/l21.json" 21 "$PR21_HEAD"
 build D4 "pr21: bot:build label" pull_request "$T_TMP/l21.json"

@@ -119,6 +119,47 @@ START_TEST(render_text_and_round_trip)
 }
 END_TEST
 
+/* A finished record (written to finished/ by the manager) carries its
+ * verdict and Slurm's end state; a record without them (at submission, or
+ * from the version before) parses with both "". */
+START_TEST(final_state_result_and_slurm)
+{
+	struct jobrec r, back;
+	struct buf out = BUF_INIT(BUF_CAP_DEFAULT);
+	struct err e = ERR_INIT;
+
+	good(&r);
+	SET(r.state, "finished");
+	SET(r.result, "SUCCESS");
+	SET(r.slurm, "COMPLETED");
+	r.changed_at = 1795000999;
+	ck_assert_msg(jobrec_render(&r, &out, &e) == 0, "%s", e.msg);
+	ck_assert_ptr_nonnull(strstr(out.s, "\n[STATE]\nstate = finished\n"
+				     "changed_at = 1795000999\nresult = SUCCESS\n"
+				     "slurm = COMPLETED\n"));
+	ck_assert_msg(jobrec_parse(out.s, out.len, &back, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(back.result, "SUCCESS");
+	ck_assert_str_eq(back.slurm, "COMPLETED");
+	ck_assert_str_eq(back.state, "finished");
+	/* the record of the version before: no result, no slurm */
+	ck_assert_int_eq(jobrec_parse(good_text, strlen(good_text), &back, &e), 0);
+	ck_assert_str_eq(back.result, "");
+	ck_assert_str_eq(back.slurm, "");
+	/* out of shape: refused on render and on parse */
+	SET(r.result, "success");
+	buf_clear(&out);
+	ck_assert_int_eq(jobrec_render(&r, &out, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "[STATE] result"));
+	err_clear(&e);
+	buf_clear(&out);
+	ck_assert_int_eq(buf_adds(&out, good_text), 0);
+	ck_assert_int_eq(buf_adds(&out, "slurm = x;id\n"), 0);
+	ck_assert_int_eq(jobrec_parse(out.s, out.len, &back, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "[STATE] slurm"));
+	buf_release(&out);
+}
+END_TEST
+
 START_TEST(empty_state_is_held_since_submission)
 {
 	struct jobrec r, back;
@@ -557,6 +598,7 @@ Suite *jobrec_suite(void)
 
 	tcase_add_test(tc, render_text_and_round_trip);
 	tcase_add_test(tc, empty_state_is_held_since_submission);
+	tcase_add_test(tc, final_state_result_and_slurm);
 	tcase_add_test(tc, parse_refuses_numbers);
 	tcase_add_test(tc, render_refuses_numbers);
 	tcase_add_test(tc, parse_refuses_missing_long_and_broken);
