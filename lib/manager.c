@@ -776,6 +776,13 @@ static void take_record(struct iter *it, const char *name, struct jobrec *r)
 	it->ix_dirty = 1;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int cmp_sq(const void *a, const void *b)
 {
 	long long x = ((const struct slurmq_job *)a)->id;
@@ -927,13 +934,27 @@ static struct cdoc_row *row_of(struct iter *it, const struct job *j)
 	return &it->cm[j->ci].doc.rows[j->ri];
 }
 
-/* Step 6: one scontrol release for the jobs to release. */
+/* A job release() could not release: held, with the row's reason. */
+static void release_refused(struct iter *it, struct job *j, const char *why)
+{
+	log_error("job %lld: release refused: %s", j->id, why);
+	snprintf(j->step.state, sizeof(j->step.state), "held");
+	snprintf(j->step.reason, sizeof(j->step.reason), "%s",
+		 row_of(it, j)->reason);
+	snprintf(j->step.note, sizeof(j->step.note),
+		 "Slurm refused to release the job (the instance's log says "
+		 "why)");
+}
+
+/* Step 6: scontrol release for the jobs to release: one call, or one per
+ * SLURMQ_IDS_MAX jobs when there are more (an argument holds that many).
+ * A call that failed without naming a job of ours released none of its
+ * batch: those jobs are left for the next iteration. */
 static void release(struct iter *it)
 {
 	long long *ids = NULL, *failed = NULL;
-	size_t n = 0, nfailed = 0;
+	size_t *at = NULL, n = 0, nfailed = 0;
 	struct err e = ERR_INIT;
-	int rc;
 
 	for (size_t i = 0; i < it->njobs; i++)
 		n += it->jobs[i].step.act == MGR_RELEASE;
@@ -941,49 +962,50 @@ static void release(struct iter *it)
 		return;
 	ids = calloc(n, sizeof(*ids));
 	failed = calloc(n, sizeof(*failed));
-	if (!ids || !failed) {
+	at = calloc(n, sizeof(*at));
+	if (!ids || !failed || !at) {
 		fail(it, "release: out of memory");
 		goto out;
 	}
 	n = 0;
 	for (size_t i = 0; i < it->njobs; i++)
-		if (it->jobs[i].step.act == MGR_RELEASE)
+		if (it->jobs[i].step.act == MGR_RELEASE) {
+			at[n] = i;
 			ids[n++] = it->jobs[i].id;
-	it->st->scontrol_calls++;
-	rc = slurmq_release(it->c->job_manager.scontrol_command, ids, n, failed,
-			    &nfailed, &e);
-	if (rc < 0 && nfailed == 0) {
-		/* nothing known released: try again next time */
-		fail(it, "release: %s", e.msg);
-		for (size_t i = 0; i < it->njobs; i++)
-			if (it->jobs[i].step.act == MGR_RELEASE)
-				it->jobs[i].skip = 1;
-		goto out;
-	}
-	for (size_t i = 0; i < it->njobs; i++) {
-		struct job *j = &it->jobs[i];
-		int refused = 0;
-
-		if (j->step.act != MGR_RELEASE)
-			continue;
-		for (size_t k = 0; k < nfailed; k++)
-			refused |= failed[k] == j->id;
-		if (refused) {
-			log_error("job %lld: release refused: %s", j->id, e.msg);
-			snprintf(j->step.state, sizeof(j->step.state), "held");
-			snprintf(j->step.reason, sizeof(j->step.reason), "%s",
-				 row_of(it, j)->reason);
-			snprintf(j->step.note, sizeof(j->step.note),
-				 "Slurm refused to release the job (the "
-				 "instance's log says why)");
-		} else {
-			it->st->released++;
 		}
+	for (size_t b = 0; b < n; b += SLURMQ_IDS_MAX) {
+		size_t nb = n - b < SLURMQ_IDS_MAX ? n - b : SLURMQ_IDS_MAX, nf = 0;
+
+		it->st->scontrol_calls++;
+		err_clear(&e);
+		if (slurmq_release(it->c->job_manager.scontrol_command, ids + b,
+				   nb, failed + nfailed, &nf, &e) < 0 && nf == 0) {
+			/* nothing known released: try again next time */
+			fail(it, "release: %s", e.msg);
+			for (size_t k = b; k < b + nb; k++)
+				it->jobs[at[k]].skip = 1;
+			continue;
+		}
+		for (size_t k = nfailed; k < nfailed + nf; k++)
+			log_error("job %lld: release refused: %s", failed[k], e.msg);
+		nfailed += nf;
+	}
+	qsort(failed, nfailed, sizeof(*failed), cmp_id);
+	for (size_t k = 0; k < n; k++) {
+		struct job *j = &it->jobs[at[k]];
+
+		if (j->skip)
+			continue;
+		if (nfailed && bsearch(&j->id, failed, nfailed, sizeof(*failed), cmp_id))
+			release_refused(it, j, "named by scontrol");
+		else
+			it->st->released++;
 		j->step.act = MGR_SHOW;
 	}
 out:
 	free(ids);
 	free(failed);
+	free(at);
 }
 
 static int note_add(struct buf *b, const char *s)
@@ -1360,6 +1382,48 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Slurm's accounting for the jobs gone from squeue: one sacct call, or
+ * one per SLURMQ_IDS_MAX jobs when there are more, their answers joined
+ * and sorted by id.  -1 (logged) when a call failed: nothing is known. */
+static int accounting(struct iter *it, const long long *miss, size_t nmiss,
+		      struct slurmq_job **acct, size_t *nacct)
+{
+	struct slurmq_job *all = NULL, *part = NULL;
+	size_t nall = 0, npart;
+	struct err e = ERR_INIT;
+
+	for (size_t b = 0; b < nmiss; b += SLURMQ_IDS_MAX) {
+		size_t nb = nmiss - b < SLURMQ_IDS_MAX ? nmiss - b : SLURMQ_IDS_MAX;
+		struct slurmq_job *grown;
+
+		it->st->sacct_calls++;
+		if (slurmq_accounting(it->c->job_manager.sacct_command, miss + b,
+				      nb, &part, &npart, &e) < 0) {
+			log_error("sacct: %s", e.msg);
+			free(all);
+			return -1;
+		}
+		if (npart && !(grown = realloc(all, (nall + npart) * sizeof(*all)))) {
+			log_error("sacct: out of memory");
+			free(part);
+			free(all);
+			return -1;
+		}
+		if (npart) {
+			all = grown;
+			memcpy(all + nall, part, npart * sizeof(*all));
+			nall += npart;
+		}
+		free(part);
+		part = NULL;
+	}
+	if (nall)
+		qsort(all, nall, sizeof(*all), cmp_sq);
+	*acct = all;
+	*nacct = nall;
+	return 0;
+}
+
 /* Steps 3-7. */
 static void follow(struct iter *it)
 {
@@ -1374,7 +1438,6 @@ static void follow(struct iter *it)
 	struct slurmq_job *acct = NULL;
 	size_t nsq = it->nsq, nacct = 0, nmiss = 0;
 	long long *miss = NULL;
-	struct err e = ERR_INIT;
 	int acct_ok = 1;
 
 	if (!(miss = calloc(it->njobs ? it->njobs : 1, sizeof(*miss)))) {
@@ -1385,19 +1448,12 @@ static void follow(struct iter *it)
 		struct job *j = &it->jobs[i];
 
 		j->sj = find(sq, nsq, j->id);
-		if (!j->sj && !row_over(row_of(it, j)) && nmiss < SLURMQ_IDS_MAX)
+		if (!j->sj && !row_over(row_of(it, j)))
 			miss[nmiss++] = j->id;
 	}
-	if (nmiss && c->job_manager.sacct_command) {
-		it->st->sacct_calls++;
-		if (slurmq_accounting(c->job_manager.sacct_command, miss, nmiss,
-				      &acct, &nacct, &e) < 0) {
-			fail(it, "sacct: %s; jobs gone from squeue wait", e.msg);
-			acct_ok = 0;
-		} else if (nacct) {
-			qsort(acct, nacct, sizeof(*acct), cmp_sq);
-		}
-	}
+	if (nmiss && c->job_manager.sacct_command &&
+	    !(acct_ok = accounting(it, miss, nmiss, &acct, &nacct) == 0))
+		fail(it, "sacct failed; jobs gone from squeue wait");
 	for (size_t i = 0; i < it->njobs; i++) {
 		struct job *j = &it->jobs[i];
 		const struct cdoc_row *row = row_of(it, j);
