@@ -298,13 +298,24 @@ int deploy_key(const char *prefix, const struct deploy_tarball *t, int meta,
 
 	while (plen > 0 && prefix[plen - 1] == '/')
 		plen--;
+	size_t arch_at;
+
 	if ((plen && (buf_add(out, prefix, plen) < 0 || buf_addch(out, '/') < 0)) ||
-	    buf_addf(out, "%s/%s/%s/%s/%lld/%s%s", t->version, t->type, t->os,
-		     t->arch, t->timestamp, t->name, meta ? ".meta.txt" : "") < 0) {
-		buf_truncate(out, len0);
-		return err_set(e, ERR_TOOBIG, "object key too long");
-	}
+	    buf_addf(out, "%s/%s/%s/", t->version, t->type, t->os) < 0)
+		goto toobig;
+	/* the original bot's layout: every '-' of the name a '/', so the
+	 * architecture's own dashes are levels too (x86_64/amd/zen2) */
+	arch_at = out->len;
+	if (buf_addf(out, "%s/%lld/%s%s", t->arch, t->timestamp, t->name,
+		     meta ? ".meta.txt" : "") < 0)
+		goto toobig;
+	for (size_t i = arch_at; i < arch_at + strlen(t->arch); i++)
+		if (out->s[i] == '-')
+			out->s[i] = '/';
 	return 0;
+toobig:
+	buf_truncate(out, len0);
+	return err_set(e, ERR_TOOBIG, "object key too long");
 }
 
 /* ---- the plan ---------------------------------------------------------- */
@@ -372,6 +383,29 @@ static struct json_object *jstr(const char *s)
 	return json_object_new_string(s ? s : "");
 }
 
+/* A number as the original bot's metadata has every value: a string. */
+static struct json_object *jnum(long long v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%lld", v);
+	return json_object_new_string(s);
+}
+
+/* The time as `date -r FILE` prints it in the C locale and the bot's time
+ * zone ("Tue Nov 14 22:15:23 UTC 2023"): the original's payload.ctime. */
+static struct json_object *jdate(long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[64];
+
+	if (!localtime_r(&tt, &tm) ||
+	    strftime(s, sizeof(s), "%a %b %e %H:%M:%S %Z %Y", &tm) == 0)
+		return jnum(t);
+	return json_object_new_string(s);
+}
+
 int deploy_metadata(const struct deploy_meta *m, struct buf *out,
 		    struct err *e)
 {
@@ -395,15 +429,16 @@ int deploy_metadata(const struct deploy_meta *m, struct buf *out,
 	    jadd(up, "hostname", jstr(m->hostname)) < 0 ||
 	    jadd(up, "ip", jstr(m->ip)) < 0 ||
 	    jadd(pay, "filename", jstr(m->filename)) < 0 ||
-	    jadd(pay, "size", json_object_new_int64(m->size)) < 0 ||
-	    jadd(pay, "ctime", json_object_new_int64(m->ctime)) < 0 ||
+	    jadd(pay, "size", jnum(m->size)) < 0 ||
+	    jadd(pay, "ctime", jdate(m->ctime)) < 0 ||
+	    jadd(pay, "ctime_epoch", jnum(m->ctime)) < 0 ||
 	    jadd(pay, "sha256sum", jstr(m->sha256)) < 0 ||
 	    jadd(pay, "url", jstr(m->url)) < 0 ||
 	    jadd(pr, "repo", jstr(m->req->repo)) < 0 ||
-	    jadd(pr, "pr", json_object_new_int64(m->req->pr)) < 0 ||
-	    jadd(pr, "pr_comment_id", json_object_new_int64(m->req->comment_id)) < 0 ||
+	    jadd(pr, "pr", jnum(m->req->pr)) < 0 ||
+	    jadd(pr, "pr_comment_id", jnum(m->req->comment_id)) < 0 ||
 	    jadd(pr, "url", jstr(url)) < 0 ||
-	    jadd(job, "id", json_object_new_int64(m->job_id)) < 0 ||
+	    jadd(job, "id", jnum(m->job_id)) < 0 ||
 	    jadd(job, "target", jstr(m->target)) < 0 ||
 	    jadd(job, "dir", jstr(m->job_dir)) < 0 ||
 	    jadd(job, "result", jstr(result)) < 0 ||

@@ -53,10 +53,15 @@
  * Whatever the policy, an artefact whose SHA-256 is in the ledger is not
  * uploaded again ("already uploaded: KEY").
  *
- * Keys.  [artefact_prefix/]VERSION/TYPE/OS/ARCH/TIMESTAMP/TARBALL for the
- * tarball; [metadata_prefix/]VERSION/TYPE/OS/ARCH/TIMESTAMP/TARBALL.meta.txt
- * for its metadata (deploy_metadata()); a signature of either, when
- * deploycfg.signing_command is set, at the same key + ".sig".
+ * Keys: the original bot's layout, which EESSI's ingestion reads: the
+ * tarball's name without "eessi-" and ".tar.gz", every '-' a '/' (the
+ * architecture's own dashes too), then the name:
+ * [artefact_prefix/]VERSION/TYPE/OS/ARCH.../TIMESTAMP/TARBALL, e.g.
+ * 2023.06/software/linux/x86_64/amd/zen2/1700000000/eessi-2023.06-software-
+ * linux-x86_64-amd-zen2-1700000000.tar.gz; its metadata at
+ * [metadata_prefix/]...same.../TARBALL.meta.txt (deploy_metadata()); a
+ * signature of either, when deploycfg.signing_command is set, at the same
+ * key + ".sig".
  *
  * Idempotent.  Per artefact: ledger -> done.  Else for the tarball, then
  * its metadata, then the signatures: s3_head() of the key; an object there
@@ -157,11 +162,15 @@ struct deploy_cand {
 /* Sets each candidate's verdict under policy p.  Pure. */
 void deploy_plan(enum conf_upload_policy p, struct deploy_cand *c, size_t n);
 
-/* The metadata JSON beside a tarball:
+/* The metadata JSON beside a tarball, every value a string as in the
+ * original bot's .meta.txt (which it makes with jq --arg, and which EESSI's
+ * ingestion reads so):
  *   uploader {username (the bot's OS user), hostname, ip ("" if unknown)},
- *   payload {filename, size, ctime (epoch seconds), sha256sum, url (the
- *            object's URL)},
- *   link2pr {repo, pr, pr_comment_id (the reply), url (the PR's URL)},
+ *   payload {filename, size (bytes, decimal), ctime (as `date -r FILE`
+ *            prints it: "Tue Nov 14 22:15:23 UTC 2023", the bot's time
+ *            zone), sha256sum, url (the object's URL)},
+ *   link2pr {repo, pr, pr_comment_id (the reply), url (the PR's URL)};
+ * and beyond the original's: payload.ctime_epoch (epoch seconds),
  *   job {id, target, dir, result (the result file's name)},
  *   deployed_by (the login that set the label).
  * Appends it to out.  -1 e. */

@@ -191,8 +191,9 @@ PY
 object() { cat "$T_TMP/obj/$1/$2"; }
 keys() { objects "$1" | cut -d' ' -f1 | sort | tr '\n' ' '; }
 new_bucket() { s3_curl -f -o /dev/null -X PUT "$S3_ENDPOINT/$1"; }
-zkey() { echo "2023.06/software/linux/x86_64-amd-zen2/$1/$ZEN2-$1.tar.gz"; }
-hkey() { echo "2023.06/software/linux/x86_64-intel-haswell/1700000150/$HASWELL-1700000150.tar.gz"; }
+# the original bot's layout: every '-' of the name a '/' (notes: bucket layout)
+zkey() { echo "2023.06/software/linux/x86_64/amd/zen2/$1/$ZEN2-$1.tar.gz"; }
+hkey() { echo "2023.06/software/linux/x86_64/intel/haswell/1700000150/$HASWELL-1700000150.tar.gz"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 jobfile() { ls "$D"/jobs/pr_7/run_$1/*/"$2"; }
 
@@ -230,6 +231,11 @@ for k in "$Z1" "$Z2" "$H"; do
 		"$(printf '%s' "$META" | gh_py '" ".join([d["payload"]["filename"], str(d["payload"]["size"]), d["link2pr"]["repo"], str(d["link2pr"]["pr"]), d["deployed_by"]])')" \
 		"${k##*/} $osize $REPO 7 alice"
 	like "all: ${k##*/}: metadata url" "$(printf '%s' "$META" | gh_py 'd["payload"]["url"]')" "^$S3_ENDPOINT/eessi-all/$k\$"
+	is "all: ${k##*/}: metadata values are strings, as the original's (jq --arg)" \
+		"$(printf '%s' "$META" | gh_py '" ".join(type(v).__name__ for v in (d["payload"]["size"], d["payload"]["ctime"], d["link2pr"]["pr"], d["link2pr"]["pr_comment_id"]))')" \
+		"str str str str"
+	is "all: ${k##*/}: metadata ctime as \`date -r\` prints it" \
+		"$(printf '%s' "$META" | gh_py 'd["payload"]["ctime"]')" "$(LC_ALL=C date -r "$f")"
 	is "all: ${k##*/}: metadata pr_comment_id is the reply" \
 		"$(printf '%s' "$META" | gh_py 'str(d["link2pr"]["pr_comment_id"])')" \
 		"$(sed -n 's/^comment_id = //p' "$D/jobs/ids/deploy/done/$ID")"

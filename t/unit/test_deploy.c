@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -231,18 +233,18 @@ START_TEST(keys)
 
 	ck_assert_int_eq(deploy_tarball_parse(ZEN2, &t, &e), 0);
 	ck_assert_int_eq(deploy_key(NULL, &t, 0, &k, &e), 0);
-	ck_assert_str_eq(k.s, "2023.06/software/linux/x86_64-amd-zen2/1700000000/" ZEN2);
+	ck_assert_str_eq(k.s, "2023.06/software/linux/x86_64/amd/zen2/1700000000/" ZEN2);
 	buf_clear(&k);
 	ck_assert_int_eq(deploy_key("", &t, 1, &k, &e), 0);
-	ck_assert_str_eq(k.s, "2023.06/software/linux/x86_64-amd-zen2/1700000000/"
+	ck_assert_str_eq(k.s, "2023.06/software/linux/x86_64/amd/zen2/1700000000/"
 			 ZEN2 ".meta.txt");
 	buf_clear(&k);
 	ck_assert_int_eq(deploy_key("tarballs", &t, 0, &k, &e), 0);
-	ck_assert_str_eq(k.s, "tarballs/2023.06/software/linux/x86_64-amd-zen2/"
+	ck_assert_str_eq(k.s, "tarballs/2023.06/software/linux/x86_64/amd/zen2/"
 			 "1700000000/" ZEN2);
 	buf_clear(&k);
 	ck_assert_int_eq(deploy_key("meta/data//", &t, 1, &k, &e), 0);
-	ck_assert_str_eq(k.s, "meta/data/2023.06/software/linux/x86_64-amd-zen2/"
+	ck_assert_str_eq(k.s, "meta/data/2023.06/software/linux/x86_64/amd/zen2/"
 			 "1700000000/" ZEN2 ".meta.txt");
 	/* a cap too small: refused, out as it was */
 	{
@@ -374,14 +376,16 @@ static const char *jget(struct json_object *o, const char *a, const char *b)
 	return json_object_get_string(y);
 }
 
-static long long jnum(struct json_object *o, const char *a, const char *b)
+/* The value at a.b: a JSON string (the original's metadata has no other
+ * kind of leaf). */
+static const char *jstring(struct json_object *o, const char *a, const char *b)
 {
 	struct json_object *x, *y;
 
 	ck_assert_msg(json_object_object_get_ex(o, a, &x), "no %s", a);
 	ck_assert_msg(json_object_object_get_ex(x, b, &y), "no %s.%s", a, b);
-	ck_assert_msg(json_object_is_type(y, json_type_int), "%s.%s not a number", a, b);
-	return (long long)json_object_get_int64(y);
+	ck_assert_msg(json_object_is_type(y, json_type_string), "%s.%s not a string", a, b);
+	return json_object_get_string(y);
 }
 
 START_TEST(metadata)
@@ -392,6 +396,8 @@ START_TEST(metadata)
 	struct err e = ERR_INIT;
 	struct json_object *root;
 
+	setenv("TZ", "UTC", 1);
+	tzset();
 	good_req(&r);
 	memset(&m, 0, sizeof(m));
 	m.username = "eessibot";
@@ -399,7 +405,7 @@ START_TEST(metadata)
 	m.ip = "";
 	m.filename = ZEN2;
 	m.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	m.url = "http://127.0.0.1:9000/bucket/2023.06/software/linux/x86_64-amd-zen2/"
+	m.url = "http://127.0.0.1:9000/bucket/2023.06/software/linux/x86_64/amd/zen2/"
 		"1700000000/" ZEN2;
 	m.size = 123456789012LL;
 	m.ctime = 1700000123;
@@ -417,16 +423,19 @@ START_TEST(metadata)
 	ck_assert_str_eq(jget(root, "uploader", "hostname"), "login1.example.org");
 	ck_assert_str_eq(jget(root, "uploader", "ip"), "");
 	ck_assert_str_eq(jget(root, "payload", "filename"), ZEN2);
-	ck_assert_int_eq(jnum(root, "payload", "size"), 123456789012LL);
-	ck_assert_int_eq(jnum(root, "payload", "ctime"), 1700000123);
+	/* every value a string, as in the original's .meta.txt (jq --arg);
+	 * ctime as `date -r` prints it (TZ=UTC: main.c) */
+	ck_assert_str_eq(jstring(root, "payload", "size"), "123456789012");
+	ck_assert_str_eq(jstring(root, "payload", "ctime"), "Tue Nov 14 22:15:23 UTC 2023");
+	ck_assert_str_eq(jstring(root, "payload", "ctime_epoch"), "1700000123");
 	ck_assert_str_eq(jget(root, "payload", "sha256sum"), m.sha256);
 	ck_assert_str_eq(jget(root, "payload", "url"), m.url);
 	ck_assert_str_eq(jget(root, "link2pr", "repo"), "EESSI/software-layer");
-	ck_assert_int_eq(jnum(root, "link2pr", "pr"), 42);
-	ck_assert_int_eq(jnum(root, "link2pr", "pr_comment_id"), 9876543210LL);
+	ck_assert_str_eq(jstring(root, "link2pr", "pr"), "42");
+	ck_assert_str_eq(jstring(root, "link2pr", "pr_comment_id"), "9876543210");
 	ck_assert_str_eq(jget(root, "link2pr", "url"),
 			 "https://github.com/EESSI/software-layer/pull/42");
-	ck_assert_int_eq(jnum(root, "job", "id"), 4000001);
+	ck_assert_str_eq(jstring(root, "job", "id"), "4000001");
 	ck_assert_str_eq(jget(root, "job", "target"), "linux/x86_64/amd/zen2");
 	ck_assert_str_eq(jget(root, "job", "dir"), m.job_dir);
 	ck_assert_str_eq(jget(root, "job", "result"), "_bot_job4000001.result");
