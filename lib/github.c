@@ -490,6 +490,9 @@ struct call {
 	size_t body_len;
 	const char *auth; /* the Authorization header line */
 	int secret;       /* the answer holds a secret: wipe it */
+	int once;         /* not safe to repeat (a POST that creates): after
+			   * a 5xx or a broken connection once the request
+			   * left, ERR_UNSURE instead of a retry */
 };
 
 /* GitHub's message from an error answer, appended to out (bounded). */
@@ -589,6 +592,32 @@ static void log_retry(const struct call *c, const struct httpc_response *rs,
 			 HTTPC_MAX_ATTEMPTS);
 }
 
+/* An answer after which a request may have taken effect on GitHub's side:
+ * none at all once the request had left (a broken connection, a timeout),
+ * or a 5xx (GitHub stops work at 10 s and answers 502/504 whether or not
+ * the comment was made).  A rate limit (403/429) or any 4xx is a refusal:
+ * nothing was done. */
+static int may_have_acted(const struct httpc_response *rs)
+{
+	return (rs->status == 0 && rs->sent) ||
+	       (rs->status >= 500 && rs->status <= 599);
+}
+
+static int call_unsure(const struct call *c, const struct httpc_response *rs,
+		       const struct err *pe, struct err *e)
+{
+	struct buf text = BUF_INIT(1024);
+
+	if (rs->status == 0)
+		buf_addf(&text, "no answer: %s", pe->msg);
+	else
+		buf_addf(&text, "%d %s", rs->status, httpc_reason(rs->status));
+	err_set(e, ERR_UNSURE, "%s %s: %s; it may have taken effect, so it "
+		"is not repeated blindly", c->method, c->path, text.s);
+	buf_release(&text);
+	return -1;
+}
+
 /* Sends c until it gets a 2xx or httpc_retry_delay() says stop; counts and
  * logs every attempt.  *status: the last answer's status (0: none). */
 static int send_call(struct github *gh, const struct call *c,
@@ -637,6 +666,10 @@ static int send_call(struct github *gh, const struct call *c,
 		if (pe.code == ERR_TOOBIG || pe.code == ERR_INVAL) {
 			rc = err_set(e, pe.code, "%s %s: %s", c->method,
 				     c->path, pe.msg);
+			break;
+		}
+		if (c->once && may_have_acted(&rs)) {
+			rc = call_unsure(c, &rs, &pe, e);
 			break;
 		}
 		delay = httpc_retry_delay(rs.status, &rs.h, attempt, now_s(gh),
@@ -752,9 +785,22 @@ static int send_with_token(struct github *gh, struct call *c,
 	return rc;
 }
 
+static int request(struct github *gh, const char *method, const char *path,
+		   struct json_object *body, int repeatable,
+		   struct json_object **out, int *status, struct err *e);
+
 int github_request(struct github *gh, const char *method, const char *path,
 		   struct json_object *body, struct json_object **out,
 		   int *status, struct err *e)
+{
+	return request(gh, method, path, body, 0, out, status, e);
+}
+
+/* repeatable: a POST that GitHub makes idempotent (adding a reaction that
+ * exists answers 200), retried like a GET. */
+static int request(struct github *gh, const char *method, const char *path,
+		   struct json_object *body, int repeatable,
+		   struct json_object **out, int *status, struct err *e)
 {
 	struct err first = ERR_INIT;
 	struct call c = {0};
@@ -772,6 +818,7 @@ int github_request(struct github *gh, const char *method, const char *path,
 			       path ? path : "(null)");
 	c.method = method;
 	c.path = path;
+	c.once = strcmp(method, "POST") == 0 && !repeatable;
 	if (body) {
 		c.body = json_object_to_json_string_ext(
 			body, JSON_C_TO_STRING_PLAIN |
@@ -862,7 +909,8 @@ static struct json_object *one_string(const char *key, const char *value)
 /* A request with {"key": value} as its body. */
 static int request_with(struct github *gh, const char *method,
 			const char *path, const char *key, const char *value,
-			struct json_object **out, struct err *e)
+			int repeatable, struct json_object **out,
+			struct err *e)
 {
 	struct json_object *body = one_string(key, value);
 	int rc;
@@ -870,7 +918,7 @@ static int request_with(struct github *gh, const char *method,
 	if (!body)
 		return err_set(e, ERR_NOMEM, "%s %s: out of memory", method,
 			       path);
-	rc = github_request(gh, method, path, body, out, NULL, e);
+	rc = request(gh, method, path, body, repeatable, out, NULL, e);
 	json_object_put(body);
 	return rc;
 }
@@ -891,7 +939,7 @@ int github_comment_create(struct github *gh, const char *repo,
 		return -1;
 	snprintf(path, sizeof(path), "/repos/%s/issues/%lld/comments", repo,
 		 issue);
-	if (request_with(gh, "POST", path, "body", body, &o, e) < 0)
+	if (request_with(gh, "POST", path, "body", body, 0, &o, e) < 0)
 		return -1;
 	if (!o || !json_object_object_get_ex(o, "id", &id) ||
 	    !json_object_is_type(id, json_type_int) ||
@@ -919,7 +967,7 @@ int github_comment_edit(struct github *gh, const char *repo,
 		return -1;
 	snprintf(path, sizeof(path), "/repos/%s/issues/comments/%lld", repo,
 		 comment_id);
-	return request_with(gh, "PATCH", path, "body", body, NULL, e);
+	return request_with(gh, "PATCH", path, "body", body, 1, NULL, e);
 }
 
 int github_comments_since(struct github *gh, const char *repo,
@@ -974,7 +1022,9 @@ int github_reaction_add(struct github *gh, const char *repo,
 			       content ? content : "(null)");
 	snprintf(path, sizeof(path), "/repos/%s/issues/comments/%lld/reactions",
 		 repo, comment_id);
-	return request_with(gh, "POST", path, "content", content, NULL, e);
+	/* GitHub answers 200 for a reaction that exists: repeating it after
+	 * a lost answer makes no second one */
+	return request_with(gh, "POST", path, "content", content, 1, NULL, e);
 }
 
 /* A string member at a dotted path of o, or NULL. */

@@ -354,11 +354,12 @@ int httpc_perform(struct httpc *c, const struct httpc_request *rq,
 	struct sink sink = {rs, 0};
 	struct curl_slist *hdrs;
 	long long t0;
-	long status = 0;
+	long status = 0, reqsize = 0;
 	CURLcode rc;
 	int ret = 0;
 
 	rs->status = 0;
+	rs->sent = 0;
 	rs->elapsed_ms = 0;
 	buf_clear(&rs->body);
 	httpc_headers_init(&rs->h);
@@ -377,6 +378,10 @@ int httpc_perform(struct httpc *c, const struct httpc_request *rq,
 	}
 	rc = curl_easy_perform(c->curl);
 	rs->elapsed_ms = monotonic_ms() - t0;
+	if (curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK)
+		rs->sent = reqsize > 0;
+	else
+		rs->sent = 1; /* not known: assume the worst */
 	if (curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status) ==
 	    CURLE_OK && status >= 100 && status <= 999)
 		rs->status = (int)status;

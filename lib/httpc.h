@@ -86,6 +86,10 @@ struct httpc_request {
 
 struct httpc_response {
 	int status;             /* 0: no HTTP answer */
+	int sent;               /* bytes of the request left this host, so
+				 * the peer may have acted on it even with
+				 * no answer (0: refused or unreachable,
+				 * nothing sent) */
 	struct buf body;        /* capped */
 	struct httpc_headers h;
 	long long elapsed_ms;

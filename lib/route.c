@@ -234,13 +234,17 @@ out:
 	return rc;
 }
 
+/* How often a comment is posted when GitHub never says whether the post
+ * took effect (each time looked for first): then the entry fails. */
+#define COMMENT_TRIES 3
+
 int route_comment_once(struct route_ctx *ctx, const struct event *ev,
 		       const char *key, const char *body, long long *id,
 		       struct err *e)
 {
 	struct buf v = BUF_INIT(128), intent = BUF_INIT(EFFECTS_KEY_MAX + 16);
 	char num[32];
-	int rc = -1;
+	int rc = -1, tries;
 
 	*id = 0;
 	if (buf_addf(&intent, "%s.intent", key) < 0) {
@@ -252,23 +256,38 @@ int route_comment_once(struct route_ctx *ctx, const struct event *ev,
 		rc = 0;
 		goto out;
 	}
-	if (effects_get(ctx->fx, intent.s, &v)) {
-		if ((rc = route_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
-			goto out;
-		rc = -1;
-		if (find_comment(ctx, ev, v.s, body, id, e) < 0)
-			goto out;
-		if (*id) {
-			log_info("%s comment %lld found: made by an earlier run",
-				 key, *id);
-			goto record;
+	for (tries = 0;; tries++) {
+		/* an intent without its result: a run that died, or a post
+		 * whose answer was lost - look before posting (again) */
+		if (effects_get(ctx->fx, intent.s, &v)) {
+			if ((rc = route_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
+				goto out;
+			rc = -1;
+			if (find_comment(ctx, ev, v.s, body, id, e) < 0)
+				goto out;
+			if (*id) {
+				log_info("%s comment %lld found: made by an "
+					 "earlier attempt", key, *id);
+				break;
+			}
 		}
+		if (tries == COMMENT_TRIES) {
+			err_set(e, ERR_UNSURE, "%s comment: posted %d times, "
+				"never answered, and not found", key, tries);
+			goto out;
+		}
+		snprintf(num, sizeof(num), "%lld", route_now_ms());
+		if (effects_put(ctx->fx, intent.s, num, e) < 0)
+			goto out;
+		if (github_comment_create(ctx->gh, ev->repo, ev->issue, body, id,
+					  e) == 0)
+			break;
+		if (e->code != ERR_UNSURE)
+			goto out;
+		log_warn("%s comment: %s; looking for it before posting again",
+			 key, e->msg);
+		err_clear(e);
 	}
-	snprintf(num, sizeof(num), "%lld", route_now_ms());
-	if (effects_put(ctx->fx, intent.s, num, e) < 0 ||
-	    github_comment_create(ctx->gh, ev->repo, ev->issue, body, id, e) < 0)
-		goto out;
-record:
 	snprintf(num, sizeof(num), "%lld", *id);
 	rc = effects_put(ctx->fx, key, num, e);
 out:

@@ -149,12 +149,12 @@ seed["reset"] = True
 seed["users"] = ["alice", "mallory"]
 seed["collaborators"] = {repo: {"alice": "admin"}}
 seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
-                    for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7)]
+                    for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7)]
 print(json.dumps(seed))
 PY
 gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 10 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 17 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
@@ -164,6 +164,7 @@ comment_payload() {
 	webhook pick issue_comment created \
 		--set "/repository/full_name=\"$REPO\"" --set "/issue/number=$3" \
 		--set "/issue/pull_request={\"url\":\"https://api.github.com/repos/$REPO/pulls/$3\"}" \
+		--set "/issue/state=\"${ISSUE_STATE:-open}\"" \
 		--set "/comment/id=$2" --set "/comment/body=$(json_str "$4")" \
 		--set "/comment/user/login=\"${5:-alice}\"" --set '/comment/user/type="User"' \
 		--set /comment/performed_via_github_app=null \
@@ -177,6 +178,7 @@ label_payload() {
 		--set "/pull_request/number=${PR:-7}" \
 		--set "/pull_request/head/sha=\"${HEAD_SHA:-$PR7_HEAD}\"" \
 		--set "/pull_request/base/ref=${4:-\"main\"}" \
+		--set "/pull_request/state=\"${PR_STATE:-open}\"" \
 		--set "/label/name=\"$2\"" \
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
 		--set "/sender/login=\"${3:-alice}\"" --set '/sender/type="User"' >"$1"
@@ -424,6 +426,108 @@ unlike "unknown head commit: no path of the cluster in the PR" "$(reply_body "de
 like "unknown head commit: the log says why" "$(cat "$LOG")" "\[$D13\].*ffffffffff.*not found"
 is "unknown head commit: no job" "$(all_jobs)" "$BEFORE"
 check "refusals: settled" wait_until 15 settled
+
+# --- a line over the length bound: "too long", not "unknown command" ----------
+comment_payload "$T_TMP/c8.json" "${CIDS[6]}" 7 "bot: build arch:$(printf 'z%.0s' $(seq 1 1100))"
+D15=$(uuid)
+send issue_comment "$T_TMP/c8.json" "$D15" >/dev/null
+check "long line: handled" wait_handled "$D15"
+R=$(reply_body "${CIDS[6]}")
+like "long line: the reply says the line is too long" "$R" 'line 1, `bot: build .*`: the line is too long'
+unlike "long line: not 'unknown command'" "$R" 'unknown command'
+is "long line: no job" "$(all_jobs)" "$BEFORE"
+is "long line: no status comment" "$(status_comments "$D15")" 0
+
+# --- a closed pull request: told so, nothing built ------------------------------
+ISSUE_STATE=closed comment_payload "$T_TMP/c9.json" "${CIDS[7]}" 7 'bot: build arch:zen2'
+D16=$(uuid)
+send issue_comment "$T_TMP/c9.json" "$D16" >/dev/null
+check "closed, comment: handled" wait_handled "$D16"
+is "closed, comment: one reply" "$(replies_to "${CIDS[7]}")" 1
+like "closed, comment: it says the PR is closed" "$(reply_body "${CIDS[7]}")" 'This pull request is closed; nothing built'
+is "closed, comment: no job" "$(all_jobs)" "$BEFORE"
+is "closed, comment: no status comment" "$(status_comments "$D16")" 0
+PR_STATE=closed label_payload "$T_TMP/l7.json" bot:build
+D17=$(uuid)
+send pull_request "$T_TMP/l7.json" "$D17" >/dev/null
+check "closed, label: handled" wait_handled "$D17"
+like "closed, label: the reply says the PR is closed" "$(reply_body "delivery:$D17")" 'This pull request is closed; nothing built'
+is "closed, label: no job" "$(all_jobs)" "$BEFORE"
+is "closed, label: no status comment" "$(status_comments "$D17")" 0
+check "closed: settled" wait_until 15 settled
+
+# --- labels compare without case, as GitHub compares them ------------------------
+label_payload "$T_TMP/l8.json" BOT:BUILD
+D18=$(uuid)
+send pull_request "$T_TMP/l8.json" "$D18" >/dev/null
+check "BOT:BUILD label: handled" wait_handled "$D18"
+is "BOT:BUILD label: 4 jobs, as bot:build" "$(njobs_of "$D18")" 4
+is "BOT:BUILD label: one status comment" "$(status_comments "$D18")" 1
+scancel $(jobs_of "$D18" | awk '{print $1}') 2>/dev/null
+comment_payload "$T_TMP/c10.json" "${CIDS[9]}" 7 'BOT: BUILD ARCH:zen2'
+D19=$(uuid)
+send issue_comment "$T_TMP/c10.json" "$D19" >/dev/null
+check "BOT: BUILD comment: handled" wait_handled "$D19"
+like "BOT: BUILD comment: the command word in any case; filter words too, values as written" \
+	"$(reply_body "${CIDS[9]}")$(njobs_of "$D19")" '^(1|.*ARCH.*)$'
+scancel $(jobs_of "$D19" | awk '{print $1}') 2>/dev/null
+check "case: settled" wait_until 15 settled
+BEFORE=$(all_jobs)
+
+# --- answers lost after GitHub acted: looked for, never made twice ---------------
+# The stand-in makes the comment (adds the reaction), then loses the answer:
+# a 502 in its place, or the connection closed with no answer at all.  A
+# comment is not posted again before it was looked for (the consumer leaves
+# the entry for later until the post is 10 s old; the manager's iteration
+# waits that out and looks); a reaction is idempotent on GitHub's side.
+iteration() { "$BIN/eessi-bot-manager" -c "$D/app.cfg" >>"$T_TMP/iter.out" 2>&1; }
+lost_case() { # lost_case NAME CID RULE...: bot: help on comment CID with the RULEs
+	local name=$1 cid=$2 dl r
+	comment_payload "$T_TMP/lost.json" "$cid" 7 'bot: help'
+	for r in "${@:3}"; do gh_fail "$r"; done
+	dl=$(uuid)
+	send issue_comment "$T_TMP/lost.json" "$dl" >/dev/null
+	check "$name: the consumer is done with it" wait_until 30 consumer_gone "$BIN" "$D/spool"
+	iteration
+	check "$name: entry done" test -e "$D/spool/done/$dl"
+	is "$name: exactly one reply" "$(replies_to "$cid")" 1
+	is "$name: exactly one reaction" "$(reactions_on "$cid")" 1
+	LOST_DL=$dl
+}
+lost_case "reply answered 502 after it was made" "${CIDS[10]}" \
+	'{"path":"/issues/7/comments$","method":"POST","count":1,"status":502,"after":true}'
+like "reply lost (502): the log says it was looked for, not posted again" "$(cat "$LOG" "$D/manager.log")" \
+	"reply comment: POST .*: 502 .*may have taken effect"
+like "reply lost (502): ... and found" "$(cat "$LOG" "$D/manager.log")" "\[$LOST_DL\].*reply comment [0-9]+ found: made by an earlier attempt"
+lost_case "reply whose connection closed after it was made" "${CIDS[11]}" \
+	'{"path":"/issues/7/comments$","method":"POST","count":1,"after":true,"drop":true}'
+lost_case "reaction answered 502 after it was added" "${CIDS[12]}" \
+	'{"path":"/reactions$","method":"POST","count":1,"status":502,"after":true}'
+lost_case "reaction whose connection closed after it was added" "${CIDS[13]}" \
+	'{"path":"/reactions$","method":"POST","count":1,"after":true,"drop":true}'
+lost_case "reply refused with a 503, then made and its answer lost" "${CIDS[14]}" \
+	'{"path":"/issues/7/comments$","method":"POST","count":1,"status":503}' \
+	'{"path":"/issues/7/comments$","method":"POST","count":1,"status":504,"after":true}'
+like "503 then lost: not found after the 503, so posted again" "$(cat "$D/manager.log")" \
+	"\[$LOST_DL\].*reply comment: POST .*: 504 .*may have taken effect"
+is "503 then lost: two POSTs of the reply in all" \
+	"$(gh_calls | gh_py "str(sum(1 for c in d if c['method'] == 'POST' and c['path'].endswith('/issues/7/comments') and (c.get('body') or {}).get('body', '').startswith('<!-- eessi-bot reply-to=${CIDS[14]} ')))")" 2
+
+# the status comment of a build
+comment_payload "$T_TMP/lost-b.json" "${CIDS[15]}" 7 'bot: build arch:zen2'
+gh_fail '{"path":"/issues/7/comments$","method":"POST","count":1,"status":502,"after":true}'
+DLB=$(uuid)
+send issue_comment "$T_TMP/lost-b.json" "$DLB" >/dev/null
+check "status comment lost: the consumer is done with it" wait_until 30 consumer_gone "$BIN" "$D/spool"
+iteration
+check "status comment lost: entry done" test -e "$D/spool/done/$DLB"
+is "status comment lost: exactly one status comment" "$(status_comments "$DLB")" 1
+is "status comment lost: one job" "$(njobs_of "$DLB")" 1
+like "status comment lost: its row shows the job" "$(status_body "$DLB")" "\| $(job_ids_of "$DLB") \| (held|released)"
+is "status comment lost: no reply beside it" "$(replies_to "${CIDS[15]}")" 0
+scancel $(jobs_of "$DLB" | awk '{print $1}') 2>/dev/null
+check "lost answers: settled" wait_until 15 settled
+BEFORE=$(all_jobs)
 
 # --- a PR with symlinks under the bot's names ----------------------------------
 PR=9 HEAD_SHA=$PR9_HEAD label_payload "$T_TMP/l9.json" bot:build

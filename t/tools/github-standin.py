@@ -38,8 +38,12 @@ Admin endpoints (not GitHub's; called on this server's port directly):
                                "comments": [{"repo", "issue", "user", "body"}]}
   GET  /_admin/state          comments, reactions, labels, pulls, tokens
   POST /_admin/fail           {"path": regex, "method": opt, "count": N, "status": 5xx|403|429,
-                               "retry_after": s}: the next N matching calls fail (403/429 as
-                               a rate limit, with Retry-After and x-ratelimit-* headers)
+                               "retry_after": s, "after": bool, "drop": bool}: the next N
+                               matching calls fail (403/429 as a rate limit, with Retry-After
+                               and x-ratelimit-* headers).  With "after": the call is carried
+                               out first (the comment made, the reaction added), then its
+                               answer is lost: the status is sent instead of the real answer,
+                               or with "drop" the connection is closed with no answer at all
   POST /_admin/expire-tokens  every issued installation token expires now
   POST /_admin/delay          {"seconds": S}: every GitHub call waits S seconds
                               first (a slow GitHub; 0 to stop; at most 10)
@@ -706,7 +710,8 @@ def a_fail(st, req, m):
     try:
         rule = {"path": re.compile(r["path"]), "method": r.get("method"),
                 "count": int(r.get("count", 1)), "status": int(r.get("status", 502)),
-                "retry_after": int(r.get("retry_after", 1))}
+                "retry_after": int(r.get("retry_after", 1)),
+                "after": bool(r.get("after", False)), "drop": bool(r.get("drop", False))}
     except (KeyError, TypeError, ValueError, re.error) as e:
         raise Fail(400, f"bad fail rule: {e!r}")
     if rule["status"] not in (403, 429) and not 500 <= rule["status"] <= 599 \
@@ -818,6 +823,18 @@ class Handler(BaseHTTPRequestHandler):
                 out = handler(st, self, m.groupdict())
                 status, body = out[0], out[1]
                 headers = out[2] if len(out) > 2 else {}
+                if auth is not None:
+                    lost = self.lost_answer()
+                    if lost is not None:   # done, but the answer is lost
+                        rec["effect_done"] = True
+                        if lost["drop"]:
+                            rec["status"] = 0
+                            rec["seq"] = next(st.call_seq)
+                            rec["time"] = time.time()
+                            st.calls.append(rec)
+                            self.close_connection = True
+                            return
+                        raise Fail(lost["status"], "Server Error")
         except Fail as e:
             status, headers = e.status, e.headers
             body = {"message": e.message, "documentation_url": DOCS, "status": str(e.status)}
@@ -846,9 +863,17 @@ class Handler(BaseHTTPRequestHandler):
             raise Fail(404, "Not Found")
         return None
 
+    def lost_answer(self):
+        for rule in self.st.fail_rules:
+            if rule["after"] and rule["count"] > 0 and rule["path"].search(self.path) and \
+                    rule["method"] in (None, self.command):
+                rule["count"] -= 1
+                return rule
+        return None
+
     def injected_failure(self):
         for rule in self.st.fail_rules:
-            if rule["count"] > 0 and rule["path"].search(self.path) and \
+            if not rule["after"] and rule["count"] > 0 and rule["path"].search(self.path) and \
                     rule["method"] in (None, self.command):
                 rule["count"] -= 1
                 s, ra = rule["status"], rule["retry_after"]
