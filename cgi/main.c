@@ -181,6 +181,9 @@ struct server {
 	char consumer[PATH_MAX];  /* "" when there is none beside us */
 	char config[PATH_MAX];    /* absolute path, for the consumer */
 	const char *env[CONSUMER_ENV_MAX + 1];
+	const char *log_file;     /* event_handler.log_file: the consumer's
+				   * stderr (NULL: /dev/null, never ours,
+				   * which a CGI server would wait for) */
 };
 
 /* Finds eessi-bot-manager beside this program and fixes what it gets. */
@@ -224,7 +227,8 @@ static void wake_consumer(const struct server *srv)
 {
 	const char *argv[] = { srv->consumer, "--consume", "-c", srv->config,
 			       NULL };
-	struct spawn sp = { argv, srv->env, "/", NULL, 0, NULL, NULL, 0 };
+	struct spawn sp = { argv, srv->env, "/", NULL, 0, NULL, NULL, 0,
+			    srv->log_file };
 	struct err e = ERR_INIT;
 	int busy;
 
@@ -444,6 +448,7 @@ int main(int argc, char **argv)
 	srv.wh = (struct webhook_cfg){ c->event_handler.spool_dir,
 				       (const unsigned char *)secret.s,
 				       secret.len, WEBHOOK_MAX_BODY };
+	srv.log_file = c->event_handler.log_file;
 	consumer_setup(&srv, o.config);
 	if (o.replay) {
 		rc = replay(&srv, o.replay);

@@ -644,7 +644,7 @@ static const char *const deploy_env_names[] = {
 
 /* Starts "this program --deploy -c CONFIG", detached: it outlives the
  * iteration.  One already at work makes it exit at once (its lock). */
-static void start_deploy(const char *config)
+static void start_deploy(const char *config, const char *log_file)
 {
 	const char *env[DEPLOY_ENV_MAX + 1];
 	char self[PATH_MAX], cfg[PATH_MAX];
@@ -679,6 +679,9 @@ static void start_deploy(const char *config)
 	sp.argv = argv;
 	sp.envp = env;
 	sp.cwd = "/";
+	/* not our stderr: cron (or whoever reads our output) must see its
+	 * end when the iteration ends, not when the upload does */
+	sp.err_path = log_file;
 	if (spawn_detached(&sp, &e) < 0)
 		log_error("deploy: cannot start %s --deploy: %s", self, e.msg);
 	else
@@ -735,7 +738,7 @@ static int iterate_once(const struct conf *c, const char *config,
 	}
 	log_stats(&st);
 	if (deploy_pending(c->job_manager.job_ids_dir))
-		start_deploy(config);
+		start_deploy(config, c->job_manager.log_file);
 	if (more && !*gh && st.github_calls > 0) {
 		err_clear(&e);
 		if (github_open(c, gh, &e) < 0) {

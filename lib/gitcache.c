@@ -248,7 +248,7 @@ static int git(struct gc *g, const char *const *argv, const char *what,
 	       int okmax, int ident, struct buf *out, struct err *e)
 {
 	struct spawn sp = { argv, ident ? g->idenv : g->env, NULL, NULL, 0,
-			    out, NULL, GITCACHE_TIMEOUT_MS };
+			    out, NULL, GITCACHE_TIMEOUT_MS, NULL };
 
 	return run(g, &sp, what, okmax, e);
 }
@@ -262,7 +262,7 @@ static int has_commits(struct gc *g, const char *const *shas, size_t n,
 	const char *const argv[] = { "git", "--git-dir", g->gitdir.s,
 				     "cat-file", "--batch-check", NULL };
 	struct spawn sp = { argv, g->env, NULL, NULL, 0, &out, NULL,
-			    GITCACHE_TIMEOUT_MS };
+			    GITCACHE_TIMEOUT_MS, NULL };
 	const char *line;
 	size_t i, len;
 	int rc = -1;

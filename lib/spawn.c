@@ -346,7 +346,7 @@ int spawn_run(const struct spawn *sp, struct spawn_result *res,
 /* In the grandchild of spawn_detached(): async-signal-safe calls only. */
 static void __attribute__((noreturn))
 run_detached(const struct spawn *sp, const char *prog, int devnull,
-	     int exec_fd)
+	     int errfd, int exec_fd)
 {
 	static const char *const empty_env[] = { NULL };
 	sigset_t none;
@@ -355,6 +355,7 @@ run_detached(const struct spawn *sp, const char *prog, int devnull,
 
 	child_fd(-1, devnull, STDIN_FILENO);
 	child_fd(-1, devnull, STDOUT_FILENO);
+	child_fd(-1, errfd >= 0 ? errfd : devnull, STDERR_FILENO);
 	/* the FastCGI listening socket, accepted connections, ...: whatever
 	 * the caller did not mark close-on-exec must not reach the child */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
@@ -382,7 +383,8 @@ fail:
 int spawn_detached(const struct spawn *sp, struct err *e)
 {
 	struct buf prog = BUF_INIT(4096);
-	int pipefd[2] = { -1, -1 }, devnull = -1, status, exec_errno, rc = -1;
+	int pipefd[2] = { -1, -1 }, devnull = -1, errfd = -1, status, exec_errno,
+	    rc = -1;
 	pid_t pid;
 
 	if (!sp->argv || !sp->argv[0] || sp->in || sp->out || sp->errout ||
@@ -390,6 +392,9 @@ int spawn_detached(const struct spawn *sp, struct err *e)
 		return err_set(e, ERR_INVAL, "spawn_detached: argv only");
 	if (spawn_which(sp->argv[0], env_path(sp->envp), &prog, e) < 0)
 		goto out;
+	if (sp->err_path)
+		errfd = open(sp->err_path, O_WRONLY | O_APPEND | O_CLOEXEC |
+						   O_NOCTTY | O_NOFOLLOW);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
 		err_sys(e, "spawn %s", sp->argv[0]);
@@ -406,7 +411,7 @@ int spawn_detached(const struct spawn *sp, struct err *e)
 		setsid();
 		grandchild = fork();
 		if (grandchild == 0)
-			run_detached(sp, prog.s, devnull, pipefd[1]);
+			run_detached(sp, prog.s, devnull, errfd, pipefd[1]);
 		if (grandchild < 0) {
 			int saved = errno;
 			ssize_t w = write(pipefd[1], &saved, sizeof(saved));
@@ -435,6 +440,8 @@ out:
 	close_fd(&pipefd[1]);
 	if (devnull >= 0)
 		close(devnull);
+	if (errfd >= 0)
+		close(errfd);
 	buf_release(&prog);
 	return rc;
 }

@@ -25,6 +25,10 @@ struct spawn {
 	struct buf *out;        /* captured stdout; NULL: /dev/null */
 	struct buf *errout;     /* captured stderr; NULL: /dev/null */
 	int timeout_ms;         /* > 0: TERM at the limit, KILL 1 s later */
+	/* spawn_detached() only: the file the child's stderr is appended to
+	 * (opened before the fork; one that cannot be opened is /dev/null);
+	 * NULL: /dev/null. */
+	const char *err_path;
 };
 
 /* Results, filled by spawn_run(). */
@@ -44,10 +48,13 @@ int spawn_run(const struct spawn *sp, struct spawn_result *res,
 
 /* Starts a child that outlives the caller and is never waited for: a new
  * session, reparented to init (a double fork, so no zombie is left behind),
- * stdin and stdout on /dev/null, stderr kept, every other inherited
- * descriptor closed, signal dispositions and mask reset.  sp->in, out,
- * errout and timeout_ms must be unset.  Returns once the child has exec'd:
- * -1 (ERR_CHILD) if it could not. */
+ * stdin and stdout on /dev/null, stderr appended to sp->err_path (or on
+ * /dev/null), every other inherited descriptor closed, signal dispositions
+ * and mask reset.  It holds none of the caller's descriptors: a web server
+ * running the caller as plain CGI, or cron reading the caller's output,
+ * sees the end of it when the caller ends, not when the child does.
+ * sp->in, out, errout and timeout_ms must be unset.  Returns once the child
+ * has exec'd: -1 (ERR_CHILD) if it could not. */
 int spawn_detached(const struct spawn *sp, struct err *e);
 
 /* Resolves a program name against a PATH value into `out` (consumes

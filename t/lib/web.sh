@@ -23,6 +23,11 @@
 #                                     conf/apache-fcgid.conf: mod_fcgid runs
 #                                     PROGRAM itself -> APACHE_FCGID_URL,
 #                                     APACHE_FCGID_DIR
+#   apache_cgi_start PROGRAM [VAR=VAL...]
+#                                     private Apache (prefork MPM) serving
+#                                     conf/apache-cgi.conf: mod_cgi runs
+#                                     PROGRAM per request -> APACHE_CGI_URL,
+#                                     APACHE_CGI_DIR
 #   cgi_run PROGRAM BODYFILE [NAME=VAL...]
 #                                     PROGRAM as a plain CGI program; prints
 #                                     its output, returns its exit status
@@ -335,20 +340,32 @@ LogLevel warn
 LogFormat "%h %t \"%r\" %>s %I %O %D" e2e
 LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
 CustomLog "$dir/access.log" e2e
-LoadModule mpm_event_module $WEB_MODULES/mod_mpm_event.so
 LoadModule authz_core_module $WEB_MODULES/mod_authz_core.so
 LoadModule rewrite_module $WEB_MODULES/mod_rewrite.so
+Timeout 60
+<Directory />
+	Require all denied
+</Directory>
+EOF
+	if [ "${WEB_APACHE_MPM:-event}" = prefork ]; then
+		cat <<EOF
+LoadModule mpm_prefork_module $WEB_MODULES/mod_mpm_prefork.so
+StartServers 2
+MinSpareServers 1
+MaxSpareServers 4
+MaxRequestWorkers 8
+EOF
+	else
+		cat <<EOF
+LoadModule mpm_event_module $WEB_MODULES/mod_mpm_event.so
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 16
 MaxRequestWorkers 16
 MinSpareThreads 1
 MaxSpareThreads 16
-Timeout 60
-<Directory />
-	Require all denied
-</Directory>
 EOF
+	fi
 	if [ "$(id -u)" -eq 0 ]; then
 		printf 'User %s\nGroup %s\n' "$WEB_USER" "$WEB_USER"
 	fi
@@ -394,8 +411,10 @@ _apache_run() {
 		_web_log "$dir/configtest.log"
 		return 1
 	fi
+	# its own session: Apache's prefork MPM signals its whole process
+	# group when it stops, which would otherwise be this test's
 	_web_bg "$dir/bg.pid" "$dir/stderr.log" \
-		apache2 -f "$dir/apache.conf" -DFOREGROUND
+		setsid apache2 -f "$dir/apache.conf" -DFOREGROUND
 	if ! _web_wait "$port" "$dir/bg.pid"; then
 		echo "# $what: Apache did not come up on 127.0.0.1:$port"
 		_web_log "$dir/stderr.log" "$dir/error.log"
@@ -498,6 +517,54 @@ apache_fcgid_start() {
 	APACHE_FCGID_URL=$(_web_scheme)://127.0.0.1:$port$WEB_PATH
 	APACHE_FCGID_DIR=$dir
 	export APACHE_FCGID_URL APACHE_FCGID_DIR
+}
+
+# apache_cgi_conf DIR PORT PROGRAM [VAR=VAL...]: DIR/apache.conf, a private
+# Apache (prefork MPM, mod_cgi) whose one site is conf/apache-cgi.conf
+# (DIR/site.conf) with PROGRAM for the handler and VAR=VAL (instead of the
+# file's SetEnv settings) in its environment.
+apache_cgi_conf() {
+	local dir=$1 port=$2 prog=$3 kv
+	shift 3
+	mkdir -p "$dir"
+	local -x WEB_CGI_PROG=$prog WEB_CGI_ENVS=""
+	for kv in "$@"; do
+		WEB_CGI_ENVS+=$'\t'"SetEnv ${kv%%=*} \"${kv#*=}\""$'\n'
+	done
+	_apache_site apache-cgi.conf "$dir" "$port" '
+		/^[ \t]*SetEnv[ \t]/ { next }
+		/^<\/VirtualHost>/ { printf "%s", ENVIRON["WEB_CGI_ENVS"] }
+		{ gsub(/\/usr\/local\/bin\/eessi-bot-webhook/, ENVIRON["WEB_CGI_PROG"]) }
+		{ print }' || return 1
+	_web_expect "$dir/site.conf" apache-cgi.conf \
+		"ScriptAlias \"$WEB_PATH\" \"$prog\"" || return 1
+	_web_reject "$dir/site.conf" apache-cgi.conf \
+		'^[^#]*/usr/local/bin' '^[^#]*/etc/eessi-bot' || return 1
+	{
+		WEB_APACHE_MPM=prefork _apache_conf "$dir" "$port"
+		cat <<EOF
+LoadModule alias_module $WEB_MODULES/mod_alias.so
+LoadModule cgi_module $WEB_MODULES/mod_cgi.so
+LoadModule env_module $WEB_MODULES/mod_env.so
+Include "$dir/site.conf"
+EOF
+	} >"$dir/apache.conf"
+}
+
+# apache_cgi_start PROGRAM [VAR=VAL...]: Apache (prefork, mod_cgi) on
+# 127.0.0.1:<port> serving conf/apache-cgi.conf: PROGRAM run as a plain
+# CGI program per request (as www-data under root) -> APACHE_CGI_URL,
+# APACHE_CGI_DIR.
+apache_cgi_start() {
+	local prog=$1 port dir
+	shift
+	port=$(free_port) || return 1
+	dir=$T_TMP/apache-cgi-$port
+	apache_cgi_conf "$dir" "$port" "$prog" "$@" || return 1
+	_apache_run "$dir" "$port" apache_cgi_start || return 1
+	APACHE_CGI_URL=$(_web_scheme)://127.0.0.1:$port$WEB_PATH
+	APACHE_CGI_DIR=$dir
+	export APACHE_CGI_URL APACHE_CGI_DIR
 }
 
 # cgi_run PROGRAM BODYFILE [NAME=VAL...]: runs PROGRAM the way a web server

@@ -35,7 +35,7 @@ static const char *const fx_env[] = {
 static void fx_git(const char *const *argv, struct buf *out)
 {
 	struct buf errb = BUF_INIT(65536);
-	struct spawn sp = { argv, fx_env, NULL, NULL, 0, out, &errb, 30000 };
+	struct spawn sp = { argv, fx_env, NULL, NULL, 0, out, &errb, 30000, NULL };
 	struct spawn_result res;
 	struct err e = ERR_INIT;
 

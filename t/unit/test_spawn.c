@@ -16,7 +16,7 @@ static const char *const env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
 static int run(const char *const *argv, struct buf *out, struct buf *errb,
 	       int timeout_ms, struct spawn_result *res, struct err *e)
 {
-	struct spawn sp = { argv, env, NULL, NULL, 0, out, errb, timeout_ms };
+	struct spawn sp = { argv, env, NULL, NULL, 0, out, errb, timeout_ms, NULL };
 
 	return spawn_run(&sp, res, e);
 }
@@ -74,7 +74,7 @@ START_TEST(stdin_and_cwd)
 {
 	const char *const argv[] = { "sh", "-c", "pwd; cat", NULL };
 	struct spawn sp = { argv, env, "/tmp", "line one\nline two\n", 18, NULL,
-			    NULL, 5000 };
+			    NULL, 5000, NULL };
 	struct buf out = BUF_INIT(1024);
 	struct spawn_result res;
 	struct err e = ERR_INIT;
@@ -91,7 +91,7 @@ START_TEST(large_stdin_to_child_that_exits)
 	/* the child ignores its stdin: no SIGPIPE may kill us */
 	static char big[1 << 20];
 	const char *const argv[] = { "true", NULL };
-	struct spawn sp = { argv, env, NULL, big, sizeof(big), NULL, NULL, 5000 };
+	struct spawn sp = { argv, env, NULL, big, sizeof(big), NULL, NULL, 5000, NULL };
 	struct spawn_result res;
 	struct err e = ERR_INIT;
 
@@ -153,7 +153,7 @@ START_TEST(missing_program_and_bad_cwd)
 	const char *const argv[] = { "no-such-program-eessi", NULL };
 	const char *const argv2[] = { "/nonexistent/prog", NULL };
 	const char *const argv3[] = { "true", NULL };
-	struct spawn sp = { argv3, env, "/nonexistent-dir", NULL, 0, NULL, NULL, 0 };
+	struct spawn sp = { argv3, env, "/nonexistent-dir", NULL, 0, NULL, NULL, 0, NULL };
 	struct spawn_result res;
 	struct err e = ERR_INIT;
 
@@ -201,7 +201,7 @@ START_TEST(detached_child_outlives_and_inherits_nothing)
 {
 	char dir[256], script[1024];
 	const char *argv[] = { "sh", "-c", script, NULL };
-	struct spawn sp = { argv, env, "/", NULL, 0, NULL, NULL, 0 };
+	struct spawn sp = { argv, env, "/", NULL, 0, NULL, NULL, 0, NULL };
 	struct buf got = BUF_INIT(8192), path = BUF_INIT(512);
 	struct err e = ERR_INIT;
 	int fd = open("/dev/null", O_RDONLY);
@@ -240,11 +240,57 @@ START_TEST(detached_child_outlives_and_inherits_nothing)
 }
 END_TEST
 
+/* The detached child holds none of our descriptors, stderr included: a
+ * reader of our stderr (a CGI server, cron) sees its end when we let go of
+ * it, while the child runs on; the child's stderr goes to err_path. */
+START_TEST(detached_child_holds_not_our_stderr)
+{
+	char dir[256], logf[300];
+	const char *argv[] = { "sh", "-c", "echo from-the-child >&2; sleep 3", NULL };
+	struct spawn sp = { argv, env, "/", NULL, 0, NULL, NULL, 0, logf };
+	struct buf got = BUF_INIT(8192);
+	struct err e = ERR_INIT;
+	struct timespec t0, t1;
+	int p[2], saved, i, fd;
+	char c;
+	ssize_t n;
+
+	unit_mkdtemp(dir, sizeof(dir), "detach-err");
+	snprintf(logf, sizeof(logf), "%s/log", dir);
+	fd = open(logf, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(pipe(p), 0);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(dup2(p[1], STDERR_FILENO), 0);
+	close(p[1]);
+	ck_assert_msg(spawn_detached(&sp, &e) == 0, "%s", e.msg);
+	dup2(saved, STDERR_FILENO); /* our last hold of the pipe goes */
+	close(saved);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = read(p[0], &c, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(p[0]);
+	ck_assert_int_eq(n, 0); /* EOF: nothing written, nobody holds it */
+	ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 +
+				 (t1.tv_nsec - t0.tv_nsec) / 1000000, 1000);
+	for (i = 0; i < 300; i++) {
+		if (xio_read_file(logf, &got, 1, &e) == 0 &&
+		    strstr(got.s, "from-the-child"))
+			break;
+		usleep(10000);
+	}
+	ck_assert_msg(strstr(got.s, "from-the-child"), "child's stderr: '%s'", got.s);
+	unit_rm_rf(dir);
+	buf_release(&got);
+}
+END_TEST
+
 START_TEST(detached_reports_a_missing_program)
 {
 	const char *argv[] = { "/nonexistent/program", NULL };
 	const char *argv2[] = { "/etc/passwd", NULL };
-	struct spawn sp = { argv, env, NULL, NULL, 0, NULL, NULL, 0 };
+	struct spawn sp = { argv, env, NULL, NULL, 0, NULL, NULL, 0, NULL };
 	struct err e = ERR_INIT;
 
 	ck_assert_int_eq(spawn_detached(&sp, &e), -1);
@@ -275,6 +321,7 @@ Suite *spawn_suite(void)
 	tcase_add_test(tc, which_resolves);
 	tcase_add_test(tc, detached_child_outlives_and_inherits_nothing);
 	tcase_add_test(tc, detached_reports_a_missing_program);
+	tcase_add_test(tc, detached_child_holds_not_our_stderr);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,7 +17,7 @@ void unit_mkdtemp(char *path, size_t size, const char *name)
 void unit_rm_rf(const char *path)
 {
 	const char *const argv[] = { "/bin/rm", "-rf", path, NULL };
-	struct spawn sp = { argv, NULL, NULL, NULL, 0, NULL, NULL, 10000 };
+	struct spawn sp = { argv, NULL, NULL, NULL, 0, NULL, NULL, 10000, NULL };
 	struct spawn_result res;
 	struct err e = ERR_INIT;
 
