@@ -1451,9 +1451,11 @@ static void follow(struct iter *it)
 		if (!j->sj && !row_over(row_of(it, j)))
 			miss[nmiss++] = j->id;
 	}
-	if (nmiss && c->job_manager.sacct_command &&
-	    !(acct_ok = accounting(it, miss, nmiss, &acct, &nacct) == 0))
-		fail(it, "sacct failed; jobs gone from squeue wait");
+	if (nmiss && c->job_manager.sacct_command) {
+		acct_ok = accounting(it, miss, nmiss, &acct, &nacct) == 0;
+		if (!acct_ok)
+			fail(it, "sacct failed; jobs gone from squeue wait");
+	}
 	for (size_t i = 0; i < it->njobs; i++) {
 		struct job *j = &it->jobs[i];
 		const struct cdoc_row *row = row_of(it, j);

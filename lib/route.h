@@ -62,10 +62,13 @@ struct github *route_github(struct route_ctx *ctx, const struct event *ev,
 
 /* Posts body as a new comment on ev's issue once, whatever happens to this
  * process meanwhile: journalled under key (key ".intent" before the call,
- * key = the comment id after); a rerun finding only the intent waits out
- * ROUTE_SETTLE_MS, then looks for the body's first line (a hidden marker
- * that must identify the comment) among the comments made since.  0 posted
- * or found (*id), 1 later (see above), -1 failed. */
+ * key = the comment id after); a rerun finding only the intent - or this
+ * run, when GitHub's answer was lost (ERR_UNSURE: a 5xx, a broken
+ * connection) - waits out ROUTE_SETTLE_MS, then looks for the body's first
+ * line (a hidden marker that must identify the comment) among the comments
+ * made since, and posts again only when it is not there (at most 3 posts,
+ * then ERR_UNSURE).  0 posted or found (*id), 1 later (see above), -1
+ * failed. */
 int route_comment_once(struct route_ctx *ctx, const struct event *ev,
 		       const char *key, const char *body, long long *id,
 		       struct err *e);
