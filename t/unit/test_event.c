@@ -165,6 +165,7 @@ START_TEST(bots_and_plain_issues_are_told_apart)
 	ck_assert_int_eq(event_parse("issue_comment", D, bot, strlen(bot), &ev, &e), 0);
 	ck_assert_int_eq(ev.closed, 1);
 	event_release(&ev);
+	free(bot);
 	free(app);
 	free(issue);
 }
