@@ -6,6 +6,8 @@
 #   make check-unit      unit tests only
 #   make check-e2e       end-to-end tests only (real Slurm, nginx, Apache, git, ...)
 #   make check-static    cppcheck + clang-tidy (.clang-tidy) over lib/ cgi/ cron/
+#   make include-graph   the module -> module include edges; fails on a cycle
+#                        (also part of check-style)
 #   make check-asan      unit and end-to-end tests built with
 #                        -fsanitize=address,undefined (in build-asan/)
 #   make check-valgrind  unit tests under valgrind memcheck (errors, leaks)
@@ -70,7 +72,7 @@ TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
 	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe $(BUILD)/t/s3-probe
 
 .PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
-	check-static \
+	check-static include-graph \
 	test demo \
 	install clean deps
 
@@ -126,8 +128,17 @@ check-valgrind: $(UNIT)
 		--errors-for-leak-kinds=all --error-exitcode=99 \
 		--child-silent-after-fork=yes ../$(UNIT)
 
+# The house rules a grep can check, then the module include graph
+# (scripts/include-graph: module -> module edges; a cycle fails).
 check-style:
 	scripts/check-style
+	@mkdir -p $(BUILD)
+	@scripts/include-graph >$(BUILD)/include-graph.txt; rc=$$?; \
+		tail -n 2 $(BUILD)/include-graph.txt | sed 's/^/include-graph: /'; \
+		grep '^cycle:' $(BUILD)/include-graph.txt; exit $$rc
+
+include-graph:
+	scripts/include-graph
 
 # cppcheck and clang-tidy, the checks and why in scripts/check-static and
 # .clang-tidy; any finding fails.

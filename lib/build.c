@@ -12,6 +12,7 @@
 #include "cdoc.h"
 #include "command.h"
 #include "conf.h"
+#include "delivery.h"
 #include "effects.h"
 #include "event.h"
 #include "github.h"
@@ -20,7 +21,6 @@
 #include "jobcfg.h"
 #include "jobrec.h"
 #include "log.h"
-#include "route.h"
 #include "slurm.h"
 #include "status.h"
 #include "xio.h"
@@ -147,7 +147,7 @@ void build_req_release(struct build_req *req)
 
 /* What a request works with, gathered once. */
 struct job_plan {
-	struct route_ctx *ctx;
+	struct delivery_ctx *ctx;
 	const struct event *ev;
 	const char *user;
 	long long t0;           /* the request's time (epoch s, journalled) */
@@ -166,7 +166,7 @@ struct job_plan {
 };
 
 /* A journalled value, or "" (into out, size bytes). */
-static void journal_get(const struct route_ctx *ctx, const char *key,
+static void journal_get(const struct delivery_ctx *ctx, const char *key,
 			char *out, size_t size)
 {
 	struct buf v = BUF_INIT(4096);
@@ -177,7 +177,7 @@ static void journal_get(const struct route_ctx *ctx, const char *key,
 	buf_release(&v);
 }
 
-static int journal_num(struct route_ctx *ctx, const char *key, long long *v,
+static int journal_num(struct delivery_ctx *ctx, const char *key, long long *v,
 		       long long now, struct err *e)
 {
 	char s[32];
@@ -196,7 +196,7 @@ static int journal_num(struct route_ctx *ctx, const char *key, long long *v,
  * something instead (said in reply). */
 static int pr_commits(struct job_plan *p, struct buf *reply, struct err *e)
 {
-	struct route_ctx *ctx = p->ctx;
+	struct delivery_ctx *ctx = p->ctx;
 	struct github_pull pull;
 
 	journal_get(ctx, "pr.head", p->head_sha, sizeof(p->head_sha));
@@ -206,7 +206,7 @@ static int pr_commits(struct job_plan *p, struct buf *reply, struct err *e)
 			snprintf(p->head_sha, sizeof(p->head_sha), "%s", p->ev->head_sha);
 			snprintf(p->base_ref, sizeof(p->base_ref), "%s", p->ev->base_ref);
 		} else {
-			if (github_pull_get(route_github(ctx, p->ev, e), p->ev->repo,
+			if (github_pull_get(delivery_github(ctx, p->ev, e), p->ev->repo,
 					    p->ev->issue, &pull, e) < 0)
 				return -1;
 			if (!pull.open) { /* closed since the comment was made */
@@ -241,7 +241,7 @@ static int pr_commits(struct job_plan *p, struct buf *reply, struct err *e)
 /* Step 2: the merge commit.  1 on a conflict (said in reply). */
 static int merge(struct job_plan *p, struct buf *reply, struct err *e)
 {
-	struct route_ctx *ctx = p->ctx;
+	struct delivery_ctx *ctx = p->ctx;
 	const struct conf *c = ctx->c;
 	struct buf url = BUF_INIT(4096);
 	struct gitcache_merge m = { .files = BUF_INIT(4096) };
@@ -613,7 +613,7 @@ static int row_set(struct cdoc_row *row, const char *state, const char *note,
 static int submit(struct job_plan *p, const struct target *t, const char *dir,
 		  struct cdoc_row *row, struct err *e)
 {
-	struct route_ctx *ctx = p->ctx;
+	struct delivery_ctx *ctx = p->ctx;
 	const struct conf *c = ctx->c;
 	struct buf key = BUF_INIT(EFFECTS_KEY_MAX + 16), v = BUF_INIT(64);
 	char comment[768], num[32];
@@ -642,7 +642,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 		goto out;
 	if (effects_get(ctx->fx, key.s, &v)) {
 		/* a run died around sbatch: did the job get in? */
-		if ((rc = route_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
+		if ((rc = delivery_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
 			goto out;
 		rc = -1;
 		if (slurm_find(c->job_manager.poll_command, comment, &id, e) < 0)
@@ -659,7 +659,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 		}
 		if (!(argv = calloc(1, sizeof(*argv))))
 			goto out;
-		snprintf(num, sizeof(num), "%lld", route_now_ms());
+		snprintf(num, sizeof(num), "%lld", delivery_now_ms());
 		if (effects_put(ctx->fx, key.s, num, e) < 0 ||
 		    slurm_sbatch_argv(c, t, p->ev->issue, comment, argv, e) < 0)
 			goto out;
@@ -683,7 +683,7 @@ out:
 	return rc;
 }
 
-static int plan_init(struct job_plan *p, struct route_ctx *ctx,
+static int plan_init(struct job_plan *p, struct delivery_ctx *ctx,
 		     const struct event *ev, const char *user, struct err *e)
 {
 	const struct conf *c = ctx->c;
@@ -772,12 +772,12 @@ static void save_doc(struct job_plan *p, struct cdoc *doc)
 	if (cdoc_save(p->ctx->c->job_manager.job_ids_dir, doc, 1, &e) < 0) {
 		log_error("status comment %lld: document not saved: %s",
 			  p->status_id, e.msg);
-		route_note(p->ctx, "build: status document not saved: %.200s",
+		delivery_note(p->ctx, "build: status document not saved: %.200s",
 			   e.msg);
 	}
 }
 
-int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
+int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user,
 	      struct build_req *req, struct buf *reply, int *said,
 	      struct err *e)
 {
@@ -787,7 +787,7 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 	struct github_counts gh0 = { 0 }, gh1;
 	struct err e2 = ERR_INIT;
 	unsigned git0 = gitcache_calls(), slurm0 = slurm_calls();
-	long long ms0 = route_now_ms();
+	long long ms0 = delivery_now_ms();
 	size_t i, ok = 0;
 	int rc = -1, step;
 
@@ -804,7 +804,7 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 		     "ask again once the cause is fixed.\n\n",
 		     ctx->c->github.app_name) == 0) {
 		log_error("build: %s", e->msg);
-		route_note(ctx, "build: nothing submitted: %.200s", e->msg);
+		delivery_note(ctx, "build: nothing submitted: %.200s", e->msg);
 		err_clear(e);
 		*said = 1;
 		rc = 0;
@@ -813,14 +813,14 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 	if (step != 0) {
 		if (step == 1) {
 			*said = 1;
-			route_note(ctx, "build: nothing submitted (told the PR why)");
+			delivery_note(ctx, "build: nothing submitted (told the PR why)");
 			rc = 0;
 		}
 		goto out;
 	}
 	if (doc_init(&p, req, &doc, e) < 0 || doc_body(&doc, &body, e) < 0)
 		goto out;
-	if ((rc = route_comment_once(ctx, ev, "status", body.s, &p.status_id, e)) != 0)
+	if ((rc = delivery_comment_once(ctx, ev, "status", body.s, &p.status_id, e)) != 0)
 		goto out;
 	rc = -1;
 	if (load_repos(&p, req, &doc, e) < 0)
@@ -851,7 +851,7 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 		goto out;
 	/* the jobs are in Slurm: their document and records are written even
 	 * when GitHub fails now; the manager renders the comment from them */
-	if (github_comment_edit(route_github(ctx, ev, e), ev->repo, p.status_id,
+	if (github_comment_edit(delivery_github(ctx, ev, e), ev->repo, p.status_id,
 				body.s, &e2) < 0)
 		log_error("status comment %lld not updated: %s", p.status_id, e2.msg);
 	save_doc(&p, &doc);
@@ -863,9 +863,9 @@ int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
 			goto out;
 	}
 	github_counts(ctx->gh, &gh1);
-	route_note(ctx, "build: %zu of %zu target(s) submitted, status comment "
+	delivery_note(ctx, "build: %zu of %zu target(s) submitted, status comment "
 		   "%lld (%lld ms; %u git, %u slurm, %u github calls)", ok, req->n,
-		   p.status_id, route_now_ms() - ms0, gitcache_calls() - git0,
+		   p.status_id, delivery_now_ms() - ms0, gitcache_calls() - git0,
 		   slurm_calls() - slurm0, gh1.calls - gh0.calls);
 	rc = 0;
 out:

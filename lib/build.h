@@ -33,7 +33,7 @@
 struct command;
 struct conf;
 struct event;
-struct route_ctx;
+struct delivery_ctx;
 
 struct build_req {
 	struct target *t; /* the targets, each once (TARGET_MAX, malloc'ed) */
@@ -63,8 +63,8 @@ int build_add_all(const struct conf *c, struct build_req *req);
 /* Carries out req for user on ev's pull request (steps above).  Appends to
  * reply what the PR must hear besides the status comment (a refused base
  * branch, a merge conflict) and sets *said then.  0 done, 1 later (an
- * effect may still be in flight: see route_settle()), -1 failed. */
-int build_run(struct route_ctx *ctx, const struct event *ev, const char *user,
+ * effect may still be in flight: see delivery_settle()), -1 failed. */
+int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user,
 	      struct build_req *req, struct buf *reply, int *said,
 	      struct err *e);
 

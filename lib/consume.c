@@ -41,7 +41,7 @@ static long long waited_ms(const char *path)
 /* Reads, parses and routes one claimed entry, its journal in fx.  -1: it
  * failed (reason in e); the caller files it.  1: it stays claimed for a
  * later run. */
-static int handle(struct route_ctx *ctx, const char *dir, const char *id,
+static int handle(struct delivery_ctx *ctx, const char *dir, const char *id,
 		  struct effects *fx, struct err *e)
 {
 	struct buf path = BUF_INIT(4096), text = BUF_INIT(ENTRY_CAP);
@@ -90,7 +90,7 @@ out_fx:
 }
 
 /* Handles a claimed entry and files it under done/ or failed/. */
-static int finish(struct route_ctx *ctx, const char *dir, const char *id,
+static int finish(struct delivery_ctx *ctx, const char *dir, const char *id,
 		  struct consume_stats *st, struct err *fatal)
 {
 	struct err e = ERR_INIT;
@@ -148,7 +148,7 @@ static long long retry_at(const char *dir, const char *id)
 /* Entries in claimed/: ours now (we hold the lock).  Either a dead
  * consumer's, or left for later; those not due yet are skipped unless we
  * may wait (then the handler sleeps out the rest). */
-static int recover(struct route_ctx *ctx, const char *dir,
+static int recover(struct delivery_ctx *ctx, const char *dir,
 		   struct consume_stats *st, struct err *e)
 {
 	char **ids;
@@ -160,7 +160,7 @@ static int recover(struct route_ctx *ctx, const char *dir,
 	for (i = 0; i < n && rc == 0; i++) {
 		long long at = retry_at(dir, ids[i]);
 
-		if (at > route_now_ms() && !ctx->may_wait) {
+		if (at > delivery_now_ms() && !ctx->may_wait) {
 			st->deferred++;
 			continue;
 		}
@@ -177,7 +177,7 @@ static int recover(struct route_ctx *ctx, const char *dir,
 }
 
 /* Claims and handles everything in incoming/; *seen: how many. */
-static int drain(struct route_ctx *ctx, const char *dir,
+static int drain(struct delivery_ctx *ctx, const char *dir,
 		 struct consume_stats *st, size_t *seen, struct err *e)
 {
 	char **ids;
@@ -254,7 +254,7 @@ int consume_run(const struct conf *c, int may_wait, int linger_ms,
 		struct consume_stats *st, struct err *e)
 {
 	const char *dir = c->event_handler.spool_dir;
-	struct route_ctx ctx = { c, NULL, NULL, { 0 }, may_wait, 0 };
+	struct delivery_ctx ctx = { c, NULL, NULL, { 0 }, may_wait, 0 };
 	int fd, rc = -1, swept, wd = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -295,7 +295,7 @@ out:
 		log_info("github: %u calls (%u retries, %u token fetches)", n.calls,
 			 n.retries, n.token_fetches);
 	}
-	route_ctx_release(&ctx);
+	delivery_ctx_release(&ctx);
 	if (wd >= 0)
 		close(wd);
 	close(fd);

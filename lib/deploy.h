@@ -4,7 +4,7 @@
  * Who asks.  The spool consumer (lib/route.c), for the label bot:deploy
  * on a pull request set by an account in deploycfg.deploy_permission
  * (empty: nobody; others get no_deploy_permission_comment), posts one
- * reply ("deploy queued ...") with route_comment_once() and then writes a
+ * reply ("deploy queued ...") with delivery_comment_once() and then writes a
  * request, named by the delivery id, so that a redelivered label is the
  * same request:
  *

@@ -22,7 +22,7 @@
  * github_comment_create()): it may have taken effect when a 5xx comes back
  * or the connection breaks or times out once the request has left, so it is
  * not repeated; the error is ERR_UNSURE and the caller looks before posting
- * again (lib/route.h, route_comment_once()).  A refused connection (nothing
+ * again (lib/route.h, delivery_comment_once()).  A refused connection (nothing
  * sent) and a rate limit (GitHub did nothing) are retried as above; so is a
  * reaction (github_reaction_add(): GitHub answers 200 for one that exists).
  * Each call is logged at debug level as "GET /path -> 200 (12 ms)".

@@ -1,3 +1,5 @@
+/* route.c - what the bot does with each kind of delivery (flows layer):
+ * the table of (event, action) handlers and of PR-comment commands. */
 #include "route.h"
 
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 #include "build.h"
 #include "command.h"
 #include "conf.h"
+#include "delivery.h"
 #include "deploy.h"
 #include "effects.h"
 #include "event.h"
@@ -23,29 +26,6 @@
 #define REPLY_CAP ((size_t)64 * 1024)
 #define BUILD_LABEL "bot:build"
 #define REACTION "eyes" /* on every command comment: "seen" */
-/* How far before the recorded intent a crashed run's reply is looked for:
- * GitHub's clock and ours may differ a little. */
-#define RECOVERY_SLACK_S 300
-#define RECOVERY_PAGES 20 /* of 100 comments each */
-
-void route_note(struct route_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vsnprintf(ctx->note, sizeof(ctx->note), fmt, ap) < 0)
-		ctx->note[0] = '\0';
-	va_end(ap);
-}
-
-struct github *route_github(struct route_ctx *ctx, const struct event *ev,
-			    struct err *e)
-{
-	if (!ctx->gh && github_open(ctx->c, &ctx->gh, e) < 0)
-		return NULL;
-	github_set_installation(ctx->gh, ev->installation);
-	return ctx->gh;
-}
 
 /* ---- commands in PR comments ---------------------------------------- */
 
@@ -58,7 +38,7 @@ struct run {
 };
 
 /* What one command adds to the run. */
-typedef int (*command_fn)(struct route_ctx *ctx, const struct event *ev,
+typedef int (*command_fn)(struct delivery_ctx *ctx, const struct event *ev,
 			  const struct command *cmd, struct run *run);
 
 struct command_row {
@@ -68,9 +48,9 @@ struct command_row {
 	const char *help;   /* one line for bot: help */
 };
 
-static int cmd_help(struct route_ctx *ctx, const struct event *ev,
+static int cmd_help(struct delivery_ctx *ctx, const struct event *ev,
 		    const struct command *cmd, struct run *run);
-static int cmd_build(struct route_ctx *ctx, const struct event *ev,
+static int cmd_build(struct delivery_ctx *ctx, const struct event *ev,
 		     const struct command *cmd, struct run *run);
 
 /* The commands this instance carries out; bot: help lists exactly these. */
@@ -92,7 +72,7 @@ static const struct command_row *command_row(enum command_id id)
 	return NULL;
 }
 
-static int cmd_help(struct route_ctx *ctx, const struct event *ev,
+static int cmd_help(struct delivery_ctx *ctx, const struct event *ev,
 		    const struct command *cmd, struct run *run)
 {
 	size_t i;
@@ -111,7 +91,7 @@ static int cmd_help(struct route_ctx *ctx, const struct event *ev,
 	return buf_adds(&run->reply, "\n");
 }
 
-static int cmd_build(struct route_ctx *ctx, const struct event *ev,
+static int cmd_build(struct delivery_ctx *ctx, const struct event *ev,
 		     const struct command *cmd, struct run *run)
 {
 	(void)ev;
@@ -132,7 +112,7 @@ static int unknown_command(const struct command *cmd, struct run *run)
 
 /* The hidden first line of a reply: how a later run recognises it.  A
  * reply to a label event has no comment to point at: the delivery. */
-static int reply_marker(const struct route_ctx *ctx, const struct event *ev,
+static int reply_marker(const struct delivery_ctx *ctx, const struct event *ev,
 			struct buf *out)
 {
 	if (ev->comment_id)
@@ -142,163 +122,9 @@ static int reply_marker(const struct route_ctx *ctx, const struct event *ev,
 			ev->delivery, ctx->c->github.app_name);
 }
 
-long long route_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* An intent younger than ROUTE_SETTLE_MS: its request may still be on its
- * way.  0: look now; 1: come back later (after sleeping if we may). */
-int route_settle(struct route_ctx *ctx, long long intent_ms)
-{
-	long long left = intent_ms + ROUTE_SETTLE_MS - route_now_ms();
-	struct timespec ts;
-
-	if (left <= 0)
-		return 0;
-	if (!ctx->may_wait) {
-		route_note(ctx, "a reply may still be on its way: looking again later");
-		ctx->retry_at_ms = intent_ms + ROUTE_SETTLE_MS;
-		return 1;
-	}
-	log_info("waiting %lld ms for a reply that may still be on its way", left);
-	ts.tv_sec = (time_t)(left / 1000);
-	ts.tv_nsec = (long)(left % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) < 0)
-		;
-	return 0;
-}
-
-static void iso_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		out[0] = '\0';
-}
-
-/* The id of the comment in list whose body starts with marker, or 0. */
-static long long marked(struct json_object *list, const struct buf *marker)
-{
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *c = json_object_array_get_idx(list, i), *b, *n;
-
-		if (json_object_object_get_ex(c, "body", &b) &&
-		    json_object_is_type(b, json_type_string) &&
-		    strncmp(json_object_get_string(b), marker->s, marker->len) == 0 &&
-		    json_object_object_get_ex(c, "id", &n))
-			return (long long)json_object_get_int64(n);
-	}
-	return 0;
-}
-
-/* After a crash between the intent and the record: was the comment made?
- * Looks for its marker (first line) among the comments since the intent,
- * page by page (a busy pull request may have more than a page of them). */
-static int find_comment(struct route_ctx *ctx, const struct event *ev,
-			const char *intent, const char *body, long long *id,
-			struct err *e)
-{
-	struct buf marker = BUF_INIT(512);
-	char since[32];
-	int page, rc = -1;
-
-	*id = 0;
-	iso_time((time_t)(strtoll(intent, NULL, 10) / 1000 - RECOVERY_SLACK_S), since);
-	if (buf_add(&marker, body, strcspn(body, "\n") + (strchr(body, '\n') != NULL)) < 0) {
-		err_set(e, ERR_TOOBIG, "comment marker too long");
-		goto out;
-	}
-	for (page = 1; page <= RECOVERY_PAGES && !*id; page++) {
-		struct json_object *list = NULL;
-		size_t n;
-
-		if (github_comments_since(ctx->gh, ev->repo, ev->issue, since, page,
-					  &list, e) < 0)
-			goto out;
-		*id = marked(list, &marker);
-		n = json_object_array_length(list);
-		json_object_put(list);
-		if (n < 100)
-			break; /* the last page */
-	}
-	rc = 0;
-out:
-	buf_release(&marker);
-	return rc;
-}
-
-/* How often a comment is posted when GitHub never says whether the post
- * took effect (each time looked for first): then the entry fails. */
-#define COMMENT_TRIES 3
-
-int route_comment_once(struct route_ctx *ctx, const struct event *ev,
-		       const char *key, const char *body, long long *id,
-		       struct err *e)
-{
-	struct buf v = BUF_INIT(128), intent = BUF_INIT(EFFECTS_KEY_MAX + 16);
-	char num[32];
-	int rc = -1, tries;
-
-	*id = 0;
-	if (buf_addf(&intent, "%s.intent", key) < 0) {
-		err_set(e, ERR_TOOBIG, "effect key too long");
-		goto out;
-	}
-	if (effects_get(ctx->fx, key, &v)) {
-		*id = strtoll(v.s, NULL, 10);
-		rc = 0;
-		goto out;
-	}
-	for (tries = 0;; tries++) {
-		/* an intent without its result: a run that died, or a post
-		 * whose answer was lost - look before posting (again) */
-		if (effects_get(ctx->fx, intent.s, &v)) {
-			if ((rc = route_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
-				goto out;
-			rc = -1;
-			if (find_comment(ctx, ev, v.s, body, id, e) < 0)
-				goto out;
-			if (*id) {
-				log_info("%s comment %lld found: made by an "
-					 "earlier attempt", key, *id);
-				break;
-			}
-		}
-		if (tries == COMMENT_TRIES) {
-			err_set(e, ERR_UNSURE, "%s comment: posted %d times, "
-				"never answered, and not found", key, tries);
-			goto out;
-		}
-		snprintf(num, sizeof(num), "%lld", route_now_ms());
-		if (effects_put(ctx->fx, intent.s, num, e) < 0)
-			goto out;
-		if (github_comment_create(ctx->gh, ev->repo, ev->issue, body, id,
-					  e) == 0)
-			break;
-		if (e->code != ERR_UNSURE)
-			goto out;
-		log_warn("%s comment: %s; looking for it before posting again",
-			 key, e->msg);
-		err_clear(e);
-	}
-	snprintf(num, sizeof(num), "%lld", *id);
-	rc = effects_put(ctx->fx, key, num, e);
-out:
-	buf_release(&v);
-	buf_release(&intent);
-	return rc;
-}
-
 /* The "seen" reaction: idempotent on GitHub's side, journalled so that a
  * second run does not ask again. */
-static int react(struct route_ctx *ctx, const struct event *ev, struct err *e)
+static int react(struct delivery_ctx *ctx, const struct event *ev, struct err *e)
 {
 	struct buf v = BUF_INIT(64);
 	int done = effects_get(ctx->fx, "reaction", &v);
@@ -313,7 +139,7 @@ static int react(struct route_ctx *ctx, const struct event *ev, struct err *e)
 
 /* The build lines' outcome before anything is done: refused (no
  * permission) or wrong (what is wrong goes in the reply). */
-static int check_build(struct route_ctx *ctx, const struct event *ev,
+static int check_build(struct delivery_ctx *ctx, const struct event *ev,
 		       const char *user, struct run *run)
 {
 	struct build_req *b = &run->build;
@@ -347,14 +173,14 @@ static int check_build(struct route_ctx *ctx, const struct event *ev,
 }
 
 /* The effects of a run: the reaction, the build, the reply - each once. */
-static int carry_out(struct route_ctx *ctx, const struct event *ev,
+static int carry_out(struct delivery_ctx *ctx, const struct event *ev,
 		     const char *user, struct run *run, long long *reply_id,
 		     struct err *e)
 {
 	int rc;
 
 	*reply_id = 0;
-	if (!route_github(ctx, ev, e) ||
+	if (!delivery_github(ctx, ev, e) ||
 	    (run->acted && ev->comment_id && react(ctx, ev, e) < 0))
 		return -1;
 	if (run->build.lines &&
@@ -363,25 +189,25 @@ static int carry_out(struct route_ctx *ctx, const struct event *ev,
 		return rc;
 	if (!run->said)
 		return 0;
-	return route_comment_once(ctx, ev, "reply", run->reply.s, reply_id, e);
+	return delivery_comment_once(ctx, ev, "reply", run->reply.s, reply_id, e);
 }
 
 /* The delivery's log line: the build's note (if a build ran) and the
  * reply's id (if one was posted). */
-static void outcome(struct route_ctx *ctx, size_t ncmds, long long reply_id)
+static void outcome(struct delivery_ctx *ctx, size_t ncmds, long long reply_id)
 {
 	char build[sizeof(ctx->note)];
 
 	snprintf(build, sizeof(build), "%s", ctx->note);
 	if (!*build && ncmds)
-		route_note(ctx, "%zu command(s), reply %lld", ncmds, reply_id);
+		delivery_note(ctx, "%zu command(s), reply %lld", ncmds, reply_id);
 	else if (!*build)
-		route_note(ctx, "label " BUILD_LABEL ": reply %lld", reply_id);
+		delivery_note(ctx, "label " BUILD_LABEL ": reply %lld", reply_id);
 	else if (reply_id)
-		route_note(ctx, "%.200s; reply %lld", build, reply_id);
+		delivery_note(ctx, "%.200s; reply %lld", build, reply_id);
 }
 
-static int run_commands(struct route_ctx *ctx, const struct event *ev,
+static int run_commands(struct delivery_ctx *ctx, const struct event *ev,
 			const struct command *cmds, size_t n, int more,
 			struct err *e)
 {
@@ -406,7 +232,7 @@ static int run_commands(struct route_ctx *ctx, const struct event *ev,
 			     "are carried out.\n", COMMAND_MAX) < 0)
 		goto toobig;
 	if (!run.said && !run.acted && !run.build.lines) {
-		route_note(ctx, "no command for this instance");
+		delivery_note(ctx, "no command for this instance");
 		rc = 0;
 		goto out;
 	}
@@ -422,7 +248,7 @@ out:
 	return rc;
 }
 
-static int on_comment(struct route_ctx *ctx, const struct event *ev,
+static int on_comment(struct delivery_ctx *ctx, const struct event *ev,
 		      struct err *e)
 {
 	struct command cmds[COMMAND_MAX];
@@ -434,17 +260,17 @@ static int on_comment(struct route_ctx *ctx, const struct event *ev,
 			       "issue, comment id or author");
 	if (ev->comment_bot || (ev->comment_app &&
 				ev->comment_app == ctx->c->github.app_id)) {
-		route_note(ctx, "ignored: comment by a bot (%s)", ev->comment_user);
+		delivery_note(ctx, "ignored: comment by a bot (%s)", ev->comment_user);
 		return 0;
 	}
 	if (!ev->is_pr) {
-		route_note(ctx, "ignored: comment on an issue, not a pull request");
+		delivery_note(ctx, "ignored: comment on an issue, not a pull request");
 		return 0;
 	}
 	n = command_parse(ev->comment_body, strlen(ev->comment_body), cmds,
 			  COMMAND_MAX, &more);
 	if (n == 0) {
-		route_note(ctx, "no bot command");
+		delivery_note(ctx, "no bot command");
 		return 0;
 	}
 	return run_commands(ctx, ev, cmds, n, more, e);
@@ -460,7 +286,7 @@ static const char *policy_word(enum conf_upload_policy p)
 /* The bot:deploy label: permission first, then one reply and the request
  * the next manager run carries out (lib/deploy.h).  Both are idempotent:
  * the reply through the journal, the request by its delivery id. */
-static int on_deploy_label(struct route_ctx *ctx, const struct event *ev,
+static int on_deploy_label(struct delivery_ctx *ctx, const struct event *ev,
 			   struct err *e)
 {
 	const struct conf_deploycfg *d = &ctx->c->deploycfg;
@@ -472,7 +298,7 @@ static int on_deploy_label(struct route_ctx *ctx, const struct event *ev,
 	if (!conf_has_login(&d->deploy_permission, ev->sender)) {
 		log_info("deploy refused: %s is not in deploy_permission", ev->sender);
 		if (!d->no_deploy_permission_comment || !*d->no_deploy_permission_comment) {
-			route_note(ctx, "label %s by %s: refused, no reply", DEPLOY_LABEL,
+			delivery_note(ctx, "label %s by %s: refused, no reply", DEPLOY_LABEL,
 				   ev->sender);
 			rc = 0;
 			goto out;
@@ -481,10 +307,10 @@ static int on_deploy_label(struct route_ctx *ctx, const struct event *ev,
 		    buf_addf(&reply, "@%s\n\n%s\n", ev->sender,
 			     d->no_deploy_permission_comment) < 0)
 			goto toobig;
-		if (!route_github(ctx, ev, e) ||
-		    (rc = route_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
+		if (!delivery_github(ctx, ev, e) ||
+		    (rc = delivery_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
 			goto out;
-		route_note(ctx, "label %s by %s: refused; reply %lld", DEPLOY_LABEL,
+		delivery_note(ctx, "label %s by %s: refused; reply %lld", DEPLOY_LABEL,
 			   ev->sender, reply_id);
 		goto out;
 	}
@@ -494,8 +320,8 @@ static int on_deploy_label(struct route_ctx *ctx, const struct event *ev,
 		     "upload_policy %s; this comment shows a row per artefact\n",
 		     ev->sender, policy_word(d->upload_policy)) < 0)
 		goto toobig;
-	if (!route_github(ctx, ev, e) ||
-	    (rc = route_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
+	if (!delivery_github(ctx, ev, e) ||
+	    (rc = delivery_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
 		goto out;
 	memset(&req, 0, sizeof(req));
 	snprintf(req.repo, sizeof(req.repo), "%s", ev->repo);
@@ -510,7 +336,7 @@ static int on_deploy_label(struct route_ctx *ctx, const struct event *ev,
 		rc = -1;
 		goto out;
 	}
-	route_note(ctx, "label %s by %s: deploy %s; reply %lld", DEPLOY_LABEL,
+	delivery_note(ctx, "label %s by %s: deploy %s; reply %lld", DEPLOY_LABEL,
 		   ev->sender, q ? "queued" : "queued before", reply_id);
 	rc = 0;
 	goto out;
@@ -523,7 +349,7 @@ out:
 
 /* The bot:build label on a pull request: every target of the instance,
  * for whoever set the label. */
-static int on_labeled(struct route_ctx *ctx, const struct event *ev,
+static int on_labeled(struct delivery_ctx *ctx, const struct event *ev,
 		      struct err *e)
 {
 	struct run run = { .reply = BUF_INIT(REPLY_CAP), .build = BUILD_REQ_INIT };
@@ -532,14 +358,14 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 
 	if (!names_label_is(ev->label, BUILD_LABEL) &&
 	    !names_label_is(ev->label, DEPLOY_LABEL)) {
-		route_note(ctx, "ignored: label %.100s", ev->label);
+		delivery_note(ctx, "ignored: label %.100s", ev->label);
 		return 0;
 	}
 	if (!*ev->repo || !ev->issue || !*ev->sender)
 		return err_set(e, ERR_INVAL, "label payload without repository, "
 			       "pull request or sender");
 	if (ev->sender_bot) {
-		route_note(ctx, "ignored: label set by a bot (%s)", ev->sender);
+		delivery_note(ctx, "ignored: label set by a bot (%s)", ev->sender);
 		return 0;
 	}
 	if (names_label_is(ev->label, DEPLOY_LABEL)) {
@@ -554,7 +380,7 @@ static int on_labeled(struct route_ctx *ctx, const struct event *ev,
 		goto out;
 	}
 	if (!run.said && !run.build.lines) {
-		route_note(ctx, "label %s: nothing to do", BUILD_LABEL);
+		delivery_note(ctx, "label %s: nothing to do", BUILD_LABEL);
 		rc = 0;
 		goto out;
 	}
@@ -569,7 +395,7 @@ out:
 
 /* ---- installations and pings ------------------------------------------ */
 
-static int on_installation(struct route_ctx *ctx, const struct event *ev,
+static int on_installation(struct delivery_ctx *ctx, const struct event *ev,
 			   struct err *e)
 {
 	const char *account = "";
@@ -580,12 +406,12 @@ static int on_installation(struct route_ctx *ctx, const struct event *ev,
 	    json_object_object_get_ex(o, "account", &o) &&
 	    json_object_object_get_ex(o, "login", &o))
 		account = json_object_get_string(o);
-	route_note(ctx, "installation %lld %s by %s (account %.39s)", ev->installation,
+	delivery_note(ctx, "installation %lld %s by %s (account %.39s)", ev->installation,
 	     ev->action, ev->sender, account);
 	return 0;
 }
 
-static int on_ping(struct route_ctx *ctx, const struct event *ev,
+static int on_ping(struct delivery_ctx *ctx, const struct event *ev,
 		   struct err *e)
 {
 	struct json_object *o;
@@ -594,7 +420,7 @@ static int on_ping(struct route_ctx *ctx, const struct event *ev,
 	(void)e;
 	if (json_object_object_get_ex(ev->root, "hook_id", &o))
 		hook = (long long)json_object_get_int64(o);
-	route_note(ctx, "ping from GitHub, hook %lld", hook);
+	delivery_note(ctx, "ping from GitHub, hook %lld", hook);
 	return 0;
 }
 
@@ -603,7 +429,7 @@ static int on_ping(struct route_ctx *ctx, const struct event *ev,
 struct route {
 	const char *event;
 	const char *action; /* NULL: any */
-	int (*fn)(struct route_ctx *ctx, const struct event *ev, struct err *e);
+	int (*fn)(struct delivery_ctx *ctx, const struct event *ev, struct err *e);
 };
 
 static const struct route routes[] = {
@@ -614,7 +440,7 @@ static const struct route routes[] = {
 	{ "ping", NULL, on_ping },
 };
 
-int route_dispatch(struct route_ctx *ctx, const struct event *ev,
+int route_dispatch(struct delivery_ctx *ctx, const struct event *ev,
 		   struct err *e)
 {
 	size_t i;
@@ -625,13 +451,7 @@ int route_dispatch(struct route_ctx *ctx, const struct event *ev,
 		    (!routes[i].action || strcmp(routes[i].action, ev->action) == 0))
 			return routes[i].fn(ctx, ev, e);
 	}
-	route_note(ctx, "ignored: no handler for %s%s%s", ev->name,
+	delivery_note(ctx, "ignored: no handler for %s%s%s", ev->name,
 	     *ev->action ? "/" : "", ev->action);
 	return 0;
-}
-
-void route_ctx_release(struct route_ctx *ctx)
-{
-	github_free(ctx->gh);
-	ctx->gh = NULL;
 }

@@ -4,6 +4,8 @@
 # copy, never in the tree:
 #   - scripts/check-style: strcpy, and fork outside lib/spawn.c -> exit 1
 #     naming file:line;
+#   - scripts/include-graph: an include cycle (build <-> route) -> exit 1
+#     naming it;
 #   - scripts/check-static (the commands of `make check-static`): a
 #     cppcheck-detectable bug and a clang-tidy-detectable bug -> exit 1,
 #     each from its tool;
@@ -17,7 +19,7 @@ need cppcheck clang-tidy clang valgrind pkg-config cc
 
 tree=$T_TMP/tree
 mkdir -p "$tree/scripts" "$tree/t/fuzz"
-cp -p "$TOP/scripts/check-style" "$TOP/scripts/check-static" "$tree/scripts/"
+cp -p "$TOP/scripts/check-style" "$TOP/scripts/check-static" "$TOP/scripts/include-graph" "$tree/scripts/"
 cp -p "$TOP/.clang-tidy" "$TOP/Makefile" "$tree/"
 cp -pR "$TOP/lib" "$TOP/cgi" "$TOP/cron" "$tree/"
 cp -p "$TOP/t/fuzz/run" "$tree/t/fuzz/"
@@ -67,6 +69,18 @@ is "check-style: fork outside lib/spawn.c -> exit 1" "$st_rc" 1
 like "check-style: fork named with file:line, the comment ignored" "$st_out" \
 	"bad/child\.c:6: child process outside lib/spawn\.c: fork\(\)"
 unlike "check-style: nothing on the comment's line" "$st_out" "child\.c:5:"
+
+# --- include-graph: module -> module edges, a cycle fails --------------------------
+run ig sh -c "cd '$tree' && scripts/include-graph"
+is "include-graph: the tree has no cycle" "$ig_rc" 0
+like "include-graph: prints the edges" "$ig_out" '^route -> build$'
+like "include-graph: ... and says so" "$ig_out" 'no cycle'
+# build.c including route.h again: the cycle this module split removed
+printf '#include "route.h"\n' >>"$tree/lib/build.c"
+run ig sh -c "cd '$tree' && scripts/include-graph"
+is "include-graph: a cycle -> exit 1" "$ig_rc" 1
+like "include-graph: the cycle named" "$ig_out" 'cycle: build -> route -> build'
+sed -i '$d' "$tree/lib/build.c"
 
 # --- check-static ----------------------------------------------------------------
 # An out-of-bounds write cppcheck sees (arrayIndexOutOfBounds).
