@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "hmac.h"
 #include "log.h"
+#include "names.h"
 #include "priv.h"
 #include "spawn.h"
 #include "spool.h"
@@ -289,7 +290,7 @@ static int serve_one(const struct server *srv, const struct io *io)
 
 	webhook_handle(&srv->wh, &req, &ans);
 	respond(io, &ans);
-	log_set_context(spool_valid_delivery(req.delivery) ? req.delivery : NULL);
+	log_set_context(names_valid_delivery(req.delivery) ? req.delivery : NULL);
 	log_msg(ans.status < 300 ? LOGL_INFO : LOGL_WARN, "%d %s event=%.64s from=%.64s",
 		ans.status, ans.text, req.event ? req.event : "-", from ? from : "-");
 	log_set_context(NULL);

@@ -13,7 +13,6 @@
 
 #include "jobrec.h"
 #include "names.h"
-#include "spool.h"
 #include "result.h"
 #include "status.h"
 #include "xio.h"
@@ -116,7 +115,7 @@ static const struct field head_fields[] = {
 	STR(struct cdoc, repo, names_valid_repo, "owner/name"),
 	NUM(struct cdoc, pr_number, 1, ID_MAX),
 	STR(struct cdoc, instance, v_instance, "[A-Za-z0-9._-]{1,64}"),
-	STR(struct cdoc, delivery, spool_valid_delivery, "a UUID"),
+	STR(struct cdoc, delivery, names_valid_delivery, "a UUID"),
 	STR(struct cdoc, requested_by, v_login_opt, "a GitHub login or \"\""),
 	STR(struct cdoc, head_sha, v_sha_opt, "a git object id or \"\""),
 	STR(struct cdoc, base_ref, v_ref_opt, "a branch name or \"\""),

@@ -39,11 +39,6 @@
 
 /* ---- requests ---------------------------------------------------------- */
 
-static int valid_delivery(const char *s)
-{
-	return names_charset(s, "-", 1, DELIVERY_MAX);
-}
-
 static int put_num(struct buf *out, const char *key, long long v,
 		   struct err *e)
 {
@@ -172,7 +167,7 @@ int deploy_req_queue(const char *job_ids_dir, const char *delivery,
 	struct buf text = BUF_INIT(REQ_CAP), p = BUF_INIT(PATH_MAX);
 	int rc = -1;
 
-	if (!valid_delivery(delivery)) {
+	if (!names_valid_delivery(delivery)) {
 		err_set(e, ERR_INVAL, "deploy request: bad delivery id");
 		goto out;
 	}
@@ -191,7 +186,7 @@ int deploy_req_queue(const char *job_ids_dir, const char *delivery,
 	    dpath(&p, job_ids_dir, "pending", delivery, e) < 0)
 		goto out;
 	if (xio_create_atomic(p.s, text.s, text.len, 0644, e) < 0) {
-		if (errno == EEXIST) {
+		if (e->code == ERR_EXISTS) {
 			err_clear(e);
 			rc = 0;
 		}
@@ -216,7 +211,7 @@ int deploy_pending(const char *job_ids_dir)
 	    !(d = opendir(p.s)))
 		goto out;
 	while (!found && (de = readdir(d)))
-		found = valid_delivery(de->d_name);
+		found = names_valid_delivery(de->d_name);
 	closedir(d);
 out:
 	buf_release(&p);
@@ -1443,7 +1438,7 @@ static int list_pending(struct run *ru, char ***names, size_t *n,
 	while ((de = readdir(d))) {
 		char **v;
 
-		if (!valid_delivery(de->d_name))
+		if (!names_valid_delivery(de->d_name))
 			continue;
 		if (!(v = realloc(*names, (*n + 1) * sizeof(*v))) ||
 		    !(v[*n] = strdup(de->d_name))) {

@@ -22,6 +22,8 @@ enum err_code {
 	ERR_NOTFOUND, /* what was asked for does not exist */
 	ERR_PERM,    /* refused: no permission (a peer's 401/403, a file mode) */
 	ERR_IO,      /* a peer answered with an error, or data did not match */
+	ERR_EXISTS,  /* what was to be created exists already (a file
+		      * written exclusively: a duplicate delivery) */
 	ERR_UNSURE,  /* a request that is not safe to repeat reached the
 		      * peer, and no answer says whether it took effect (the
 		      * connection broke, a timeout, a 5xx): look before

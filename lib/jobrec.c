@@ -9,7 +9,6 @@
 
 #include "ini.h"
 #include "names.h"
-#include "spool.h"
 
 #define TIME_MAX 253402300799LL /* 9999-12-31 23:59:59 UTC */
 
@@ -147,7 +146,7 @@ static const struct field fields[] = {
 	NUM("PR", "pr_comment_id", pr_comment_id, 1, LLONG_MAX),
 	NUM("JOB", "id", job_id, 1, LLONG_MAX),
 	STR("JOB", "instance", instance, v_instance, "[A-Za-z0-9._-]{1,64}"),
-	STR("JOB", "delivery", delivery, spool_valid_delivery, "a UUID"),
+	STR("JOB", "delivery", delivery, names_valid_delivery, "a UUID"),
 	STR("JOB", "target", target, v_target, "[A-Za-z0-9._+:/-]{1,255}"),
 	STR("JOB", "repo_id", repo_id, v_target_opt,
 	    "[A-Za-z0-9._+:/-]{0,128}"),

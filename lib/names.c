@@ -78,3 +78,37 @@ int names_valid_label(const char *s)
 			return 0;
 	return 1;
 }
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+int names_valid_delivery(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; shape[i]; i++) {
+		if (shape[i] == '-' ? s[i] != '-' : !is_hex(s[i]))
+			return 0;
+	}
+	return s[i] == '\0';
+}
+
+int names_valid_event(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return 0;
+	for (i = 0; s[i]; i++) {
+		if (i >= 64 || !((s[i] >= 'a' && s[i] <= 'z') ||
+				 (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	}
+	return 1;
+}

@@ -25,6 +25,16 @@ int names_valid_label(const char *s);
  * (lib/command.h), so a maintainer never has to guess the case. */
 int names_label_is(const char *label, const char *want);
 
+/* 1 if s is a delivery id as GitHub makes them (a UUID: 8-4-4-4-12 hex
+ * digits), 0 otherwise.  The one rule for a delivery id wherever one is
+ * taken (the webhook, the spool, records, documents, deploy requests):
+ * only such ids become file names. */
+int names_valid_delivery(const char *s);
+
+/* 1 if s is an event name GitHub could send (1-64 of [a-z0-9_]: there is
+ * "projects_v2_item"), else 0. */
+int names_valid_event(const char *s);
+
 /* 1 if c is an ASCII letter or digit. */
 int names_alnum(int c);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "names.h"
 #include "xio.h"
 
 /* In the order an entry moves through them.  spool_known() looks them up in
@@ -69,7 +70,7 @@ int spool_put(const char *dir, const char *delivery, const char *event,
 	time_t now = time(NULL);
 	int rc = -1;
 
-	if (!spool_valid_delivery(delivery) || !spool_valid_event(event))
+	if (!names_valid_delivery(delivery) || !names_valid_event(event))
 		return err_set(e, ERR_INVAL, "invalid delivery id or event");
 	gmtime_r(&now, &tm);
 	if (strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ||
@@ -87,39 +88,6 @@ out:
 	return rc;
 }
 
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
-
-int spool_valid_delivery(const char *s)
-{
-	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	size_t i;
-
-	if (!s)
-		return 0;
-	for (i = 0; shape[i]; i++) {
-		if (shape[i] == '-' ? s[i] != '-' : !is_hex(s[i]))
-			return 0;
-	}
-	return s[i] == '\0';
-}
-
-int spool_valid_event(const char *s)
-{
-	size_t i;
-
-	if (!s || !*s)
-		return 0;
-	for (i = 0; s[i]; i++) {
-		if (i >= 64 || !((s[i] >= 'a' && s[i] <= 'z') ||
-				 (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	}
-	return 1;
-}
 
 /* Copies a header value (without surrounding blanks) into dst if it fits. */
 static int header_value(const char *v, size_t len, char *dst, size_t size)
@@ -151,12 +119,12 @@ static int header_line(const char *line, const char *end,
 	if (nlen == 14 && strncasecmp(line, "X-GitHub-Event", 14) == 0) {
 		if (header_value(colon + 1, (size_t)(end - colon - 1), out->event,
 				 sizeof(out->event)) < 0 ||
-		    !spool_valid_event(out->event))
+		    !names_valid_event(out->event))
 			return err_set(e, ERR_INVAL, "malformed X-GitHub-Event");
 	} else if (nlen == 17 && strncasecmp(line, "X-GitHub-Delivery", 17) == 0) {
 		if (header_value(colon + 1, (size_t)(end - colon - 1),
 				 out->delivery, sizeof(out->delivery)) < 0 ||
-		    !spool_valid_delivery(out->delivery))
+		    !names_valid_delivery(out->delivery))
 			return err_set(e, ERR_INVAL,
 				       "malformed X-GitHub-Delivery (not a UUID)");
 	}
@@ -262,7 +230,7 @@ int spool_list(const char *dir, const char *state, char ***ids, size_t *n,
 		goto out;
 	}
 	while ((errno = 0, d = readdir(dh)) != NULL) {
-		if (spool_valid_delivery(d->d_name) &&
+		if (names_valid_delivery(d->d_name) &&
 		    list_add(&v, &count, &cap, dirfd(dh), d->d_name) < 0) {
 			err_sys(e, "listing %s", p.s);
 			goto out;
@@ -301,7 +269,7 @@ int spool_move(const char *dir, const char *delivery, const char *from,
 	struct buf src = BUF_INIT(4096), dst = BUF_INIT(4096);
 	int rc = -1;
 
-	if (!spool_valid_delivery(delivery))
+	if (!names_valid_delivery(delivery))
 		return err_set(e, ERR_INVAL, "invalid delivery id");
 	if (buf_addf(&src, "%s/%s/%s", dir, from, delivery) < 0 ||
 	    buf_addf(&dst, "%s/%s/%s", dir, to, delivery) < 0) {
@@ -335,7 +303,7 @@ int spool_fail(const char *dir, const char *delivery, const char *reason,
 	struct buf p = BUF_INIT(4096), text = BUF_INIT(4096);
 	int rc = -1;
 
-	if (!spool_valid_delivery(delivery))
+	if (!names_valid_delivery(delivery))
 		return err_set(e, ERR_INVAL, "invalid delivery id");
 	if (buf_addf(&p, "%s/failed/%s.reason", dir, delivery) < 0 ||
 	    buf_addf(&text, "%.3000s\n", reason) < 0) {

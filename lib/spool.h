@@ -30,8 +30,8 @@ int spool_init(const char *dir, struct err *e);
 /* 1 if the delivery id is known in any state, 0 if not, -1 on error. */
 int spool_known(const char *dir, const char *delivery, struct err *e);
 
-/* Writes a new entry into incoming/.  Fails with ERR_INVAL (message
- * "already exists") if another writer got there first. */
+/* Writes a new entry into incoming/.  Fails with ERR_EXISTS if another
+ * writer got there first (a duplicate delivery, told by its code). */
 int spool_put(const char *dir, const char *delivery, const char *event,
 	      const char *body, size_t len, struct err *e);
 
@@ -90,12 +90,5 @@ int spool_lock_try(int fd, struct err *e);
  * libraries (libcurl, libjwt). */
 int spool_consumer_busy(const char *dir, struct err *e);
 
-/* 1 if s is a delivery id as GitHub makes them (a UUID: 8-4-4-4-12 hex
- * digits), 0 otherwise.  Only such ids become file names. */
-int spool_valid_delivery(const char *s);
-
-/* 1 if s is an event name GitHub could send (1-64 of [a-z0-9_]: there is
- * "projects_v2_item"), else 0. */
-int spool_valid_event(const char *s);
 
 #endif

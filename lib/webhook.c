@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "hmac.h"
+#include "names.h"
 #include "spool.h"
 
 #define JSON_MAX_DEPTH 64
@@ -92,11 +93,11 @@ static int check_headers(const struct webhook_req *req,
 {
 	if (!req->event || !*req->event)
 		answer(ans, 400, "missing X-GitHub-Event");
-	else if (!spool_valid_event(req->event))
+	else if (!names_valid_event(req->event))
 		answer(ans, 400, "malformed X-GitHub-Event");
 	else if (!req->delivery || !*req->delivery)
 		answer(ans, 400, "missing X-GitHub-Delivery");
-	else if (!spool_valid_delivery(req->delivery))
+	else if (!names_valid_delivery(req->delivery))
 		answer(ans, 400, "malformed X-GitHub-Delivery (not a UUID)");
 	else
 		return 0;
@@ -119,7 +120,7 @@ static void keep(const struct webhook_cfg *cfg, const struct webhook_req *req,
 		answer(ans, 202, "accepted");
 		return;
 	}
-	if (e.code == ERR_INVAL && strstr(e.msg, "already exists"))
+	if (e.code == ERR_EXISTS)
 		answer(ans, 200, "duplicate delivery, already received");
 	else
 		answer(ans, 503, "cannot keep the delivery: %s", e.msg);

@@ -96,7 +96,7 @@ static int write_atomic(const char *path, const void *data, size_t len,
 		/* link() fails with EEXIST instead of replacing */
 		if (link(tmp.s, path) < 0) {
 			if (errno == EEXIST)
-				err_set(e, ERR_INVAL, "%s already exists", path);
+				err_set(e, ERR_EXISTS, "%s already exists", path);
 			else
 				err_sys(e, "link %s", path);
 			unlink(tmp.s);

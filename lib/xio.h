@@ -18,7 +18,7 @@
 int xio_write_atomic(const char *path, const void *data, size_t len,
 		     mode_t mode, struct err *e);
 
-/* Like xio_write_atomic(), but fails (errno EEXIST, ERR_INVAL) if path
+/* Like xio_write_atomic(), but fails (errno EEXIST, ERR_EXISTS) if path
  * already exists; the existence check and the rename are one link() call,
  * so two writers racing on one path cannot both succeed. */
 int xio_create_atomic(const char *path, const void *data, size_t len,

@@ -9,6 +9,7 @@
 #include "fuzz.h"
 
 #include "err.h"
+#include "names.h"
 #include "spool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -22,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("spool_parse_entry: -1 without an error");
 		return 0;
 	}
-	if (!spool_valid_event(ent.event) ||
-	    !spool_valid_delivery(ent.delivery))
+	if (!names_valid_event(ent.event) ||
+	    !names_valid_delivery(ent.delivery))
 		fuzz_fail("spool_parse_entry: invalid event or delivery kept");
 	if (!ent.body || ent.body < text || ent.body_len > size ||
 	    (size_t)(ent.body - text) > size - ent.body_len)

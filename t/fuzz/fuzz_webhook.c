@@ -41,6 +41,7 @@
 
 #include "err.h"
 #include "hmac.h"
+#include "names.h"
 #include "spool.h"
 #include "webhook.h"
 
@@ -180,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ans.spooled) {
 		char p[128];
 
-		if (!spool_valid_delivery(req.delivery))
+		if (!names_valid_delivery(req.delivery))
 			fuzz_fail("webhook_handle: spooled an invalid delivery");
 		snprintf(p, sizeof(p), "%s/incoming/%s", dir, req.delivery);
 		if (unlink(p) < 0)

@@ -124,27 +124,30 @@ START_TEST(req_queue)
 	unit_mkdtemp(dir, sizeof(dir), "deploy");
 	ck_assert_int_eq(deploy_pending(dir), 0);
 	good_req(&r);
-	ck_assert_int_eq(deploy_req_queue(dir, "3f1c2d4e-aa01-11ef", &r, &e), 1);
+	ck_assert_int_eq(deploy_req_queue(dir, "3f1c2d4e-aa01-11ef-9c3b-0242ac120002", &r, &e), 1);
 	ck_assert_int_eq(deploy_pending(dir), 1);
-	snprintf(p, sizeof(p), "%s/deploy/pending/3f1c2d4e-aa01-11ef", dir);
+	snprintf(p, sizeof(p), "%s/deploy/pending/3f1c2d4e-aa01-11ef-9c3b-0242ac120002", dir);
 	ck_assert_int_eq(stat(p, &st), 0);
 	/* the same delivery again: nothing changed */
 	r.pr = 43;
-	ck_assert_int_eq(deploy_req_queue(dir, "3f1c2d4e-aa01-11ef", &r, &e), 0);
+	ck_assert_int_eq(deploy_req_queue(dir, "3f1c2d4e-aa01-11ef-9c3b-0242ac120002", &r, &e), 0);
 	ck_assert_int_eq(e.code, ERR_NONE);
 	/* done already: not queued again */
-	snprintf(p, sizeof(p), "%s/deploy/done/3f1c2d4e-aa01-11ef", dir);
+	snprintf(p, sizeof(p), "%s/deploy/done/3f1c2d4e-aa01-11ef-9c3b-0242ac120002", dir);
 	{
 		char from[512];
 
-		snprintf(from, sizeof(from), "%s/deploy/pending/3f1c2d4e-aa01-11ef", dir);
+		snprintf(from, sizeof(from), "%s/deploy/pending/3f1c2d4e-aa01-11ef-9c3b-0242ac120002", dir);
 		ck_assert_int_eq(rename(from, p), 0);
 	}
 	ck_assert_int_eq(deploy_pending(dir), 0);
-	ck_assert_int_eq(deploy_req_queue(dir, "3f1c2d4e-aa01-11ef", &r, &e), 0);
+	ck_assert_int_eq(deploy_req_queue(dir, "3f1c2d4e-aa01-11ef-9c3b-0242ac120002", &r, &e), 0);
 	ck_assert_int_eq(deploy_pending(dir), 0);
 	/* bad delivery ids and requests: refused, nothing written */
 	ck_assert_int_eq(deploy_req_queue(dir, "../x", &r, &e), -1);
+	err_clear(&e);
+	/* a delivery id is a UUID here as everywhere (names_valid_delivery) */
+	ck_assert_int_eq(deploy_req_queue(dir, "3f1c2d4e-aa01-11ef", &r, &e), -1);
 	err_clear(&e);
 	ck_assert_int_eq(deploy_req_queue(dir, "", &r, &e), -1);
 	err_clear(&e);

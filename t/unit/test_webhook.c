@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "hmac.h"
+#include "names.h"
 #include "spool.h"
 #include "webhook.h"
 #include "xio.h"
@@ -50,19 +51,19 @@ END_TEST
 
 START_TEST(delivery_and_event_names)
 {
-	ck_assert(spool_valid_delivery("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
-	ck_assert(spool_valid_delivery("72D3162E-CC78-11E3-81AB-4C9367DC0958"));
-	ck_assert(!spool_valid_delivery("../../x"));
-	ck_assert(!spool_valid_delivery("72d3162e-cc78-11e3-81ab-4c9367dc0958x"));
-	ck_assert(!spool_valid_delivery("72d3162e-cc78-11e3-81ab-4c9367dc095"));
-	ck_assert(!spool_valid_delivery("72d3162e/cc78-11e3-81ab-4c9367dc0958"));
-	ck_assert(!spool_valid_delivery(""));
-	ck_assert(!spool_valid_delivery(NULL));
-	ck_assert(spool_valid_event("pull_request"));
-	ck_assert(spool_valid_event("projects_v2_item"));
-	ck_assert(!spool_valid_event("pull-request"));
-	ck_assert(!spool_valid_event("a/b"));
-	ck_assert(!spool_valid_event(""));
+	ck_assert(names_valid_delivery("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
+	ck_assert(names_valid_delivery("72D3162E-CC78-11E3-81AB-4C9367DC0958"));
+	ck_assert(!names_valid_delivery("../../x"));
+	ck_assert(!names_valid_delivery("72d3162e-cc78-11e3-81ab-4c9367dc0958x"));
+	ck_assert(!names_valid_delivery("72d3162e-cc78-11e3-81ab-4c9367dc095"));
+	ck_assert(!names_valid_delivery("72d3162e/cc78-11e3-81ab-4c9367dc0958"));
+	ck_assert(!names_valid_delivery(""));
+	ck_assert(!names_valid_delivery(NULL));
+	ck_assert(names_valid_event("pull_request"));
+	ck_assert(names_valid_event("projects_v2_item"));
+	ck_assert(!names_valid_event("pull-request"));
+	ck_assert(!names_valid_event("a/b"));
+	ck_assert(!names_valid_event(""));
 }
 END_TEST
 
