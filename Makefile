@@ -8,6 +8,7 @@
 #   make check-static    cppcheck + clang-tidy (.clang-tidy) over lib/ cgi/ cron/
 #   make include-graph   the module -> module include edges; fails on a cycle
 #                        (also part of check-style)
+#   make func-lengths    function lengths: median, p90, longest, over 60
 #   make check-asan      unit and end-to-end tests built with
 #                        -fsanitize=address,undefined (in build-asan/)
 #   make check-valgrind  unit tests under valgrind memcheck (errors, leaks)
@@ -72,7 +73,7 @@ TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
 	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe $(BUILD)/t/s3-probe
 
 .PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
-	check-static include-graph \
+	check-static include-graph func-lengths \
 	test demo \
 	install clean deps
 
@@ -139,6 +140,10 @@ check-style:
 
 include-graph:
 	scripts/include-graph
+
+# Function lengths (count, median, p90, longest, over 60) and the longest.
+func-lengths:
+	scripts/func-lengths
 
 # cppcheck and clang-tidy, the checks and why in scripts/check-static and
 # .clang-tidy; any finding fails.

@@ -7,6 +7,8 @@
  * once the answer is out, a spool consumer (eessi-bot-manager --consume,
  * beside this program) is started unless one is running, and the worker
  * goes back to accepting.
+ *
+ * Layer: programs, above the flows (README, "Map of the code").
  */
 #include <errno.h>
 #include <fcgiapp.h>

@@ -13,6 +13,8 @@
  *
  * Exit status: 0 fine, 1 the configuration has problems (or cannot be
  * read) or some work failed, 2 the command line is wrong.
+ *
+ * Layer: programs, above the flows (README, "Map of the code").
  */
 #include <errno.h>
 #include <getopt.h>

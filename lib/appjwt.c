@@ -1,4 +1,5 @@
-/* appjwt.c - the App JWT through libjwt. */
+/* appjwt.c - the App JWT through libjwt.
+ * Layer: core (README, "Map of the code"). */
 #include "appjwt.h"
 
 #include <errno.h>

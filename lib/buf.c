@@ -1,3 +1,5 @@
+/* buf.c - the growable string buffer with a size cap (rules in buf.h).
+ * Layer: base (README, "Map of the code"). */
 #include "buf.h"
 
 #include <errno.h>

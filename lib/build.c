@@ -1,3 +1,7 @@
+/* build.c - a build request: its targets, the PR's commits merged in the
+ * git cache, a job directory and a held sbatch per target, the status
+ * comment and the records.
+ * Layer: flows (README, "Map of the code"). */
 #include "build.h"
 
 #include <dirent.h>

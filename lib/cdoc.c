@@ -1,3 +1,7 @@
+/* cdoc.c - the status comment's document: its rows on disk
+ * (comments/<ID>.json), read and written atomically, and the comment's
+ * text made from it.
+ * Layer: state (README, "Map of the code"). */
 #include "cdoc.h"
 
 #include <errno.h>

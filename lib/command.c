@@ -1,3 +1,5 @@
+/* command.c - the bot commands in a PR comment, one per line (pure).
+ * Layer: core (README, "Map of the code"). */
 #include "command.h"
 
 #include <string.h>

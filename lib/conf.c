@@ -9,6 +9,8 @@
  * report and loading goes on, so the operator sees them all at once.
  * libconfig's tree (config_t) stays alive until the end of conf_load() so
  * that the cross-key checks can still name the line of what they blame.
+ *
+ * Layer: base (README, "Map of the code").
  */
 #include "conf.h"
 

@@ -1,3 +1,7 @@
+/* consume.c - the spool consumer: claims each waiting delivery, routes it,
+ * files it under done/ or failed/, recovers what a dead consumer left
+ * claimed.
+ * Layer: flows (README, "Map of the code"). */
 #include "consume.h"
 
 #include <errno.h>

@@ -1,3 +1,7 @@
+/* deploy.c - bot:deploy: requests by delivery, the upload plan under
+ * upload_policy, keys and metadata, the ledger, signing, uploads and the
+ * reply's table.
+ * Layer: flows (README, "Map of the code"). */
 #include "deploy.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,6 @@
+/* effects.c - a delivery's effects journal: what its handling did already,
+ * so that a rerun makes nothing twice.
+ * Layer: state (README, "Map of the code"). */
 #include "effects.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* err.c - the typed error: first one wins, err_set() returns -1.
+ * Layer: base (README, "Map of the code"). */
 #include "err.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* event.c - a webhook payload as the handlers see it: the few fields they
+ * decide on, checked once (pure).
+ * Layer: core (README, "Map of the code"). */
 #include "event.h"
 
 #include <json.h>

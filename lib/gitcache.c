@@ -1,3 +1,7 @@
+/* gitcache.c - the git cache: one bare repository per software-layer
+ * repository, the PR merged onto its base, job directories that borrow its
+ * objects.
+ * Layer: adapters (README, "Map of the code"). */
 #include "gitcache.h"
 
 #include <errno.h>

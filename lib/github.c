@@ -1,6 +1,9 @@
 /* github.c - the GitHub App adapter: App JWT -> installation token (cached
  * on disk), one request function with the retry policy, the few calls the
- * bot makes.  All HTTP goes through lib/httpc; all JSON through json-c. */
+ * bot makes.  All HTTP goes through lib/httpc; all JSON through json-c.
+ *
+ * Layer: adapters (README, "Map of the code").
+ */
 #include "github.h"
 
 #include <errno.h>

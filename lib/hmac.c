@@ -1,3 +1,6 @@
+/* hmac.c - X-Hub-Signature-256: HMAC-SHA256 of the body, compared in
+ * constant time (pure).
+ * Layer: core (README, "Map of the code"). */
 #include "hmac.h"
 
 #include <gnutls/crypto.h>

@@ -1,5 +1,8 @@
 /* httpc.c - one libcurl wrapper: requests, capped bodies, the headers of
- * interest, and the (pure) retry decision. */
+ * interest, and the (pure) retry decision.
+ *
+ * Layer: adapters (README, "Map of the code").
+ */
 #include "httpc.h"
 
 #include <curl/curl.h>

@@ -1,3 +1,6 @@
+/* ini.c - a small INI reader and writer for records, requests, result
+ * files and job.cfg.
+ * Layer: base (README, "Map of the code"). */
 #include "ini.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* jobcfg.c - cfg/job.cfg of a job directory, as EESSI's scripts read it
+ * (pure text).
+ * Layer: core (README, "Map of the code"). */
 #include "jobcfg.h"
 
 #include <string.h>

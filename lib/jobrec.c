@@ -1,3 +1,6 @@
+/* jobrec.c - the job-submission record: its INI text, every field
+ * validated on parse as on render (pure).
+ * Layer: core (README, "Map of the code"). */
 #include "jobrec.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* log.c - the one logger: a line per event with its context, secrets
+ * masked.
+ * Layer: base (README, "Map of the code"). */
 #include "log.h"
 
 #include <errno.h>

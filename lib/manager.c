@@ -1,4 +1,5 @@
-/* manager.c - one manager iteration (see manager.h). */
+/* manager.c - one manager iteration (see manager.h).
+ * Layer: flows (README, "Map of the code"). */
 #include "manager.h"
 
 #include <dirent.h>

@@ -1,3 +1,6 @@
+/* names.c - every validator of a name from outside (logins, repositories,
+ * labels, delivery ids, event names) in one place.
+ * Layer: base (README, "Map of the code"). */
 #include "names.h"
 
 #include <string.h>

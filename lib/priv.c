@@ -1,4 +1,5 @@
-/* priv.c - the start checks on privileges and secret files. */
+/* priv.c - the start checks on privileges and secret files.
+ * Layer: base (README, "Map of the code"). */
 #include "priv.h"
 
 #include <errno.h>

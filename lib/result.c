@@ -1,3 +1,6 @@
+/* result.c - what a job left behind: its result and test files, or the
+ * verdict from its output, and the excerpt shown for a failure.
+ * Layer: core (README, "Map of the code"). */
 #include "result.h"
 
 #include <errno.h>

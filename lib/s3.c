@@ -6,6 +6,8 @@
  * request body always comes from memory (a part is read from the file
  * once, hashed, then sent from its buffer, retries included), so what is
  * sent is what was hashed.
+ *
+ * Layer: adapters (README, "Map of the code").
  */
 #include "s3.h"
 

@@ -1,5 +1,8 @@
 /* slurm.c - sbatch and squeue through lib/spawn: argv builders, output
- * parsers, runners. */
+ * parsers, runners.
+ *
+ * Layer: adapters (README, "Map of the code").
+ */
 #include "slurm.h"
 
 #include <stdio.h>

@@ -1,6 +1,9 @@
 /* slurmq.c - squeue, sacct and scontrol release for the job manager: the
  * job-state table, bounded parsers of their '|'-separated output, runners
- * through slurm_run(). */
+ * through slurm_run().
+ *
+ * Layer: adapters (README, "Map of the code").
+ */
 #include "slurmq.h"
 
 #include <stdio.h>

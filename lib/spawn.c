@@ -1,3 +1,7 @@
+/* spawn.c - the one way a child process is run: argv, an explicit
+ * environment, captured output, a timeout; detached children holding
+ * nothing of ours.
+ * Layer: base (README, "Map of the code"). */
 #include "spawn.h"
 
 #include <errno.h>

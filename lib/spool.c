@@ -1,3 +1,6 @@
+/* spool.c - the spool: one file per delivery, incoming/ -> claimed/ ->
+ * done/ or failed/, each move a rename.
+ * Layer: state (README, "Map of the code"). */
 #include "spool.h"
 
 #include <dirent.h>

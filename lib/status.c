@@ -1,3 +1,6 @@
+/* status.c - the status comment's Markdown: a table of rows, every value
+ * escaped for a table cell (pure).
+ * Layer: core (README, "Map of the code"). */
 #include "status.h"
 
 #include <string.h>

@@ -1,5 +1,8 @@
 /* target.c - the build targets of an instance and the filters of a
- * `bot: build` line (pure: no I/O, nothing allocated). */
+ * `bot: build` line (pure: no I/O, nothing allocated).
+ *
+ * Layer: core (README, "Map of the code").
+ */
 #include "target.h"
 
 #include <stdio.h>

@@ -1,3 +1,6 @@
+/* webhook.c - one delivery through the handler: its checks in order, the
+ * signature before any parsing, the durable spool write, the answer.
+ * Layer: flows (README, "Map of the code"). */
 #include "webhook.h"
 
 #include <json.h>

@@ -1,3 +1,6 @@
+/* xio.c - file I/O that matters: atomic durable writes, bounded reads,
+ * locks, directories.
+ * Layer: base (README, "Map of the code"). */
 #include "xio.h"
 
 #include <errno.h>
