@@ -172,18 +172,11 @@ static int read_secret(const struct conf *c, struct buf *secret,
  * consumer submits build jobs, and a site may keep Slurm's configuration
  * elsewhere than /etc/slurm.  EESSI_BOT_ALLOW_ROOT: a handler let run as
  * root starts a consumer that is let too. */
-static const char *const consumer_env_names[] = {
-	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ",
-	"http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
-	"SLURM_CONF", PRIV_ALLOW_ROOT_ENV,
-};
-#define CONSUMER_ENV_MAX (sizeof(consumer_env_names) / sizeof(char *))
-
 struct server {
 	struct webhook_cfg wh;
 	char consumer[PATH_MAX];  /* "" when there is none beside us */
 	char config[PATH_MAX];    /* absolute path, for the consumer */
-	const char *env[CONSUMER_ENV_MAX + 1];
+	const char *env[SPAWN_ENV_MAX + 1]; /* spawn_env(SPAWN_ENV_CONSUMER) */
 	const char *log_file;     /* event_handler.log_file: the consumer's
 				   * stderr (NULL: /dev/null, never ours,
 				   * which a CGI server would wait for) */
@@ -194,20 +187,8 @@ static void consumer_setup(struct server *srv, const char *config)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	size_t i, k = 0;
 
-	for (i = 0; i < CONSUMER_ENV_MAX; i++) {
-		size_t len = strlen(consumer_env_names[i]);
-		char **v;
-
-		for (v = environ; *v; v++)
-			if (strncmp(*v, consumer_env_names[i], len) == 0 &&
-			    (*v)[len] == '=') {
-				srv->env[k++] = *v;
-				break;
-			}
-	}
-	srv->env[k] = NULL;
+	spawn_env(SPAWN_ENV_CONSUMER, srv->env);
 	srv->consumer[0] = '\0';
 	if (n <= 0 || !realpath(config, srv->config)) {
 		log_warn("cannot resolve this program or %s: no spool consumer "

@@ -637,24 +637,16 @@ static void lock_taken(const struct conf *c)
 
 /* The variables a deploy run inherits: the S3 credentials (never in
  * app.cfg) and what the manager passes on anyway; nothing else. */
-static const char *const deploy_env_names[] = {
-	"PATH", "HOME", "TZ", "SLURM_CONF", "AWS_ACCESS_KEY_ID",
-	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-	PRIV_ALLOW_ROOT_ENV,
-};
-#define DEPLOY_ENV_MAX (sizeof(deploy_env_names) / sizeof(char *))
-
 /* Starts "this program --deploy -c CONFIG", detached: it outlives the
  * iteration.  One already at work makes it exit at once (its lock). */
 static void start_deploy(const char *config, const char *log_file)
 {
-	const char *env[DEPLOY_ENV_MAX + 1];
+	const char *env[SPAWN_ENV_MAX + 1];
 	char self[PATH_MAX], cfg[PATH_MAX];
 	const char *argv[] = { self, "--deploy", "-c", cfg, NULL };
 	struct spawn sp;
 	struct err e = ERR_INIT;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	size_t i, k = 0;
 
 	if (n <= 0 || !realpath(config, cfg)) {
 		log_warn("deploy: cannot resolve this program or %s: no deploy "
@@ -662,21 +654,7 @@ static void start_deploy(const char *config, const char *log_file)
 		return;
 	}
 	self[n] = '\0';
-	for (i = 0; i < DEPLOY_ENV_MAX; i++) {
-		const char *v = getenv(deploy_env_names[i]);
-		size_t len = strlen(deploy_env_names[i]);
-		char **p;
-
-		if (!v)
-			continue;
-		for (p = environ; *p; p++)
-			if (strncmp(*p, deploy_env_names[i], len) == 0 &&
-			    (*p)[len] == '=') {
-				env[k++] = *p;
-				break;
-			}
-	}
-	env[k] = NULL;
+	spawn_env(SPAWN_ENV_DEPLOY, env);
 	memset(&sp, 0, sizeof(sp));
 	sp.argv = argv;
 	sp.envp = env;

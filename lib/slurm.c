@@ -12,7 +12,6 @@
 #include "spawn.h"
 #include "target.h"
 
-extern char **environ;
 
 #define JOB_NAME_MAX 128
 #define JOB_ID_MAX 4294967295LL /* Slurm job ids are 32-bit */
@@ -25,11 +24,6 @@ extern char **environ;
 #define FIND_COMMENT_MAX 1024
 #define BEGIN_FACTOR_MAX 100       /* conf: job_delay_begin_factor */
 #define POLL_INTERVAL_MAX 86400LL  /* conf: job_manager.poll_interval */
-
-/* What a Slurm command may see of the bot's environment. */
-static const char *const env_whitelist[] = {
-	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "SLURM_CONF",
-};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -209,25 +203,6 @@ bad:
 		       "'%s' (expected a job id)", shown);
 }
 
-/* The whitelisted variables of the bot's environment, pointing into
- * environ (nothing allocated): the first "NAME=" entry of each. */
-static void fixed_env(const char **envp, size_t size)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < NELEM(env_whitelist) && n + 1 < size; i++) {
-		size_t len = strlen(env_whitelist[i]);
-
-		for (char **v = environ; v && *v; v++)
-			if (strncmp(*v, env_whitelist[i], len) == 0 &&
-			    (*v)[len] == '=') {
-				envp[n++] = *v;
-				break;
-			}
-	}
-	envp[n] = NULL;
-}
-
 /* (slurm.h) */
 void slurm_stderr_line(const struct buf *b, char *out, size_t size)
 {
@@ -260,10 +235,10 @@ void slurm_stderr_line(const struct buf *b, char *out, size_t size)
 int slurm_run(const char *const *argv, const char *cwd, struct buf *out,
 	      struct buf *errout, struct spawn_result *res, struct err *e)
 {
-	const char *envp[NELEM(env_whitelist) + 1];
+	const char *envp[SPAWN_ENV_MAX + 1];
 	struct spawn sp;
 
-	fixed_env(envp, NELEM(envp));
+	spawn_env(SPAWN_ENV_SLURM, envp);
 	memset(&sp, 0, sizeof(sp));
 	sp.argv = argv;
 	sp.envp = envp;

@@ -384,6 +384,40 @@ fail:
 	_exit(127);
 }
 
+/* The whitelists of spawn_env(), one table so that who gets what is read
+ * in one place (the S3 credentials go to the deploy run only). */
+static const char *const env_lists[][SPAWN_ENV_MAX] = {
+	[SPAWN_ENV_SLURM] = { "PATH", "HOME", "USER", "LOGNAME", "LANG",
+			      "LC_ALL", "TZ", "SLURM_CONF" },
+	[SPAWN_ENV_CONSUMER] = { "PATH", "HOME", "USER", "LOGNAME", "LANG",
+				 "LC_ALL", "TZ", "http_proxy", "https_proxy",
+				 "HTTPS_PROXY", "no_proxy", "NO_PROXY",
+				 "SLURM_CONF", "EESSI_BOT_ALLOW_ROOT" },
+	[SPAWN_ENV_DEPLOY] = { "PATH", "HOME", "TZ", "SLURM_CONF",
+			       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+			       "AWS_SESSION_TOKEN", "AWS_PROFILE",
+			       "EESSI_BOT_ALLOW_ROOT" },
+};
+
+size_t spawn_env(enum spawn_env_kind kind, const char **envp)
+{
+	size_t n = 0;
+
+	if ((size_t)kind < sizeof(env_lists) / sizeof(env_lists[0]))
+		for (size_t i = 0; i < SPAWN_ENV_MAX && env_lists[kind][i]; i++) {
+			const char *name = env_lists[kind][i];
+			size_t len = strlen(name);
+
+			for (char **v = environ; v && *v; v++)
+				if (strncmp(*v, name, len) == 0 && (*v)[len] == '=') {
+					envp[n++] = *v;
+					break;
+				}
+		}
+	envp[n] = NULL;
+	return n;
+}
+
 int spawn_detached(const struct spawn *sp, struct err *e)
 {
 	struct buf prog = BUF_INIT(4096);

@@ -57,6 +57,31 @@ int spawn_run(const struct spawn *sp, struct spawn_result *res,
  * has exec'd: -1 (ERR_CHILD) if it could not. */
 int spawn_detached(const struct spawn *sp, struct err *e);
 
+/* Who a child is, for what it may see of the bot's environment. */
+enum spawn_env_kind {
+	SPAWN_ENV_SLURM,    /* sbatch, squeue, sacct, scontrol (and so the
+			     * build job): PATH HOME USER LOGNAME LANG LC_ALL
+			     * TZ SLURM_CONF - no token, key or secret */
+	SPAWN_ENV_CONSUMER, /* the spool consumer the handler starts: the
+			     * above less nothing Slurm needs, proxies
+			     * (http_proxy https_proxy HTTPS_PROXY no_proxy
+			     * NO_PROXY), EESSI_BOT_ALLOW_ROOT */
+	SPAWN_ENV_DEPLOY,   /* the deploy run the manager starts: PATH HOME
+			     * TZ SLURM_CONF, the S3 credentials
+			     * (AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+			     * AWS_SESSION_TOKEN AWS_PROFILE),
+			     * EESSI_BOT_ALLOW_ROOT */
+};
+
+#define SPAWN_ENV_MAX 16 /* names in any one whitelist, at most */
+
+/* The one environment whitelist of the bot's children, by kind: fills
+ * envp (room for SPAWN_ENV_MAX + 1) with the first "NAME=value" entry of
+ * this process's environment for each name of the kind's list, pointing
+ * into environ (nothing allocated; valid until the environment changes),
+ * then NULL.  Returns how many were set. */
+size_t spawn_env(enum spawn_env_kind kind, const char **envp);
+
 /* Resolves a program name against a PATH value into `out` (consumes
  * nothing).  Names holding '/' are taken as they are.  -1: not found. */
 int spawn_which(const char *name, const char *path, struct buf *out,

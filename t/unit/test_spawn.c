@@ -286,6 +286,55 @@ START_TEST(detached_child_holds_not_our_stderr)
 }
 END_TEST
 
+static int has(const char *const *envp, const char *entry)
+{
+	for (; *envp; envp++)
+		if (strcmp(*envp, entry) == 0)
+			return 1;
+	return 0;
+}
+
+/* One whitelist per kind of child, from the process's environment: a
+ * token or a key reaches none, the S3 credentials only the deploy run. */
+START_TEST(env_whitelists)
+{
+	static const char *const names[] = { "AWS_SECRET_ACCESS_KEY",
+		"GITHUB_APP_SECRET_TOKEN", "http_proxy", "SLURM_CONF" };
+	const char *envp[SPAWN_ENV_MAX + 1];
+	char *saved[4];
+
+	for (size_t i = 0; i < 4; i++) /* put back as they were, below */
+		saved[i] = getenv(names[i]) ? strdup(getenv(names[i])) : NULL;
+	ck_assert_int_eq(setenv("AWS_SECRET_ACCESS_KEY", "s3cret", 1), 0);
+	ck_assert_int_eq(setenv("GITHUB_APP_SECRET_TOKEN", "hooksecret", 1), 0);
+	ck_assert_int_eq(setenv("SLURM_CONF", "/etc/slurm/x.conf", 1), 0);
+	ck_assert_int_eq(setenv("http_proxy", "http://p:3128", 1), 0);
+	spawn_env(SPAWN_ENV_SLURM, envp);
+	ck_assert(has(envp, "SLURM_CONF=/etc/slurm/x.conf"));
+	ck_assert(!has(envp, "AWS_SECRET_ACCESS_KEY=s3cret"));
+	ck_assert(!has(envp, "GITHUB_APP_SECRET_TOKEN=hooksecret"));
+	ck_assert(!has(envp, "http_proxy=http://p:3128"));
+	spawn_env(SPAWN_ENV_CONSUMER, envp);
+	ck_assert(has(envp, "http_proxy=http://p:3128"));
+	ck_assert(!has(envp, "AWS_SECRET_ACCESS_KEY=s3cret"));
+	ck_assert(!has(envp, "GITHUB_APP_SECRET_TOKEN=hooksecret"));
+	spawn_env(SPAWN_ENV_DEPLOY, envp);
+	ck_assert(has(envp, "AWS_SECRET_ACCESS_KEY=s3cret"));
+	ck_assert(!has(envp, "GITHUB_APP_SECRET_TOKEN=hooksecret"));
+	ck_assert(!has(envp, "http_proxy=http://p:3128"));
+	/* an unknown kind: empty */
+	ck_assert_uint_eq(spawn_env((enum spawn_env_kind)99, envp), 0);
+	ck_assert_ptr_null(envp[0]);
+	for (size_t i = 0; i < 4; i++) {
+		if (saved[i])
+			setenv(names[i], saved[i], 1);
+		else
+			unsetenv(names[i]);
+		free(saved[i]);
+	}
+}
+END_TEST
+
 START_TEST(detached_reports_a_missing_program)
 {
 	const char *argv[] = { "/nonexistent/program", NULL };
@@ -322,6 +371,7 @@ Suite *spawn_suite(void)
 	tcase_add_test(tc, detached_child_outlives_and_inherits_nothing);
 	tcase_add_test(tc, detached_reports_a_missing_program);
 	tcase_add_test(tc, detached_child_holds_not_our_stderr);
+	tcase_add_test(tc, env_whitelists);
 	suite_add_tcase(s, tc);
 	return s;
 }
