@@ -156,14 +156,31 @@ probe after-expiry perm "$REPO" bob
 like "next process: the new cached token, no fetch" "$OUT" 'counts calls=1 retries=0 token_fetches=0'
 
 # --- retries ----------------------------------------------------------------------------
-gh_fail '{"path": "/issues/7/comments$", "method": "POST", "count": 2, "status": 502}'
-probe retry-502 comment "$REPO" 7 "after two 502s"
+# an edit (PATCH: the same body again is the same comment) is retried
+probe made comment "$REPO" 7 "to be edited"
+EDIT_ID=$(printf '%s' "$OUT" | sed -n 's/^comment //p')
+gh_fail '{"path": "/issues/comments/[0-9]+$", "method": "PATCH", "count": 2, "status": 502}'
+probe retry-502 edit "$REPO" "$EDIT_ID" "after two 502s"
 is "502 x2: exit 0" "$RC" 0 || note "$ERR"
 like "502 x2: two retries counted" "$OUT" 'counts calls=3 retries=2 token_fetches=0'
 check "502 x2: waited 1 s + 2 s ($MS ms)" test "$MS" -ge 3000
 like "502 x2: the retries are logged" "$(flat "$ERR")" '502 Bad Gateway, retrying in 1000 ms .*502 Bad Gateway, retrying in 2000 ms'
-is "502 x2: one comment made" \
+is "502 x2: the comment edited" \
 	"$(gh_state | gh_py "len([c for c in d['comments'] if c['body'] == 'after two 502s'])")" 1
+
+# a POST that creates is never repeated blindly: after a 5xx, or a lost
+# answer, it may have taken effect (the caller looks: lib/delivery.h)
+gh_fail '{"path": "/issues/7/comments$", "method": "POST", "count": 1, "status": 502}'
+probe post-502 comment "$REPO" 7 "after a 502"
+is "POST 502: exit 1" "$RC" 1
+like "POST 502: says it may have taken effect" "$ERR" '502 Bad Gateway; it may have taken effect, so it is not repeated blindly'
+like "POST 502: one call, no retry" "$OUT" 'counts calls=1 retries=0 token_fetches=0'
+gh_fail '{"path": "/issues/7/comments$", "method": "POST", "count": 1, "after": true, "drop": true}'
+probe post-lost comment "$REPO" 7 "answer lost"
+is "POST, answer lost: exit 1" "$RC" 1
+like "POST, answer lost: says it may have taken effect" "$ERR" 'it may have taken effect'
+is "POST, answer lost: made once, not repeated" \
+	"$(gh_state | gh_py "len([c for c in d['comments'] if c['body'] == 'answer lost'])")" 1
 
 gh_fail '{"path": "/issues/comments/[0-9]+$", "method": "PATCH", "count": 1, "status": 429, "retry_after": 1}'
 probe retry-429 edit "$REPO" "$cid" "after a 429"
