@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conf.h"
 #include "consume.h"
 #include "deploy.h"
@@ -576,21 +577,13 @@ static void catch_stop_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps s seconds unless a stop signal comes first: 0 slept, -1
  * stopped.  The signals are blocked between the check of the flag and the
  * wait, which unblocks them atomically (ppoll): a signal arriving just
  * before the sleep still ends it. */
 static int pause_between(long long s)
 {
-	long long end = now_ms() + s * 1000, left;
+	long long end = clock_mono_ms() + s * 1000, left;
 	sigset_t stop, old;
 	struct timespec ts;
 
@@ -598,7 +591,7 @@ static int pause_between(long long s)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop, &old);
-	while (!stop_signal && (left = end - now_ms()) > 0) {
+	while (!stop_signal && (left = end - clock_mono_ms()) > 0) {
 		ts.tv_sec = (time_t)(left / 1000);
 		ts.tv_nsec = (long)(left % 1000) * 1000000L;
 		if (ppoll(NULL, 0, &ts, &old) < 0 && errno != EINTR)

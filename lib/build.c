@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cdoc.h"
+#include "clock.h"
 #include "command.h"
 #include "conf.h"
 #include "delivery.h"
@@ -663,7 +664,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 		}
 		if (!(argv = calloc(1, sizeof(*argv))))
 			goto out;
-		snprintf(num, sizeof(num), "%lld", delivery_now_ms());
+		snprintf(num, sizeof(num), "%lld", clock_wall_ms());
 		if (effects_put(ctx->fx, key.s, num, e) < 0 ||
 		    slurm_sbatch_argv(c, t, p->ev->issue, comment, argv, e) < 0)
 			goto out;
@@ -791,7 +792,7 @@ int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user
 	struct github_counts gh0 = { 0 }, gh1;
 	struct err e2 = ERR_INIT;
 	unsigned git0 = gitcache_calls(), slurm0 = slurm_calls();
-	long long ms0 = delivery_now_ms();
+	long long ms0 = clock_wall_ms();
 	size_t i, ok = 0;
 	int rc = -1, step;
 
@@ -869,7 +870,7 @@ int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user
 	github_counts(ctx->gh, &gh1);
 	delivery_note(ctx, "build: %zu of %zu target(s) submitted, status comment "
 		   "%lld (%lld ms; %u git, %u slurm, %u github calls)", ok, req->n,
-		   p.status_id, delivery_now_ms() - ms0, gitcache_calls() - git0,
+		   p.status_id, clock_wall_ms() - ms0, gitcache_calls() - git0,
 		   slurm_calls() - slurm0, gh1.calls - gh0.calls);
 	rc = 0;
 out:

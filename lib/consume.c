@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conf.h"
 #include "effects.h"
 #include "event.h"
@@ -33,13 +34,12 @@
 /* Milliseconds since the entry was written (its mtime), for the log. */
 static long long waited_ms(const char *path)
 {
-	struct timespec now;
 	struct stat st;
 
-	if (stat(path, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+	if (stat(path, &st) < 0)
 		return -1;
-	return (long long)(now.tv_sec - st.st_mtim.tv_sec) * 1000 +
-	       (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
+	return clock_wall_ms() - ((long long)st.st_mtim.tv_sec * 1000 +
+				  st.st_mtim.tv_nsec / 1000000);
 }
 
 /* Reads, parses and routes one claimed entry, its journal in fx.  -1: it
@@ -164,7 +164,7 @@ static int recover(struct delivery_ctx *ctx, const char *dir,
 	for (i = 0; i < n && rc == 0; i++) {
 		long long at = retry_at(dir, ids[i]);
 
-		if (at > delivery_now_ms() && !ctx->may_wait) {
+		if (at > clock_wall_ms() && !ctx->may_wait) {
 			st->deferred++;
 			continue;
 		}

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "effects.h"
 #include "event.h"
 #include "github.h"
@@ -42,19 +43,11 @@ struct github *delivery_github(struct delivery_ctx *ctx, const struct event *ev,
 	return ctx->gh;
 }
 
-long long delivery_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An intent younger than DELIVERY_SETTLE_MS: its request may still be on its
  * way.  0: look now; 1: come back later (after sleeping if we may). */
 int delivery_settle(struct delivery_ctx *ctx, long long intent_ms)
 {
-	long long left = intent_ms + DELIVERY_SETTLE_MS - delivery_now_ms();
+	long long left = intent_ms + DELIVERY_SETTLE_MS - clock_wall_ms();
 	struct timespec ts;
 
 	if (left <= 0)
@@ -176,7 +169,7 @@ int delivery_comment_once(struct delivery_ctx *ctx, const struct event *ev,
 				"never answered, and not found", key, tries);
 			goto out;
 		}
-		snprintf(num, sizeof(num), "%lld", delivery_now_ms());
+		snprintf(num, sizeof(num), "%lld", clock_wall_ms());
 		if (effects_put(ctx->fx, intent.s, num, e) < 0)
 			goto out;
 		if (github_comment_create(ctx->gh, ev->repo, ev->issue, body, id,

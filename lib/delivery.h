@@ -28,14 +28,11 @@ struct delivery_ctx {
 	struct github *gh;    /* opened on first use, kept across deliveries */
 	char note[256];       /* what was done or why nothing was, for the log */
 	int may_wait;         /* sleep out DELIVERY_SETTLE_MS rather than defer */
-	long long retry_at_ms; /* set with a return of 1: when to come back */
+	long long retry_at_ms; /* set with a return of 1: when to come back
+				* (clock_wall_ms(): kept on disk) */
 };
 
 #define DELIVERY_SETTLE_MS 10000
-
-/* The clock of intents and retry_at_ms: milliseconds since the epoch
- * (wall time: the values are kept on disk across processes). */
-long long delivery_now_ms(void);
 
 /* Sets ctx->note (what was done, for the log line of the delivery). */
 void delivery_note(struct delivery_ctx *ctx, const char *fmt, ...)

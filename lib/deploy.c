@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "github.h"
 #include "ini.h"
 #include "jobrec.h"
@@ -1503,14 +1504,6 @@ static void uploader(struct run *ru)
 	freeifaddrs(ifa);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int deploy_run(const struct conf *c, struct github *gh,
 	       struct deploy_stats *st, struct err *e)
 {
@@ -1518,7 +1511,7 @@ int deploy_run(const struct conf *c, struct github *gh,
 	struct run ru;
 	char **names = NULL;
 	size_t n = 0, i;
-	long long t0 = mono_ms();
+	long long t0 = clock_mono_ms();
 	int fd = -1, rc;
 
 	memset(st, 0, sizeof(*st));
@@ -1560,6 +1553,6 @@ int deploy_run(const struct conf *c, struct github *gh,
 	free(ru.ledger);
 	buf_release(&ru.path);
 	close(fd);
-	st->ms = mono_ms() - t0;
+	st->ms = clock_mono_ms() - t0;
 	return rc;
 }

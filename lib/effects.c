@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "xio.h"
 
 #define EFFECTS_CAP ((size_t)64 * 1024)
@@ -65,21 +66,10 @@ int effects_get(const struct effects *fx, const char *key, struct buf *out)
 	return 1;
 }
 
-static int valid_key(const char *k)
-{
-	size_t i;
-
-	for (i = 0; k[i]; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
-		      (k[i] >= '0' && k[i] <= '9') || strchr("_.:+/-", k[i])))
-			return 0;
-	return i > 0 && i <= EFFECTS_KEY_MAX;
-}
-
 int effects_put(struct effects *fx, const char *key, const char *value,
 		struct err *e)
 {
-	if (!valid_key(key) || strchr(value, '\n'))
+	if (!names_charset(key, "_.:+/-", 1, EFFECTS_KEY_MAX) || strchr(value, '\n'))
 		return err_set(e, ERR_INVAL, "effects: bad key or value");
 	if (buf_addf(&fx->text, "%s %s\n", key, value) < 0)
 		return err_set(e, ERR_TOOBIG, "effects journal %s full", fx->path.s);

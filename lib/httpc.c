@@ -4,6 +4,7 @@
  * Layer: adapters (README, "Map of the code").
  */
 #include "httpc.h"
+#include "clock.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -289,14 +290,6 @@ static void free_headers(struct curl_slist *list)
 	curl_slist_free_all(list);
 }
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int method_ok(const char *m)
 {
 	static const char *const methods[] = {"GET", "POST", "PATCH", "PUT",
@@ -372,7 +365,7 @@ int httpc_perform(struct httpc *c, const struct httpc_request *rq,
 		return err_set(e, ERR_NOMEM, "httpc: out of memory");
 	curl_easy_reset(c->curl);
 	c->errbuf[0] = '\0';
-	t0 = monotonic_ms();
+	t0 = clock_mono_ms();
 	rc = set_options(c, rq, hdrs, &sink);
 	if (rc != CURLE_OK) {
 		ret = err_set(e, ERR_SYS, "curl option: %s",
@@ -380,7 +373,7 @@ int httpc_perform(struct httpc *c, const struct httpc_request *rq,
 		goto out;
 	}
 	rc = curl_easy_perform(c->curl);
-	rs->elapsed_ms = monotonic_ms() - t0;
+	rs->elapsed_ms = clock_mono_ms() - t0;
 	if (curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK)
 		rs->sent = reqsize > 0;
 	else

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conf.h"
 #include "github.h"
 #include "jobrec.h"
@@ -1375,14 +1376,6 @@ static long long cpu_ms(void)
 		kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1000;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Slurm's accounting for the jobs gone from squeue: one sacct call, or
  * one per SLURMQ_IDS_MAX jobs when there are more, their answers joined
  * and sorted by id.  -1 (logged) when a call failed: nothing is known. */
@@ -1526,7 +1519,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 {
 	struct github_counts g0 = {0}, g1 = {0};
 	struct iter it;
-	long long ms0 = now_ms(), cpu0 = cpu_ms();
+	long long ms0 = clock_mono_ms(), cpu0 = cpu_ms();
 	int fd, rc;
 
 	memset(st, 0, sizeof(*st));
@@ -1574,7 +1567,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 	buf_release(&it.path);
 	buf_release(&it.text);
 	close(fd);
-	st->ms = now_ms() - ms0;
+	st->ms = clock_mono_ms() - ms0;
 	st->cpu_ms = cpu_ms() - cpu0;
 	st->maxrss_kb = manager_peak_rss_kb();
 	if (it.failed) {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "httpc.h"
 #include "ini.h"
 #include "xio.h"
@@ -121,14 +122,6 @@ static int is_hex(const char *s, size_t n)
 		if (!isxdigit((unsigned char)s[i]))
 			return 0;
 	return s[n] == '\0';
-}
-
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(long long ms)
@@ -1499,7 +1492,7 @@ static int slot_finished(struct mpu *m, struct slot *sl, CURL *h, CURLcode rc,
 	snprintf(what, sizeof(what), "UploadPart %d", sl->part);
 	delay = req_retry(&sl->r, sl->attempt);
 	if (delay >= 0 && sl->attempt < HTTPC_MAX_ATTEMPTS) {
-		sl->due_ms = monotonic_ms() + delay;
+		sl->due_ms = clock_mono_ms() + delay;
 		return 0;
 	}
 	if (sl->r.status != 200)
@@ -1544,7 +1537,7 @@ static int collect(struct mpu *m, int *ended, struct err *e)
  * freed slot is filled at once). */
 static int parts_step(struct mpu *m, struct slot *slots, struct err *e)
 {
-	long long now = monotonic_ms(), wait = 1000;
+	long long now = clock_mono_ms(), wait = 1000;
 	CURLMcode mc;
 	int i, still, ended;
 
@@ -1582,10 +1575,10 @@ static int parts_step(struct mpu *m, struct slot *slots, struct err *e)
  * handles a request the client gave up on after the next one). */
 static void drain(struct mpu *m)
 {
-	long long end = monotonic_ms() + S3_DRAIN_MS;
+	long long end = clock_mono_ms() + S3_DRAIN_MS;
 	int still = 1;
 
-	while (still > 0 && monotonic_ms() < end) {
+	while (still > 0 && clock_mono_ms() < end) {
 		if (curl_multi_perform(m->s->multi, &still) != CURLM_OK)
 			break;
 		if (still > 0)
@@ -1772,7 +1765,7 @@ int s3_put_file(struct s3 *s, const char *key, const char *path,
 	struct s3_put_stats mine;
 	struct mpu m;
 	struct stat fst;
-	long long t0 = monotonic_ms();
+	long long t0 = clock_mono_ms();
 	int rc = -1;
 
 	memset(&mine, 0, sizeof(mine));
@@ -1813,6 +1806,6 @@ out:
 		gnutls_hash_deinit(m.whole, NULL);
 	free(m.parts);
 	close(m.fd);
-	st->ms = monotonic_ms() - t0;
+	st->ms = clock_mono_ms() - t0;
 	return rc;
 }

@@ -3,6 +3,7 @@
  * nothing of ours.
  * Layer: base (README, "Map of the code"). */
 #include "spawn.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,14 +40,6 @@ static void pipes_close(struct pipes *p)
 		close_fd(&p->err[i]);
 		close_fd(&p->exec[i]);
 	}
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *env_path(const char *const *envp)
@@ -179,7 +172,7 @@ static void feed(int *fd, const char *in, size_t len, size_t *off)
 static int next_wait(const struct spawn *sp, pid_t pid, long long start,
 		     struct spawn_result *res)
 {
-	long long left, elapsed = now_ms() - start;
+	long long left, elapsed = clock_mono_ms() - start;
 
 	if (sp->timeout_ms <= 0)
 		return -1;
@@ -200,7 +193,7 @@ static int next_wait(const struct spawn *sp, pid_t pid, long long start,
 static void pump(const struct spawn *sp, struct pipes *p, pid_t pid,
 		 struct spawn_result *res)
 {
-	long long start = now_ms();
+	long long start = clock_mono_ms();
 	size_t in_off = 0;
 
 	while (p->out[0] >= 0 || p->err[0] >= 0 || p->in[1] >= 0) {
@@ -229,7 +222,7 @@ static void pump(const struct spawn *sp, struct pipes *p, pid_t pid,
  * outputs and keep running). */
 static int reap(const struct spawn *sp, pid_t pid, struct spawn_result *res)
 {
-	long long start = now_ms();
+	long long start = clock_mono_ms();
 	int wstatus;
 
 	for (;;) {

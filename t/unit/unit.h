@@ -29,6 +29,7 @@ Suite *conf_suite(void);
 Suite *webhook_suite(void);
 Suite *spool_suite(void);
 Suite *event_suite(void);
+Suite *effects_suite(void);
 Suite *httpc_suite(void);
 Suite *appjwt_suite(void);
 Suite *github_suite(void);

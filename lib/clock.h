@@ -1,0 +1,14 @@
+/* clock.h - the bot's one millisecond clock, in its two kinds.
+ *
+ * clock_mono_ms(): for durations and timeouts (CLOCK_MONOTONIC: a clock
+ * step does not make a timeout fire or a figure go negative).
+ * clock_wall_ms(): for times kept on disk and compared across processes
+ * (intents, retry times: CLOCK_REALTIME, milliseconds since the epoch).
+ */
+#ifndef EESSI_CLOCK_H
+#define EESSI_CLOCK_H
+
+long long clock_mono_ms(void);
+long long clock_wall_ms(void);
+
+#endif
