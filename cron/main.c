@@ -36,6 +36,7 @@
 #include "github.h"
 #include "log.h"
 #include "manager.h"
+#include "num.h"
 #include "priv.h"
 #include "spawn.h"
 
@@ -339,18 +340,7 @@ static void usage_hint(void)
  * blanks, no '+', no trailing text, no overflow).  0, or -1. */
 static int parse_count(const char *s, long long *out)
 {
-	const char *digits = s[0] == '-' ? s + 1 : s;
-	char *end;
-	long long v;
-
-	if (*digits < '0' || *digits > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	return num_parse(s, LLONG_MIN + 1, LLONG_MAX, out);
 }
 
 /* -j's IDS, through manager_parse_ids(): 0, or -1 after saying what is

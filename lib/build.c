@@ -26,6 +26,7 @@
 #include "jobcfg.h"
 #include "jobrec.h"
 #include "log.h"
+#include "num.h"
 #include "slurm.h"
 #include "status.h"
 #include "xio.h"
@@ -189,7 +190,7 @@ static int journal_num(struct delivery_ctx *ctx, const char *key, long long *v,
 
 	journal_get(ctx, key, s, sizeof(s));
 	if (*s) {
-		*v = strtoll(s, NULL, 10);
+		*v = num_or(s, 0);
 		return 0;
 	}
 	*v = now;
@@ -639,7 +640,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 		goto out;
 	}
 	if (effects_get(ctx->fx, key.s, &v)) {
-		row->job_id = strtoll(v.s, NULL, 10);
+		row->job_id = num_or(v.s, 0);
 		rc = 0;
 		goto out;
 	}
@@ -647,7 +648,7 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 		goto out;
 	if (effects_get(ctx->fx, key.s, &v)) {
 		/* a run died around sbatch: did the job get in? */
-		if ((rc = delivery_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
+		if ((rc = delivery_settle(ctx, num_or(v.s, 0))) != 0)
 			goto out;
 		rc = -1;
 		if (slurm_find(c->job_manager.poll_command, comment, &id, e) < 0)

@@ -23,6 +23,7 @@
 #include "event.h"
 #include "github.h"
 #include "log.h"
+#include "num.h"
 #include "route.h"
 #include "spool.h"
 #include "webhook.h"
@@ -143,7 +144,7 @@ static long long retry_at(const char *dir, const char *id)
 	long long at = 0;
 
 	if (effects_open(&fx, dir, id, &e) == 0 && effects_get(&fx, "retry.at", &v))
-		at = strtoll(v.s, NULL, 10);
+		at = num_or(v.s, 0);
 	effects_release(&fx);
 	buf_release(&v);
 	return at;

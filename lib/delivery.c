@@ -18,6 +18,7 @@
 #include "event.h"
 #include "github.h"
 #include "log.h"
+#include "num.h"
 
 /* How far before the recorded intent a crashed run's reply is looked for:
  * GitHub's clock and ours may differ a little. */
@@ -103,7 +104,7 @@ static int find_comment(struct delivery_ctx *ctx, const struct event *ev,
 	int page, rc = -1;
 
 	*id = 0;
-	iso_time((time_t)(strtoll(intent, NULL, 10) / 1000 - RECOVERY_SLACK_S), since);
+	iso_time((time_t)(num_or(intent, 0) / 1000 - RECOVERY_SLACK_S), since);
 	if (buf_add(&marker, body, strcspn(body, "\n") + (strchr(body, '\n') != NULL)) < 0) {
 		err_set(e, ERR_TOOBIG, "comment marker too long");
 		goto out;
@@ -145,7 +146,7 @@ int delivery_comment_once(struct delivery_ctx *ctx, const struct event *ev,
 		goto out;
 	}
 	if (effects_get(ctx->fx, key, &v)) {
-		*id = strtoll(v.s, NULL, 10);
+		*id = num_or(v.s, 0);
 		rc = 0;
 		goto out;
 	}
@@ -153,7 +154,7 @@ int delivery_comment_once(struct delivery_ctx *ctx, const struct event *ev,
 		/* an intent without its result: a run that died, or a post
 		 * whose answer was lost - look before posting (again) */
 		if (effects_get(ctx->fx, intent.s, &v)) {
-			if ((rc = delivery_settle(ctx, strtoll(v.s, NULL, 10))) != 0)
+			if ((rc = delivery_settle(ctx, num_or(v.s, 0))) != 0)
 				goto out;
 			rc = -1;
 			if (find_comment(ctx, ev, v.s, body, id, e) < 0)

@@ -27,6 +27,7 @@
 #include "jobrec.h"
 #include "log.h"
 #include "names.h"
+#include "num.h"
 #include "result.h"
 #include "s3.h"
 #include "spawn.h"
@@ -95,18 +96,11 @@ static int get_num(const struct ini *ini, const char *section, const char *key,
 		   long long *v, struct err *e)
 {
 	const char *s = ini_get(ini, section, key);
-	size_t i, n;
 
 	if (!s)
 		return err_set(e, ERR_INVAL, "[%s] %s: missing", section, key);
-	n = strlen(s);
-	if (n == 0 || n > 18)
+	if (num_parse(s, 0, 999999999999999999LL, v) < 0)
 		return err_set(e, ERR_INVAL, "[%s] %s: not a number", section, key);
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return err_set(e, ERR_INVAL, "[%s] %s: not a number",
-				       section, key);
-	*v = strtoll(s, NULL, 10);
 	return 0;
 }
 
@@ -572,11 +566,11 @@ static void ledger_load(struct run *ru)
 		if ((s = ini_get(ini, LEDGER_SECTION, "key")))
 			snprintf(l->key, sizeof(l->key), "%s", s);
 		if ((s = ini_get(ini, LEDGER_SECTION, "pr")))
-			l->pr = strtoll(s, NULL, 10);
+			l->pr = num_or(s, 0);
 		if ((s = ini_get(ini, LEDGER_SECTION, "delivery")))
 			snprintf(l->delivery, sizeof(l->delivery), "%s", s);
 		if ((s = ini_get(ini, LEDGER_SECTION, "size")))
-			l->size = strtoll(s, NULL, 10);
+			l->size = num_or(s, 0);
 		ini_free(ini);
 	}
 	closedir(d);

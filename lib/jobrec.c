@@ -12,6 +12,7 @@
 
 #include "ini.h"
 #include "names.h"
+#include "num.h"
 
 #define TIME_MAX 253402300799LL /* 9999-12-31 23:59:59 UTC */
 
@@ -241,27 +242,17 @@ int jobrec_render(const struct jobrec *r, struct buf *out, struct err *e)
 	return rc;
 }
 
-/* Digits only (no sign, blanks or "0x" that strtoll would take), then the
+/* Digits only (no sign, blanks or "0x"), through num_parse(), then the
  * field's range. */
 static int parse_num(const struct field *f, const char *s, long long *v,
 		     struct err *e)
 {
-	char *end;
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return err_set(e, ERR_INVAL,
-				       "[%s] %s: not a number of at most 19 "
-				       "digits", f->section, f->key);
-	if (i == 0)
+	if (!*s)
 		return err_set(e, ERR_INVAL, "[%s] %s: empty", f->section,
 			       f->key);
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	if (errno == ERANGE || *end)
-		return err_set(e, ERR_INVAL, "[%s] %s: not a number",
-			       f->section, f->key);
+	if (num_parse(s, 0, LLONG_MAX, v) < 0)
+		return err_set(e, ERR_INVAL, "[%s] %s: not a number of at most "
+			       "19 digits", f->section, f->key);
 	return check_num(f, *v, e);
 }
 

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "httpc.h"
 #include "ini.h"
+#include "num.h"
 #include "xio.h"
 
 #define S3_RESP_CAP ((size_t)1024 * 1024) /* an answer's XML */
@@ -832,12 +833,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		   !header_value(p, len, "x-amz-checksum-sha256", r->checksum,
 				 sizeof(r->checksum)) &&
 		   header_value(p, len, "content-length", num, sizeof(num))) {
-		char *end;
 		long long v;
 
-		errno = 0;
-		v = strtoll(num, &end, 10);
-		r->clen = (errno || *end || end == num || v < 0) ? -1 : v;
+		r->clen = num_parse(num, 0, LLONG_MAX, &v) == 0 ? v : -1;
 	}
 	return len;
 }

@@ -1,7 +1,9 @@
 /* test_effects.c - a delivery's effects journal (lib/effects.h): what a
  * first run wrote is what a second run reads, the last value of a key
  * wins, keys and values out of shape are refused, and removing it leaves
- * nothing; and the one millisecond clock (lib/clock.h). */
+ * nothing; the one millisecond clock (lib/clock.h) and the one bounded
+ * number parser (lib/num.h). */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +12,7 @@
 
 #include "clock.h"
 #include "effects.h"
+#include "num.h"
 #include "unit.h"
 
 #define D "72d3162e-cc78-11e3-81ab-4c9367dc0958"
@@ -121,6 +124,31 @@ START_TEST(one_clock_two_kinds)
 }
 END_TEST
 
+START_TEST(numbers_bounded)
+{
+	long long v = 7;
+
+	ck_assert_int_eq(num_parse("0", 0, 10, &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(num_parse("9223372036854775807", 0, LLONG_MAX, &v), 0);
+	ck_assert_int_eq(v, LLONG_MAX);
+	ck_assert_int_eq(num_parse("-5", -10, 10, &v), 0);
+	ck_assert_int_eq(v, -5);
+	v = 7;
+	/* a sign where none may be, blanks, '+', hex, trailing text, empty,
+	 * overflow, out of range, 20 digits: refused, *out untouched */
+	static const char *const bad[] = { "-5", " 1", "1 ", "+1", "0x10", "1a",
+		"", "-", "9223372036854775808", "11", "00000000000000000001" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(num_parse(bad[i], 0, 10, &v) == -1 && v == 7,
+			      "'%s' taken", bad[i]);
+	ck_assert_int_eq(num_parse(NULL, 0, 10, &v), -1);
+	ck_assert_int_eq(num_or("42", -1), 42);
+	ck_assert_int_eq(num_or("4x2", -1), -1);
+	ck_assert_int_eq(num_or(NULL, 3), 3);
+}
+END_TEST
+
 Suite *effects_suite(void)
 {
 	Suite *s = suite_create("effects");
@@ -131,6 +159,7 @@ Suite *effects_suite(void)
 	tcase_add_test(tc, bad_keys_and_values_refused);
 	tcase_add_test(tc, removed_leaves_nothing);
 	tcase_add_test(tc, one_clock_two_kinds);
+	tcase_add_test(tc, numbers_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
