@@ -428,10 +428,12 @@ note "pr20: four outcomes after $(elapsed) s; the time limit runs on"
 # --- 3. the document deleted, then damaged: made again from all the records -----
 # (finished records say their final state; before, they were moved with
 # "state = held" and a rebuilt document lost every finished row)
-REC_OK=$(cat "$IDS/finished/$A_OK")
-like "finished record: says its final state" "$REC_OK" $'\nstate = finished\n'
-like "finished record: with the verdict and Slurm's end state" "$REC_OK" $'\nresult = SUCCESS\nslurm = COMPLETED'
-like "finished record: the failure's too" "$(cat "$IDS/finished/$A_FAIL")" $'\nresult = FAILURE\nslurm = FAILED'
+# [STATE]'s lines, one a line: "state=finished result=SUCCESS slurm=COMPLETED"
+state_of() { sed -n '/^\[STATE\]$/,$p' "$1" | grep -E '^(state|result|slurm) = ' | tr -d ' ' | tr '\n' ' ' | sed 's/ $//'; }
+is "finished record: says its final state, the verdict and Slurm's end state" \
+	"$(state_of "$IDS/finished/$A_OK")" "state=finished result=SUCCESS slurm=COMPLETED"
+is "finished record: the failure's too" "$(state_of "$IDS/finished/$A_FAIL")" \
+	"state=finished result=FAILURE slurm=FAILED"
 CID1=$(rec_get "$IDS/finished/$A_OK" pr_comment_id)
 B_BEFORE=$(status_body "$D1")
 for damage in deleted damaged; do

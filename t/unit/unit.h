@@ -30,6 +30,7 @@ Suite *webhook_suite(void);
 Suite *spool_suite(void);
 Suite *event_suite(void);
 Suite *effects_suite(void);
+Suite *build_suite(void);
 Suite *httpc_suite(void);
 Suite *appjwt_suite(void);
 Suite *github_suite(void);
