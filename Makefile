@@ -57,11 +57,16 @@ SAN_LOG_DIR := $(abspath $(BUILD))/t/sanitizer
 SAN_OBJ := $(BUILD)/t/san/options.o
 endif
 
+# lib/ by layer, lowest first (README, "Map of the code"); a file includes
+# its own layer or those below (scripts/check-style).
+LAYERS := base core state adapters flows
+LIB_INC := $(LAYERS:%=-Ilib/%)
+
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) \
-	-Ilib $(PKG_CFLAGS) $(CFLAGS)
+	$(LIB_INC) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(HARDEN_LD) $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA := $(BUILD)/libeessibot.a
 
@@ -209,7 +214,8 @@ fuzz-build:
 
 fuzz-bins: $(FUZZ_BINS)
 
-$(FUZZ_LIBA): $(FUZZ_LIB:%=$(BUILD)/lib/%.o)
+FUZZ_LIB_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(foreach m,$(FUZZ_LIB),$(filter %/$(m).c,$(LIB_SRC))))
+$(FUZZ_LIBA): $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^

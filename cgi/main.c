@@ -1,7 +1,7 @@
 /* eessi-bot-webhook - the bot's webhook endpoint, a FastCGI program (or a
  * plain CGI program, when started as one).
  *
- * Each request goes through lib/webhook.c: path, method, length cap,
+ * Each request goes through lib/flows/webhook.c: path, method, length cap,
  * bounded read, signature (before anything is parsed), headers, JSON shape,
  * duplicate check, durable spool write, answer.  Nothing slow happens here:
  * once the answer is out, a spool consumer (eessi-bot-manager --consume,
@@ -205,7 +205,7 @@ static void consumer_setup(struct server *srv, const char *config)
 	}
 }
 
-/* Starts a consumer unless one is at work (lib/consume.h says why no
+/* Starts a consumer unless one is at work (lib/flows/consume.h says why no
  * delivery can be missed this way). */
 static void wake_consumer(const struct server *srv)
 {

@@ -6,7 +6,7 @@
  * starts as a process of its own when requests wait) and --check-config.
  *
  * An iteration drains the spool (as --consume does, a safety net) and then
- * runs manager_iterate() (lib/manager.h), which releases, follows and
+ * runs manager_iterate() (lib/flows/manager.h), which releases, follows and
  * reports the jobs; it ends with one log line of figures (see usage_text).
  * Between iterations the program sleeps job_manager.poll_interval seconds;
  * SIGTERM or SIGINT ends the loop after the current iteration.

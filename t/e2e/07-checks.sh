@@ -2,8 +2,9 @@
 # t/e2e/07-checks.sh - the checks check something: each one fails on a
 # deliberately broken input, and the tree as it is passes them.  In a temp
 # copy, never in the tree:
-#   - scripts/check-style: strcpy, and fork outside lib/spawn.c -> exit 1
-#     naming file:line;
+#   - scripts/check-style: strcpy, fork outside lib/base/spawn.c, an
+#     include pointing up a layer, a folder of lib/ that is no layer ->
+#     exit 1 naming file:line;
 #   - scripts/include-graph: an include cycle (build <-> route) -> exit 1
 #     naming it;
 #   - scripts/check-static (the commands of `make check-static`): a
@@ -38,7 +39,7 @@ run st "$tree/scripts/check-style" "$tree/lib" "$tree/cgi" "$tree/cron"
 is "check-style: the tree passes" "$st_rc" 0
 # (the whole tree is make test's own check-static step: a baseline of two
 # real files here shows the failures below come from the broken inputs)
-run ss "$tree/scripts/check-static" lib/buf.c lib/xio.c
+run ss "$tree/scripts/check-static" lib/base/buf.c lib/base/xio.c
 is "check-static: real files pass (cppcheck and clang-tidy)" "$ss_rc" 0 ||
 	note "$(printf '%s' "$ss_out" | tail -n 20)"
 
@@ -65,10 +66,31 @@ run st "$tree/scripts/check-style" "$tree/bad/copy.c"
 is "check-style: strcpy -> exit 1" "$st_rc" 1
 like "check-style: strcpy named with file:line" "$st_out" "bad/copy\.c:5: banned function: strcpy\(\)"
 run st "$tree/scripts/check-style" "$tree/bad/child.c"
-is "check-style: fork outside lib/spawn.c -> exit 1" "$st_rc" 1
+is "check-style: fork outside lib/base/spawn.c -> exit 1" "$st_rc" 1
 like "check-style: fork named with file:line, the comment ignored" "$st_out" \
-	"bad/child\.c:6: child process outside lib/spawn\.c: fork\(\)"
+	"bad/child\.c:6: child process outside lib/base/spawn\.c: fork\(\)"
 unlike "check-style: nothing on the comment's line" "$st_out" "child\.c:5:"
+
+# --- check-style: layers -------------------------------------------------------------
+# core (status.c) including a flow's header: an include that points up
+printf '#include "route.h"\n' >>"$tree/lib/core/status.c"
+run st "$tree/scripts/check-style" "$tree/lib"
+is "check-style: an include pointing up a layer -> exit 1" "$st_rc" 1
+like "check-style: named with file:line and both layers" "$st_out" \
+	'lib/core/status\.c:[0-9]+: layer: core includes route\.h of flows, a layer above it'
+sed -i '$d' "$tree/lib/core/status.c"
+# the same in a layer above flows' own: fine (flows includes core)
+printf '#include "status.h"\n' >>"$tree/lib/flows/route.c"
+run st "$tree/scripts/check-style" "$tree/lib"
+is "check-style: an include pointing down is fine" "$st_rc" 0
+sed -i '$d' "$tree/lib/flows/route.c"
+mkdir -p "$tree/lib/misc" && cp "$tree/lib/base/err.c" "$tree/lib/misc/"
+run st "$tree/scripts/check-style" "$tree/lib"
+is "check-style: a folder of lib/ that is no layer -> exit 1" "$st_rc" 1
+like "check-style: ... named" "$st_out" 'lib/misc/ is not a layer'
+rm -rf "$tree/lib/misc"
+run st "$tree/scripts/check-style" "$tree/lib"
+is "check-style: the tree passes again" "$st_rc" 0
 
 # --- include-graph: module -> module edges, a cycle fails --------------------------
 run ig sh -c "cd '$tree' && scripts/include-graph"
@@ -76,11 +98,11 @@ is "include-graph: the tree has no cycle" "$ig_rc" 0
 like "include-graph: prints the edges" "$ig_out" '^route -> build$'
 like "include-graph: ... and says so" "$ig_out" 'no cycle'
 # build.c including route.h again: the cycle this module split removed
-printf '#include "route.h"\n' >>"$tree/lib/build.c"
+printf '#include "route.h"\n' >>"$tree/lib/flows/build.c"
 run ig sh -c "cd '$tree' && scripts/include-graph"
 is "include-graph: a cycle -> exit 1" "$ig_rc" 1
 like "include-graph: the cycle named" "$ig_out" 'cycle: build -> route -> build'
-sed -i '$d' "$tree/lib/build.c"
+sed -i '$d' "$tree/lib/flows/build.c"
 
 # --- check-static ----------------------------------------------------------------
 # An out-of-bounds write cppcheck sees (arrayIndexOutOfBounds).

@@ -169,7 +169,7 @@ is "502 x2: the comment edited" \
 	"$(gh_state | gh_py "len([c for c in d['comments'] if c['body'] == 'after two 502s'])")" 1
 
 # a POST that creates is never repeated blindly: after a 5xx, or a lost
-# answer, it may have taken effect (the caller looks: lib/delivery.h)
+# answer, it may have taken effect (the caller looks: lib/flows/delivery.h)
 gh_fail '{"path": "/issues/7/comments$", "method": "POST", "count": 1, "status": 502}'
 probe post-502 comment "$REPO" 7 "after a 502"
 is "POST 502: exit 1" "$RC" 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 48-slurm-submit.sh - lib/slurm.c against the real (private) Slurm cluster,
+# 48-slurm-submit.sh - lib/adapters/slurm.c against the real (private) Slurm cluster,
 # through build/t/slurm-probe: a submitted build job is held with the job
 # name, comment, slurm_params and target sbatch options of the
 # configuration, in the job directory; once released it runs there with

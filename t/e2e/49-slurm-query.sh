@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 49-slurm-query.sh - lib/slurmq.c against the real (private) Slurm cluster
+# 49-slurm-query.sh - lib/adapters/slurmq.c against the real (private) Slurm cluster
 # with accounting, through build/t/slurmq-probe: one squeue poll sees two
 # held jobs as held; one scontrol release runs both; the poll then shows
 # them COMPLETED and FAILED; sacct reports their exit codes (the jobs are

@@ -1,4 +1,4 @@
-/* fuzz_cdoc - status comment documents: cdoc_parse() (lib/cdoc.h), as the
+/* fuzz_cdoc - status comment documents: cdoc_parse() (lib/state/cdoc.h), as the
  * manager reads <job_ids_dir>/comments/<ID>.json from a shared filesystem.
  *
  * Input: the document, as is (not NUL-terminated: the parser takes a

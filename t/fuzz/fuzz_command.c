@@ -1,6 +1,6 @@
-/* fuzz_command - PR-comment commands: command_parse() (lib/command.h) on
- * a comment body, as lib/route.c calls it, then, for each `bot: build`
- * command, filter_parse() (lib/target.h) on its arguments, as lib/build.c
+/* fuzz_command - PR-comment commands: command_parse() (lib/core/command.h) on
+ * a comment body, as lib/flows/route.c calls it, then, for each `bot: build`
+ * command, filter_parse() (lib/core/target.h) on its arguments, as lib/flows/build.c
  * does.
  *
  * Input: the comment body, as is (command_parse takes a length; the body

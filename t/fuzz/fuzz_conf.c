@@ -1,4 +1,4 @@
-/* fuzz_conf - the configuration file: conf_load() (lib/conf.h), as both
+/* fuzz_conf - the configuration file: conf_load() (lib/base/conf.h), as both
  * programs call it at start, with a fixed struct conf_env.
  *
  * Input: the text of app.cfg.  conf_load() reads a path, so the input is

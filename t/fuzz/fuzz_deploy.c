@@ -1,7 +1,7 @@
 /* fuzz_deploy - what a deploy run reads from disk and from job results:
  * deploy_req_parse() (a request in job_ids_dir/deploy/pending/) and
  * deploy_tarball_parse() (an artefact name from a result file), both in
- * lib/deploy.h.
+ * lib/flows/deploy.h.
  *
  * Input: the first byte picks the parser, the rest is its input (a
  * request as is; a name cut at its first NUL or newline).  Invariants: a

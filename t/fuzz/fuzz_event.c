@@ -1,5 +1,5 @@
-/* fuzz_event - webhook JSON -> struct event: event_parse() (lib/event.h),
- * as lib/consume.c calls it on a spooled delivery.
+/* fuzz_event - webhook JSON -> struct event: event_parse() (lib/core/event.h),
+ * as lib/flows/consume.c calls it on a spooled delivery.
  *
  * Input: the event name (X-GitHub-Event, e.g. "issue_comment"), a NUL
  * byte, then the JSON body (not NUL-terminated: event_parse takes a

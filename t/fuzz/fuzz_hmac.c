@@ -1,5 +1,5 @@
 /* fuzz_hmac - the X-Hub-Signature-256 header: hmac_verify_github()
- * (lib/hmac.h), as lib/webhook.c calls it, under a fixed test secret.
+ * (lib/core/hmac.h), as lib/flows/webhook.c calls it, under a fixed test secret.
  *
  * Input: the header value, a NUL byte, then the body it signs (the rest;
  * without a NUL byte the whole input is the header and the body empty).

@@ -1,4 +1,4 @@
-/* fuzz_ids - the manager's -j argument: manager_parse_ids() (lib/manager.h),
+/* fuzz_ids - the manager's -j argument: manager_parse_ids() (lib/flows/manager.h),
  * as eessi-bot-manager calls it on its command line.
  *
  * Input: the argument (cut at its first NUL, as argv would be).

@@ -1,5 +1,5 @@
 /* fuzz_index - the manager's index cache job_ids_dir/manager.index:
- * manager_index_normalise() (lib/manager.h), the parser and writer an
+ * manager_index_normalise() (lib/flows/manager.h), the parser and writer an
  * iteration uses.
  *
  * Input: the file, as is (the parser takes a length).  Invariants: a

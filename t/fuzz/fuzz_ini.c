@@ -1,6 +1,6 @@
 /* fuzz_ini - the INI files of the software-layer contract (job results
- * and tests, repos.cfg, job.cfg): ini_parse() (lib/ini.h), then ini_get()
- * of the contract's keys in every section, as lib/jobcfg.c and the result
+ * and tests, repos.cfg, job.cfg): ini_parse() (lib/base/ini.h), then ini_get()
+ * of the contract's keys in every section, as lib/core/jobcfg.c and the result
  * readers look them up.
  *
  * Input: the file, as is (not NUL-terminated: ini_parse takes a length).

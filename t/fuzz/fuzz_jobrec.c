@@ -1,4 +1,4 @@
-/* fuzz_jobrec - job-submission records: jobrec_parse() (lib/jobrec.h), as
+/* fuzz_jobrec - job-submission records: jobrec_parse() (lib/core/jobrec.h), as
  * the manager reads <job_ids_dir>/submitted/<ID>.
  *
  * Input: the record, as is (not NUL-terminated: the parser takes a

@@ -1,5 +1,5 @@
 /* fuzz_result - a job's output judged and cut for the PR: result_analyse()
- * and result_excerpt() (lib/result.h), as result_read() calls them on the
+ * and result_excerpt() (lib/core/result.h), as result_read() calls them on the
  * last MiB of slurm-<ID>.out when the job left no result file.
  *
  * Input: the output, as is (any bytes, NULs included: both take a

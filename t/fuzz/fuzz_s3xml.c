@@ -1,6 +1,6 @@
-/* fuzz_s3xml - the readers of S3's XML answers (lib/s3.h): s3_xml_text()
+/* fuzz_s3xml - the readers of S3's XML answers (lib/adapters/s3.h): s3_xml_text()
  * of the elements lib/s3 looks up (Code, Message, UploadId, ETag, Key) and
- * s3_xml_uploads() of a ListMultipartUploads answer, as lib/s3.c calls them
+ * s3_xml_uploads() of a ListMultipartUploads answer, as lib/adapters/s3.c calls them
  * on what a server (or anything answering in its place) sent.
  *
  * Input: the answer, as is (not NUL-terminated: the readers take a length;

@@ -1,5 +1,5 @@
 /* fuzz_sbatch - `sbatch --parsable` output: slurm_parse_sbatch()
- * (lib/slurm.h), as slurm_submit() calls it on sbatch's stdout.
+ * (lib/adapters/slurm.h), as slurm_submit() calls it on sbatch's stdout.
  *
  * Input: the output, as is (not NUL-terminated: the parser takes a
  * length).

@@ -1,5 +1,5 @@
 /* fuzz_slurmq - the job manager's view of Slurm: slurmq_parse_squeue()
- * and slurmq_parse_sacct() (lib/slurmq.h), both on every input, as
+ * and slurmq_parse_sacct() (lib/adapters/slurmq.h), both on every input, as
  * slurmq_poll() and slurmq_accounting() call them on the commands' stdout.
  *
  * Input: the output, as is (not NUL-terminated: the parsers take a

@@ -1,5 +1,5 @@
 /* fuzz_spool - spool entries (and deliveries saved from GitHub's "Recent
- * Deliveries" page): spool_parse_entry() (lib/spool.h), as lib/consume.c
+ * Deliveries" page): spool_parse_entry() (lib/state/spool.h), as lib/flows/consume.c
  * and the webhook's --replay call it.
  *
  * Input: the entry, as is (not NUL-terminated: the parser takes a

@@ -1,5 +1,5 @@
 /* fuzz_webhook - the webhook path up to the spool decision:
- * webhook_handle() (lib/webhook.h), as cgi/main.c calls it for each
+ * webhook_handle() (lib/flows/webhook.h), as cgi/main.c calls it for each
  * request, with a real spool directory.
  *
  * Input format (fields split on the first six NUL bytes; a field missing

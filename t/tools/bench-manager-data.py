@@ -10,10 +10,10 @@
   bench-manager-data.py make DIR N REPO INSTANCE CID1,CID2,...
       writes, for N jobs grouped 16 per status comment (the comment ids
       given, in order, one pull request per comment, numbers 101, 102, ...):
-        DIR/ids/submitted/<ID>           the job records, as lib/jobrec.c
+        DIR/ids/submitted/<ID>           the job records, as lib/core/jobrec.c
                                          renders them at submission
         DIR/ids/comments/<CID>.json      the status comments' documents
-                                         (lib/cdoc.h), every row "held"
+                                         (lib/state/cdoc.h), every row "held"
         DIR/jobs/.../<target dir>/       the job directories: slurm-<ID>.out
                                          (BENCH_OUTPUT_LINES lines, default
                                          200), _bot_job<ID>.result for 7 of 8
@@ -58,7 +58,7 @@ def target(i):
 
 
 def record(job_id, repo, pr, cid, instance, delivery, tname, key, job_dir, t0):
-    """The text lib/jobrec.c's jobrec_render() makes (ini_put: "key = value",
+    """The text lib/core/jobrec.c's jobrec_render() makes (ini_put: "key = value",
     a blank line between sections, an empty value as "key = ")."""
     sections = [
         ("PR", [("repo", repo), ("pr_number", pr), ("pr_comment_id", cid)]),

@@ -5,7 +5,7 @@ the same delivery, for scripts/bench-webhook.
   bench-match.py ANSWERS LOG [--prog NAME] [--match REGEX] [--goal SECONDS]
 
 ANSWERS is loadgen's -o file ("delivery status due_us sent_us answered_us",
-CLOCK_REALTIME µs).  LOG is a log written by lib/log.c, one line per event:
+CLOCK_REALTIME µs).  LOG is a log written by lib/base/log.c, one line per event:
   2026-11-24T01:02:03.456Z LEVEL prog[pid] [context] text
 For each answered (2xx) delivery, the first line of program NAME (default
 eessi-bot-manager) whose context is that delivery id (and whose text

@@ -1,5 +1,5 @@
 /* test_build.c - the decisions of a build request before anything is done
- * (lib/build.h: build_add_line, build_add_all): which targets a comment's
+ * (lib/flows/build.h: build_add_line, build_add_all): which targets a comment's
  * `bot: build` lines make, united and each once; what a wrong, too long or
  * hostile line answers (and that one wrong line builds nothing); another
  * instance's line skipped silently; the label's every target. */
@@ -46,7 +46,7 @@ static struct conf *load(void)
 }
 
 /* The request a comment body makes: its build lines through
- * build_add_line(), as lib/route.c feeds them. */
+ * build_add_line(), as lib/flows/route.c feeds them. */
 static void request(const struct conf *c, const char *body, struct build_req *req)
 {
 	struct command cmds[COMMAND_MAX];

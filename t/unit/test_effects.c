@@ -1,8 +1,8 @@
-/* test_effects.c - a delivery's effects journal (lib/effects.h): what a
+/* test_effects.c - a delivery's effects journal (lib/state/effects.h): what a
  * first run wrote is what a second run reads, the last value of a key
  * wins, keys and values out of shape are refused, and removing it leaves
- * nothing; the one millisecond clock (lib/clock.h) and the one bounded
- * number parser (lib/num.h). */
+ * nothing; the one millisecond clock (lib/base/clock.h) and the one bounded
+ * number parser (lib/base/num.h). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>

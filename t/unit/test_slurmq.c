@@ -556,7 +556,7 @@ START_TEST(poll_runs_squeue_once)
 	ck_assert_int_eq(jobs[0].held, 1);
 	ck_assert_int_eq(jobs[1].state, SQ_COMPLETED);
 	free(jobs);
-	/* the fixed environment of lib/slurm.c */
+	/* the fixed environment of lib/adapters/slurm.c */
 	{
 		char path[160];
 

@@ -63,7 +63,7 @@ START_TEST(create_refuses_existing)
 	ck_assert_int_eq(xio_create_atomic(path.s, "first", 5, 0600, &e), 0);
 	ck_assert_int_eq(xio_create_atomic(path.s, "second", 6, 0600, &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "already exists"));
-	/* told by its code, not by the wording (lib/webhook.c: a duplicate
+	/* told by its code, not by the wording (lib/flows/webhook.c: a duplicate
 	 * delivery) */
 	ck_assert_int_eq(e.code, ERR_EXISTS);
 	err_clear(&e);

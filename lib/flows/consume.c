@@ -135,7 +135,7 @@ fail:
 	return -1;
 }
 
-/* When an entry left for later (lib/route.h) is due: 0 if it is not one. */
+/* When an entry left for later (lib/flows/route.h) is due: 0 if it is not one. */
 static long long retry_at(const char *dir, const char *id)
 {
 	struct buf v = BUF_INIT(64);

@@ -7,7 +7,7 @@
  *            again (their effect journals make that safe); one that must
  *            wait stays claimed for a later run
  *   claim    incoming/D -> claimed/D (a rename: one owner)
- *   handle   parse the entry and the payload, route (lib/route.h)
+ *   handle   parse the entry and the payload, route (lib/flows/route.h)
  *   finish   claimed/D -> done/D, or failed/D with failed/D.reason
  *
  * The wake-up rule, so that no delivery waits for the next cron run: the
@@ -29,11 +29,11 @@ struct consume_stats {
 	unsigned failed;    /* moved to failed/ */
 	unsigned recovered; /* of those, left in claimed/ by an earlier run */
 	unsigned swept;     /* stale temporary files removed */
-	unsigned deferred;  /* left claimed for a later run (lib/route.h) */
+	unsigned deferred;  /* left claimed for a later run (lib/flows/route.h) */
 };
 
 /* Drains the spool.  may_wait: entries that must wait a few seconds (see
- * lib/route.h) are waited for rather than left for a later run.
+ * lib/flows/route.h) are waited for rather than left for a later run.
  * linger_ms > 0: once the spool is empty, keep the lock and wait that long
  * (inotify on incoming/) for the next delivery before leaving: under a
  * steady stream one consumer handles it all, and the handler starts no

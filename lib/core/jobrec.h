@@ -1,7 +1,7 @@
 /* jobrec.h - the job-submission record: what ties a Slurm job to the
  * request that made it.
  *
- * One INI file per job (lib/ini.h), written when the job is submitted:
+ * One INI file per job (lib/base/ini.h), written when the job is submitted:
  *   <job_ids_dir>/submitted/<JOBID>     the manager's list of jobs to follow
  *                                      (moved to finished/ at the end)
  *   <job dir>/_bot_job<JOBID>.metadata  the same text, beside the job
@@ -19,7 +19,7 @@
  *          (SUCCESS, FAILURE, UNKNOWN) and Slurm's end state.  A record
  *          in submitted/ is written once and never changed: the manager
  *          keeps the current state in the status comment's document
- *          (lib/cdoc.h).  When the job is over the manager writes the
+ *          (lib/state/cdoc.h).  When the job is over the manager writes the
  *          record to finished/ with its final [STATE] ("finished" or
  *          "lost", with result and slurm), then removes the one in
  *          submitted/, so that a document made again from the records

@@ -1622,7 +1622,7 @@ static void target_problem(struct loader *L, const struct field *row,
 }
 
 /* 1 if a and b name the same job directory: a target's directory name
- * is the target with '_' for '/' (lib/target.h). */
+ * is the target with '_' for '/' (lib/core/target.h). */
 static int same_dir_name(const char *a, const char *b)
 {
 	for (; *a && *b; a++, b++)

@@ -20,7 +20,7 @@
  *              "note": "..." | null, "excerpt": "..." | null,
  *              "changed_at": N, "missing_since": N}, ...]}
  * Every field is checked on parse as on render (sizes of the struct below,
- * names as lib/jobrec.h checks them, target 1-511 bytes of
+ * names as lib/core/jobrec.h checks them, target 1-511 bytes of
  * [A-Za-z0-9._+:/-], ' ', '(' and ')', state [a-z ]{1,31}, reason
  * printable ASCII, result "" or a result_status_name(), slurm "" or
  * [A-Z_]{1,31}, note and excerpt clean UTF-8 text within their caps,

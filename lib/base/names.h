@@ -22,7 +22,7 @@ int names_valid_label(const char *s);
 /* 1 if label is the bot's label want (BOT_LABEL_BUILD, ...), compared as
  * GitHub compares label names: ASCII case does not matter ("BOT:Build" is
  * "bot:build").  Command words and "bot:" in comments follow the same rule
- * (lib/command.h), so a maintainer never has to guess the case. */
+ * (lib/core/command.h), so a maintainer never has to guess the case. */
 int names_label_is(const char *label, const char *want);
 
 /* 1 if s is a delivery id as GitHub makes them (a UUID: 8-4-4-4-12 hex

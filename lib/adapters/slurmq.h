@@ -3,7 +3,7 @@
  * for the held jobs it lets run.  Output parsers (pure, bounded) and
  * runners through lib/spawn.
  *
- * The commands, each with the fixed small environment of lib/slurm.c
+ * The commands, each with the fixed small environment of lib/adapters/slurm.c
  * (slurm_run()), SLURM_TIMEOUT_MS, capped output, counted by slurm_calls():
  *
  *     POLL_COMMAND --me -h -t all -o %i|%T|%r|%S|%e

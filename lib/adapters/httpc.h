@@ -1,6 +1,6 @@
-/* httpc.h - the one place that talks to libcurl, with lib/s3.c.
+/* httpc.h - the one place that talks to libcurl, with lib/adapters/s3.c.
  *
- * lib/s3.c drives libcurl itself: it needs what this wrapper does not do
+ * lib/adapters/s3.c drives libcurl itself: it needs what this wrapper does not do
  * (SigV4 signing, bodies streamed from memory with a read callback, HEAD,
  * several parts of a multipart upload in flight through one curl multi
  * handle) and must not send the "Expect:" header this wrapper adds, which

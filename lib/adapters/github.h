@@ -15,14 +15,14 @@
  * Every request: connect timeout 10 s, total 30 s; Accept:
  * application/vnd.github+json, X-GitHub-Api-Version: 2022-11-28, User-Agent:
  * eessi-bot/<version> (<app_name>).  5xx answers, transport errors and rate
- * limits are retried as httpc_retry_delay() (lib/httpc.h) decides: at most
+ * limits are retried as httpc_retry_delay() (lib/adapters/httpc.h) decides: at most
  * 4 attempts, 1 s / 2 s / 4 s apart for 5xx, Retry-After or
  * x-ratelimit-reset honoured, a wait of more than 60 s refused (the error
  * names it).  Except for a POST that creates (github_request() with POST,
  * github_comment_create()): it may have taken effect when a 5xx comes back
  * or the connection breaks or times out once the request has left, so it is
  * not repeated; the error is ERR_UNSURE and the caller looks before posting
- * again (lib/route.h, delivery_comment_once()).  A refused connection (nothing
+ * again (lib/flows/route.h, delivery_comment_once()).  A refused connection (nothing
  * sent) and a rate limit (GitHub did nothing) are retried as above; so is a
  * reaction (github_reaction_add(): GitHub answers 200 for one that exists).
  * Each call is logged at debug level as "GET /path -> 200 (12 ms)".

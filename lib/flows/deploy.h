@@ -1,7 +1,7 @@
 /* deploy.h - bot:deploy: the PR's successful artefacts to S3 staging,
  * under deploycfg.upload_policy, in a process of its own.
  *
- * Who asks.  The spool consumer (lib/route.c), for the label bot:deploy
+ * Who asks.  The spool consumer (lib/flows/route.c), for the label bot:deploy
  * on a pull request set by an account in deploycfg.deploy_permission
  * (empty: nobody; others get no_deploy_permission_comment), posts one
  * reply ("deploy queued ...") with delivery_comment_once() and then writes a
@@ -32,12 +32,12 @@
  * The S3 credentials come from the environment of that process (the
  * manager passes AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN, AWS_PROFILE on) or deploycfg.credentials_file
- * (lib/s3.h); never from app.cfg, never in a log.
+ * (lib/adapters/s3.h); never from app.cfg, never in a log.
  *
  * What a request covers.  The jobs of that PR of that repository whose
  * records are in finished/ (jobs still in submitted/ get a row "not
  * finished", which is final: the label is set again later), each job's
- * result file (lib/result.h): SUCCESS jobs'
+ * result file (lib/core/result.h): SUCCESS jobs'
  * artefacts are candidates, other jobs get a row with their status.
  * Tarball names are EESSI's, eessi-VERSION-TYPE-OS-ARCH-TIMESTAMP.tar.gz
  * (deploy_tarball_parse()); a name not of that form, or an artefact that
@@ -94,7 +94,7 @@
 
 #define DEPLOY_LABEL "bot:deploy"
 
-/* A request: INI text (lib/ini.h), section [DEPLOY], keys repo, pr,
+/* A request: INI text (lib/base/ini.h), section [DEPLOY], keys repo, pr,
  * sender, installation, comment_id, requested_at; all required, numbers
  * plain decimal, validated on parse as on render. */
 struct deploy_req {

@@ -67,7 +67,7 @@ struct s3_creds {
  * the environment when both are set (AWS_SESSION_TOKEN too if set);
  * otherwise the profile AWS_PROFILE (default "default") of
  * credentials_file, an INI file as the AWS tools write it, which must be
- * the caller's own and not readable by others (lib/priv.h).  NULL
+ * the caller's own and not readable by others (lib/base/priv.h).  NULL
  * credentials_file and no environment: ERR_NOTFOUND.  A file that does not
  * parse, or lacks the profile or a key: ERR_INVAL naming file, line and
  * key.  0 with cr filled (free with s3_creds_wipe()). */

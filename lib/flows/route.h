@@ -3,14 +3,14 @@
  * One table maps (event, action) to a handler; a delivery matching no row
  * is recorded as ignored.  A handler returns 0 when the delivery is dealt
  * with (including "nothing to do", said in ctx->note), -1 with the reason
- * in e, or 1 when it must wait (lib/delivery.h says when); its effects are
- * made idempotent through ctx->fx (lib/effects.h) and lib/delivery.h.
+ * in e, or 1 when it must wait (lib/flows/delivery.h says when); its effects are
+ * made idempotent through ctx->fx (lib/state/effects.h) and lib/flows/delivery.h.
  *
  * Rows today:
  *   issue_comment/created      bot commands in PR comments (bot: help,
- *                              bot: build - lib/build.h)
- *   pull_request/labeled       the bot:build label (lib/build.h), the
- *                              bot:deploy label (lib/deploy.h)
+ *                              bot: build - lib/flows/build.h)
+ *   pull_request/labeled       the bot:build label (lib/flows/build.h), the
+ *                              bot:deploy label (lib/flows/deploy.h)
  *   installation (any action), installation_repositories: logged
  *   ping                       logged
  */

@@ -93,7 +93,7 @@ int slurm_find(const char *poll_command, const char *comment,
 
 /* Runs a Slurm command, argv, in cwd (NULL: here) with the fixed small
  * environment above, SLURM_TIMEOUT_MS, and counts it in slurm_calls():
- * the one way lib/slurm.c and lib/slurmq.c run Slurm.  0 with res filled
+ * the one way lib/adapters/slurm.c and lib/adapters/slurmq.c run Slurm.  0 with res filled
  * (any status), -1 when it could not run to its end (spawn_run()). */
 struct spawn_result;
 int slurm_run(const char *const *argv, const char *cwd, struct buf *out,
@@ -105,7 +105,7 @@ int slurm_run(const char *const *argv, const char *cwd, struct buf *out,
 void slurm_stderr_line(const struct buf *b, char *out, size_t size);
 
 /* Slurm commands run by this process so far (for logs and benchmarks),
- * by lib/slurm.c and lib/slurmq.c together. */
+ * by lib/adapters/slurm.c and lib/adapters/slurmq.c together. */
 unsigned slurm_calls(void);
 
 #endif

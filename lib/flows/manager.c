@@ -270,7 +270,7 @@ struct job {
 
 /* An entry of <job_ids_dir>/manager.index: what the manager needs of a
  * record it has read before, so that it reads each record once, not every
- * minute (records are written once and never changed: lib/build.c). */
+ * minute (records are written once and never changed: lib/flows/build.c). */
 struct ixent {
 	long long id;
 	long long cid;   /* pr_comment_id */

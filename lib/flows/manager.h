@@ -3,11 +3,11 @@
  *
  * manager_iterate(), under the lock <job_ids_dir>/manager.lock (flock; a
  * second iteration finds it taken and returns 1 at once):
- *   1. the records <job_ids_dir>/submitted/<ID> (lib/jobrec.h); one that
+ *   1. the records <job_ids_dir>/submitted/<ID> (lib/core/jobrec.h); one that
  *      does not parse, or whose name is not its job id, is moved to
  *      <job_ids_dir>/broken/ with a <ID>.reason beside it, logged, and
  *      skipped;
- *   2. their status comments' documents (lib/cdoc.h), one per
+ *   2. their status comments' documents (lib/state/cdoc.h), one per
  *      pr_comment_id; a missing or unreadable one is made again from the
  *      records (logged);
  *   3. ONE slurmq_poll() (squeue --me -t all: the bot's jobs, recently
@@ -90,7 +90,7 @@ struct manager_step {
  * neither knows it; result_file: 1 when _bot_job<ID>.result exists (only
  * looked at by the caller when sj is NULL); now the iteration's clock.
  *
- * Rules (state names from lib/cdoc.h):
+ * Rules (state names from lib/state/cdoc.h):
  *  - row "finished" or "lost": MGR_MOVE.
  *  - sj NULL: the first time (missing_since 0) MGR_QUIET with
  *    missing_since = now, unless result_file; with result_file, or once

@@ -3,18 +3,18 @@
  *
  * A request is what one comment (all its `bot: build` lines for this
  * instance, their targets united) or one label event asks for.  Carrying
- * it out, each step journalled in the delivery's effects (lib/effects.h)
+ * it out, each step journalled in the delivery's effects (lib/state/effects.h)
  * so that a crash or a redelivery at any point completes the request and
  * never submits a target twice:
  *   1. the PR head and base branch: from the event (label), or asked of
  *      GitHub once and kept (comment): a later push is never built;
- *   2. the merge commit, in the repository's git cache (lib/gitcache.h);
+ *   2. the merge commit, in the repository's git cache (lib/adapters/gitcache.h);
  *      a conflict is answered in the PR and nothing is submitted;
  *   3. the status comment, a row per target ("preparing");
  *   4. per target: the job directory JOBS/YYYY.MM/OWNER/NAME/pr_N/
  *      event_DELIVERY/run_000/TARGET (a clone of the merge commit, cfg/
  *      job.cfg and the repository's settings; made aside and renamed into
- *      place), sbatch (lib/slurm.h; an intent is journalled before, the job
+ *      place), sbatch (lib/adapters/slurm.h; an intent is journalled before, the job
  *      id after; a rerun finding only the intent looks the job up by its
  *      comment in squeue), _bot_job<ID>.metadata and the symlink JOBS/<ID>;
  *   5. the status comment edited with the job ids;

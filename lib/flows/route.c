@@ -284,7 +284,7 @@ static const char *policy_word(enum conf_upload_policy p)
 }
 
 /* The bot:deploy label: permission first, then one reply and the request
- * the next manager run carries out (lib/deploy.h).  Both are idempotent:
+ * the next manager run carries out (lib/flows/deploy.h).  Both are idempotent:
  * the reply through the journal, the request by its delivery id. */
 static int on_deploy_label(struct delivery_ctx *ctx, const struct event *ev,
 			   struct err *e)

@@ -13,7 +13,7 @@
  *
  * A row may carry a note (a result summary, a reason), shown below the
  * state in the same cell.  The build and the manager render the comment
- * from its document (lib/cdoc.h, cdoc_body()) through this module; the bot
+ * from its document (lib/state/cdoc.h, cdoc_body()) through this module; the bot
  * never parses the comment back.
  */
 #ifndef EESSI_STATUS_H

@@ -6,7 +6,7 @@
  *   claimed/<delivery>    taken by the consumer (a rename: one owner)
  *   done/<delivery>       handled
  *   failed/<delivery>     handling failed; <delivery>.reason beside it
- *   effects/<delivery>    what handling has done so far (lib/effects.h)
+ *   effects/<delivery>    what handling has done so far (lib/state/effects.h)
  * A delivery id appears in at most one of them; its presence anywhere means
  * the delivery is known, so a redelivery is not spooled twice.
  *
@@ -62,7 +62,7 @@ void spool_list_free(char **ids);
 
 /* Renames <state from>/<delivery> to <state to>/<delivery>; durable: then
  * fsyncs the target directory.  A move that may be lost in a crash is one
- * whose loss only means handling the entry again (lib/consume.c says
+ * whose loss only means handling the entry again (lib/flows/consume.c says
  * which).  Returns 1 if the entry was not in `from` (another process took
  * it), 0 when moved, -1 on error. */
 int spool_move(const char *dir, const char *delivery, const char *from,
@@ -77,7 +77,7 @@ int spool_fail(const char *dir, const char *delivery, const char *reason,
  * max_age seconds from incoming/; returns how many. */
 int spool_sweep(const char *dir, long max_age, struct err *e);
 
-/* The consumer lock, <spool>/consumer.lock (lib/consume.h): opened
+/* The consumer lock, <spool>/consumer.lock (lib/flows/consume.h): opened
  * (created if missing) close-on-exec; -1 on error. */
 int spool_lock_open(const char *dir, struct err *e);
 
@@ -86,7 +86,7 @@ int spool_lock_open(const char *dir, struct err *e);
 int spool_lock_try(int fd, struct err *e);
 
 /* 1 if a consumer holds the lock now, 0 if not, -1 on error.  Here, not in
- * lib/consume.c, so that the webhook handler links none of the consumer's
+ * lib/flows/consume.c, so that the webhook handler links none of the consumer's
  * libraries (libcurl, libjwt). */
 int spool_consumer_busy(const char *dir, struct err *e);
 
