@@ -20,6 +20,9 @@ void unit_line_of(const char *out, const char *prefix, struct buf *line);
  * backslash. */
 int unit_count_pipes(const char *line);
 
+/* Entries of a directory but '.'-names, or -1 when it cannot be read. */
+int unit_count_entries(const char *path);
+
 Suite *buf_suite(void);
 Suite *err_suite(void);
 Suite *spawn_suite(void);
@@ -31,6 +34,7 @@ Suite *spool_suite(void);
 Suite *event_suite(void);
 Suite *effects_suite(void);
 Suite *build_suite(void);
+Suite *route_suite(void);
 Suite *httpc_suite(void);
 Suite *appjwt_suite(void);
 Suite *github_suite(void);

@@ -1,4 +1,5 @@
 /* Helpers shared by the unit suites. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,5 +46,19 @@ int unit_count_pipes(const char *line)
 	for (s = line; *s; s++)
 		if (*s == '|' && (s == line || s[-1] != '\\'))
 			n++;
+	return n;
+}
+
+int unit_count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
 	return n;
 }
