@@ -12,8 +12,6 @@
 #include "conf.h"
 #include "unit.h"
 
-static const struct conf_env env = { "/home/tester", "tester" };
-
 static const char cfg_text[] =
 	"github = { app_id = 1; app_name = \"cluster-a\"; installation_id = 2;\n"
 	"  private_key = \"/etc/key.pem\"; };\n"
@@ -28,21 +26,7 @@ static const char cfg_text[] =
 
 static struct conf *load(void)
 {
-	char dir[64], path[96];
-	struct buf report = BUF_INIT(BUF_CAP_DEFAULT);
-	struct conf *c = NULL;
-	FILE *f;
-
-	unit_mkdtemp(dir, sizeof(dir), "build");
-	snprintf(path, sizeof(path), "%s/app.cfg", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(cfg_text, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(conf_load(path, &env, &c, &report) == 0, "%s", report.s);
-	unit_rm_rf(dir);
-	buf_release(&report);
-	return c;
+	return unit_conf(cfg_text);
 }
 
 /* The request a comment body makes: its build lines through

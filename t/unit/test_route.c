@@ -23,15 +23,12 @@
 
 #define D1 "11111111-1111-1111-1111-111111111111"
 
-static const struct conf_env env = { "/home/tester", "tester" };
 static char dir[256];
 static struct conf *c;
 
 static void setup(void)
 {
-	char path[512];
-	struct buf text = BUF_INIT(8192), report = BUF_INIT(8192);
-	FILE *f;
+	struct buf text = BUF_INIT(8192);
 
 	unit_mkdtemp(dir, sizeof(dir), "route");
 	ck_assert_int_eq(buf_addf(&text,
@@ -42,14 +39,8 @@ static void setup(void)
 		"architecturetargets = { arch_target_map = ( { target = \"linux/x86_64/generic\"; } ); };\n"
 		"event_handler = { spool_dir = \"%s/spool\"; };\n"
 		"job_manager = { job_ids_dir = \"%s/ids\"; };\n", dir, dir, dir, dir), 0);
-	snprintf(path, sizeof(path), "%s/app.cfg", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(text.s, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(conf_load(path, &env, &c, &report) == 0, "%s", report.s);
+	c = unit_conf(text.s);
 	buf_release(&text);
-	buf_release(&report);
 }
 
 static void teardown(void)

@@ -20,8 +20,15 @@ void unit_line_of(const char *out, const char *prefix, struct buf *line);
  * backslash. */
 int unit_count_pipes(const char *line);
 
+/* A configuration loaded from text (through a temporary app.cfg, as a
+ * site's is), HOME /home/tester; fails the test if it does not load.
+ * Free with conf_free(). */
+struct conf *unit_conf(const char *text);
+
 /* Entries of a directory but '.'-names, or -1 when it cannot be read. */
 int unit_count_entries(const char *path);
+
+struct conf;
 
 Suite *buf_suite(void);
 Suite *err_suite(void);

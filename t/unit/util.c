@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "spawn.h"
 #include "unit.h"
 
@@ -61,4 +62,24 @@ int unit_count_entries(const char *path)
 		n += de->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+struct conf *unit_conf(const char *text)
+{
+	static const struct conf_env env = { "/home/tester", "tester" };
+	char dir[256], path[300];
+	struct buf report = BUF_INIT(BUF_CAP_DEFAULT);
+	struct conf *c = NULL;
+	FILE *f;
+
+	unit_mkdtemp(dir, sizeof(dir), "conf");
+	snprintf(path, sizeof(path), "%s/app.cfg", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(conf_load(path, &env, &c, &report) == 0, "%s", report.s);
+	unit_rm_rf(dir);
+	buf_release(&report);
+	return c;
 }
