@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ini.h"
+#include "jobstate.h"
 #include "names.h"
 #include "num.h"
 
@@ -201,7 +202,7 @@ static void submission_state(struct jobrec *r)
 {
 	if (r->state[0])
 		return;
-	memcpy(r->state, "held", sizeof("held"));
+	snprintf(r->state, sizeof(r->state), "%s", jobstate_name(JS_HELD));
 	r->changed_at = r->submitted_at;
 }
 

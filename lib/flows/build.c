@@ -25,6 +25,7 @@
 #include "ini.h"
 #include "jobcfg.h"
 #include "jobrec.h"
+#include "jobstate.h"
 #include "log.h"
 #include "num.h"
 #include "slurm.h"
@@ -32,7 +33,7 @@
 #include "xio.h"
 
 #define RUN_DIR "run_000" /* a resubmission would make run_001 */
-#define NOT_SUBMITTED "not submitted"
+#define NOT_SUBMITTED jobstate_name(JS_NOT_SUBMITTED)
 #define STATUS_CAP ((size_t)64 * 1024) /* more than CDOC_BODY_MAX */
 #define COPY_CAP ((size_t)1024 * 1024)
 
@@ -335,7 +336,7 @@ static int doc_init(const struct job_plan *p, const struct build_req *req,
 			return err_set(e, ERR_INVAL, "status document: target "
 				       "%.100s too long", req->t[i].key);
 		}
-		snprintf(r->state, sizeof(r->state), "preparing");
+		snprintf(r->state, sizeof(r->state), "%s", jobstate_name(JS_PREPARING));
 		r->changed_at = (long long)time(NULL);
 	}
 	return 0;
@@ -704,12 +705,12 @@ static int plan_init(struct job_plan *p, struct delivery_ctx *ctx,
 	buf_init(&p->run_dir, 4096);
 	buf_init(&p->cache_dir, 4096);
 	if (c->buildenv.job_handover_protocol == CONF_HANDOVER_DELAYED_BEGIN) {
-		p->job_state = "submitted";
+		p->job_state = jobstate_name(JS_SUBMITTED);
 		snprintf(p->job_note, sizeof(p->job_note), "starts in about %lld s",
 			 c->buildenv.job_delay_begin_factor *
 				 c->job_manager.poll_interval);
 	} else {
-		p->job_state = "held";
+		p->job_state = jobstate_name(JS_HELD);
 		snprintf(p->job_note, sizeof(p->job_note),
 			 "submitted, waiting for release");
 	}

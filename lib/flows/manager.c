@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "github.h"
 #include "jobrec.h"
+#include "jobstate.h"
 #include "log.h"
 #include "result.h"
 #include "xio.h"
@@ -100,14 +101,9 @@ int manager_parse_ids(const char *s, long long **ids, size_t *n,
 
 /* ---- deciding --------------------------------------------------------- */
 
-static int is_state(const char *s, const char *name)
-{
-	return strcmp(s, name) == 0;
-}
-
 static int row_over(const struct cdoc_row *row)
 {
-	return is_state(row->state, "finished") || is_state(row->state, "lost");
+	return jobstate_over(jobstate_of(row->state));
 }
 
 static int running_like(enum slurmq_state st)
@@ -152,27 +148,77 @@ static void utc_text(long long t, char *out, size_t size)
 		snprintf(out, size, "?");
 }
 
-int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
-		   int result_file, long long now,
-		   const struct manager_limits *lim, struct manager_step *out)
+/* What Slurm says of a job that is not over, for the transition table. */
+static enum job_seen seen_of(const struct slurmq_job *sj,
+			     const struct manager_limits *lim)
 {
-	const char *st;
+	if (sj->held)
+		return strcmp(sj->reason, "JobHeldUser") == 0 && lim->release
+			       ? SEEN_HELD_BY_BOT : SEEN_HELD;
+	if (running_like(sj->state))
+		return SEEN_RUNNING;
+	if (sj->state == SQ_SUSPENDED || sj->state == SQ_STOPPED)
+		return SEEN_SUSPENDED;
+	return SEEN_PENDING;
+}
 
-	if (!row || !lim || !out)
-		return -1;
-	memset(out, 0, sizeof(*out));
-	out->act = MGR_NONE;
-	out->end = SQ_OTHER;
-	out->exit_code = -1;
-	out->exit_signal = -1;
-	out->missing_since = row->missing_since;
-	snprintf(out->state, sizeof(out->state), "%s", row->state);
-	snprintf(out->reason, sizeof(out->reason), "%s", row->reason);
-	st = row->state;
-	if (row_over(row)) {
-		out->act = MGR_MOVE;
-		return 0;
+/* The conditions of the table's rules, for one job. */
+struct decide_in {
+	const struct cdoc_row *row;
+	const struct slurmq_job *sj;
+	long long now;
+	const struct manager_limits *lim;
+};
+
+static int decide_cond(void *arg, const struct jobstate_rule *r)
+{
+	const struct decide_in *in = arg;
+	const struct cdoc_row *row = in->row;
+	const char *reason = in->sj->reason;
+	int same = jobstate_of(row->state) == r->to;
+
+	switch (r->when) {
+	case WHEN_ALWAYS:
+		return 1;
+	case WHEN_NEW_STATE:
+		return !same;
+	case WHEN_NEW_REASON:
+		return !same || strcmp(row->reason, reason) != 0;
+	case WHEN_FRESH_HOLD:
+		return !*row->reason;
+	case WHEN_WAITED_REASON:
+		return in->now - row->changed_at >= in->lim->pending_after &&
+		       *reason && strcmp(reason, "None") != 0 &&
+		       strcmp(reason, row->reason) != 0 &&
+		       !(jobstate_of(row->state) == JS_SUBMITTED &&
+			 strcmp(reason, "BeginTime") == 0);
 	}
+	return 0;
+}
+
+/* The string a rule's note shows: Slurm's reason, its state or the
+ * start. */
+static void note_arg(const struct jobstate_rule *r, const struct slurmq_job *sj,
+		     char *out, size_t size)
+{
+	switch (r->to) {
+	case JS_RUNNING:
+		utc_text(sj->start, out, size);
+		break;
+	case JS_SUSPENDED:
+		snprintf(out, size, "%s", slurmq_state_name(sj->state));
+		break;
+	default:
+		snprintf(out, size, "%s",
+			 *sj->reason ? sj->reason : slurmq_state_name(sj->state));
+	}
+}
+
+/* The job is gone from Slurm, or over there: judged now or later. */
+static void decide_end(const struct cdoc_row *row, const struct slurmq_job *sj,
+		       int result_file, long long now,
+		       const struct manager_limits *lim, struct manager_step *out)
+{
 	if (!sj) {
 		if (!result_file && row->missing_since == 0) {
 			out->act = MGR_QUIET;
@@ -181,68 +227,55 @@ int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
 			   now - row->missing_since >= lim->lost_after) {
 			out->act = MGR_FINISH;
 		}
+		return;
+	}
+	out->act = MGR_FINISH;
+	out->end = sj->state;
+	out->exit_code = sj->exit_code;
+	out->exit_signal = sj->exit_signal;
+}
+
+int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
+		   int result_file, long long now,
+		   const struct manager_limits *lim, struct manager_step *out)
+{
+	struct decide_in in = { row, sj, now, lim };
+	const struct jobstate_rule *r;
+	char arg[64];
+
+	if (!row || !lim || !out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->act = MGR_NONE;
+	out->end = SQ_OTHER;
+	out->exit_code = out->exit_signal = -1;
+	out->missing_since = row->missing_since;
+	snprintf(out->state, sizeof(out->state), "%s", row->state);
+	snprintf(out->reason, sizeof(out->reason), "%s", row->reason);
+	if (row_over(row)) {
+		out->act = MGR_MOVE;
 		return 0;
 	}
-	if (row->missing_since != 0) {
+	if (sj && row->missing_since != 0) {
 		out->missing_since = 0;
 		out->act = MGR_QUIET;
 	}
-	if (slurmq_state_terminal(sj->state)) {
-		out->act = MGR_FINISH;
-		out->end = sj->state;
-		out->exit_code = sj->exit_code;
-		out->exit_signal = sj->exit_signal;
+	if (!sj || slurmq_state_terminal(sj->state)) {
+		decide_end(row, sj, result_file, now, lim, out);
 		return 0;
 	}
-	if (sj->held) {
-		/* only a hold the bot put there: the row's reason is set
-		 * once a hold was shown (held again after a release, by
-		 * someone else) and such a hold is left alone */
-		if ((is_state(st, "held") || is_state(st, "submitted")) &&
-		    !*row->reason && strcmp(sj->reason, "JobHeldUser") == 0 &&
-		    lim->release) {
-			step_show(out, "released", "", "released");
-			out->act = MGR_RELEASE;
-		} else if (!is_state(st, "held") ||
-			   strcmp(row->reason, sj->reason) != 0) {
-			step_show(out, "held", sj->reason, "held in Slurm: %s",
-				  sj->reason);
-		}
+	r = jobstate_next(jobstate_of(row->state), seen_of(sj, lim), decide_cond, &in);
+	if (!r)
 		return 0;
-	}
-	if (running_like(sj->state)) {
-		if (!is_state(st, "running")) {
-			char when[40];
-
-			utc_text(sj->start, when, sizeof(when));
-			if (sj->start > 0)
-				step_show(out, "running", "", "since %s", when);
-			else
-				step_show(out, "running", "", "%s", "");
-		}
-		return 0;
-	}
-	if (sj->state == SQ_SUSPENDED || sj->state == SQ_STOPPED) {
-		if (!is_state(st, "suspended"))
-			step_show(out, "suspended", "", "Slurm: %s",
-				  slurmq_state_name(sj->state));
-		return 0;
-	}
-	/* pending in some form */
-	if (is_state(st, "held")) {
-		step_show(out, "released", "", "released");
-		return 0;
-	}
-	if (is_state(st, "running") || is_state(st, "suspended")) {
-		step_show(out, "pending", sj->reason, "requeued; Slurm: %s",
-			  *sj->reason ? sj->reason : slurmq_state_name(sj->state));
-		return 0;
-	}
-	if (now - row->changed_at >= lim->pending_after && *sj->reason &&
-	    strcmp(sj->reason, "None") != 0 &&
-	    strcmp(sj->reason, row->reason) != 0 &&
-	    !(is_state(st, "submitted") && strcmp(sj->reason, "BeginTime") == 0))
-		step_show(out, "pending", sj->reason, "waiting: %s", sj->reason);
+	note_arg(r, sj, arg, sizeof(arg));
+	if (r->to == JS_RUNNING && sj->start <= 0) /* no start known: no note */
+		step_show(out, jobstate_name(r->to), "", "%s", "");
+	else
+		step_show(out, jobstate_name(r->to),
+			  r->to == JS_HELD || r->to == JS_PENDING ? sj->reason : "",
+			  "%s%s", r->note, r->with_arg ? arg : "");
+	if (r->release)
+		out->act = MGR_RELEASE;
 	return 0;
 }
 
@@ -940,7 +973,7 @@ static struct cdoc_row *row_of(struct iter *it, const struct job *j)
 static void release_refused(struct iter *it, struct job *j, const char *why)
 {
 	log_error("job %lld: release refused: %s", j->id, why);
-	snprintf(j->step.state, sizeof(j->step.state), "held");
+	snprintf(j->step.state, sizeof(j->step.state), "%s", jobstate_name(JS_HELD));
 	snprintf(j->step.reason, sizeof(j->step.reason), "%s",
 		 row_of(it, j)->reason);
 	snprintf(j->step.note, sizeof(j->step.note),
@@ -1062,7 +1095,7 @@ static void finished_row(struct iter *it, struct comment *cm,
 	snprintf(row->result, sizeof(row->result), "%s", r->result);
 	snprintf(row->slurm, sizeof(row->slurm), "%s", r->slurm);
 	row->changed_at = r->changed_at;
-	if (strcmp(r->state, "finished") == 0 &&
+	if (jobstate_of(r->state) == JS_FINISHED &&
 	    result_read(r->job_dir, r->job_id, &res, &e) == 0) {
 		result_note(&note, &res, &tmp);
 		cdoc_set_note(row, note.s);
@@ -1104,8 +1137,8 @@ static void finished_rows(struct iter *it, struct comment *cm)
 		    strcmp(r->instance, it->c->github.app_name) != 0 ||
 		    strcmp(r->repo, cm->doc.repo) != 0)
 			continue;
-		if (strcmp(r->state, "held") == 0 || strcmp(r->state, "submitted") == 0)
-			snprintf(r->state, sizeof(r->state), "finished");
+		if (!jobstate_over(jobstate_of(r->state)))
+			snprintf(r->state, sizeof(r->state), "%s", jobstate_name(JS_FINISHED));
 		finished_row(it, cm, r);
 	}
 out:
@@ -1132,7 +1165,7 @@ static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 	row->reason[0] = '\0';
 	if (j->step.end == SQ_OTHER && strcmp(r.source, "nothing") == 0) {
 		utc_text(row->missing_since, when, sizeof(when));
-		snprintf(row->state, sizeof(row->state), "lost");
+		snprintf(row->state, sizeof(row->state), "%s", jobstate_name(JS_LOST));
 		row->result[0] = row->slurm[0] = '\0';
 		buf_addf(&note, "Slurm no longer knows the job (missing since %s) "
 			 "and it left no result: %s", when,
@@ -1140,7 +1173,7 @@ static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 		it->st->lost++;
 		log_warn("job %lld: lost (%s)", j->id, note.s);
 	} else {
-		snprintf(row->state, sizeof(row->state), "finished");
+		snprintf(row->state, sizeof(row->state), "%s", jobstate_name(JS_FINISHED));
 		snprintf(row->result, sizeof(row->result), "%s",
 			 result_status_name(r.status));
 		snprintf(row->slurm, sizeof(row->slurm), "%s",

@@ -90,7 +90,10 @@ struct manager_step {
  * neither knows it; result_file: 1 when _bot_job<ID>.result exists (only
  * looked at by the caller when sj is NULL); now the iteration's clock.
  *
- * Rules (state names from lib/state/cdoc.h):
+ * A row that is over, a job Slurm no longer knows and a job over in Slurm
+ * are decided here; every other change of a row is the transition table of
+ * lib/core/jobstate.c (jobstate_next()), which reads as the rules below.
+ * Rules (state names from lib/core/jobstate.h):
  *  - row "finished" or "lost": MGR_MOVE.
  *  - sj NULL: the first time (missing_since 0) MGR_QUIET with
  *    missing_since = now, unless result_file; with result_file, or once

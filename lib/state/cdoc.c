@@ -16,6 +16,7 @@
 #include <json.h>
 
 #include "jobrec.h"
+#include "jobstate.h"
 #include "names.h"
 #include "result.h"
 #include "status.h"
@@ -725,9 +726,9 @@ struct body_plan {
 /* The state cell of a row: "SUCCESS (COMPLETED)" for a finished one. */
 static void state_cell(const struct cdoc_row *r, char *cell, size_t size)
 {
-	if (strcmp(r->state, "finished") == 0 && *r->result && *r->slurm)
+	if (jobstate_of(r->state) == JS_FINISHED && *r->result && *r->slurm)
 		snprintf(cell, size, "%s (%s)", r->result, r->slurm);
-	else if (strcmp(r->state, "finished") == 0 && *r->result)
+	else if (jobstate_of(r->state) == JS_FINISHED && *r->result)
 		snprintf(cell, size, "%s", r->result);
 	else
 		snprintf(cell, size, "%s", r->state);

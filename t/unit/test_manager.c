@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jobstate.h"
 #include "manager.h"
 #include "unit.h"
 
@@ -396,6 +397,41 @@ START_TEST(peak_rss)
 }
 END_TEST
 
+/* The state names are what is on disk, both ways; the transition table
+ * never leaves a state that is over, never enters one (the manager reads
+ * the results first), and releases only from the build's own states. */
+START_TEST(state_table)
+{
+	static const char *const on_disk[] = { "preparing", "not submitted",
+		"submitted", "held", "released", "pending", "running",
+		"suspended", "finished", "lost" };
+	const struct jobstate_rule *r;
+	unsigned n;
+
+	for (size_t i = 0; i < sizeof(on_disk) / sizeof(on_disk[0]); i++) {
+		enum job_state st = jobstate_of(on_disk[i]);
+
+		ck_assert_int_ne(st, JS_OTHER);
+		ck_assert_str_eq(jobstate_name(st), on_disk[i]);
+	}
+	ck_assert_int_eq(jobstate_of("Held"), JS_OTHER);
+	ck_assert_int_eq(jobstate_of(NULL), JS_OTHER);
+	ck_assert_str_eq(jobstate_name(JS_COUNT), "");
+	ck_assert(jobstate_over(JS_FINISHED) && jobstate_over(JS_LOST));
+	ck_assert(!jobstate_over(JS_RUNNING));
+	r = jobstate_rules(&n);
+	ck_assert_uint_gt(n, 0);
+	for (unsigned i = 0; i < n; i++) {
+		ck_assert(!(r[i].from & (1u << JS_FINISHED)));
+		ck_assert(!(r[i].from & (1u << JS_LOST)));
+		ck_assert(!jobstate_over(r[i].to));
+		ck_assert(*r[i].note);
+		if (r[i].release)
+			ck_assert(r[i].from == ((1u << JS_HELD) | (1u << JS_SUBMITTED)));
+	}
+}
+END_TEST
+
 Suite *manager_suite(void)
 {
 	Suite *s = suite_create("manager");
@@ -413,6 +449,7 @@ Suite *manager_suite(void)
 	tcase_add_test(tc, parse_ids_cap);
 	tcase_add_test(tc, index_text);
 	tcase_add_test(tc, peak_rss);
+	tcase_add_test(tc, state_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
