@@ -784,101 +784,129 @@ static void save_doc(struct job_plan *p, struct cdoc *doc)
 	}
 }
 
+/* Steps 1 and 2, and what the PR is told when they fail: 0 go on; 1 done
+ * (the PR was told why nothing is built: *said); -1 e. */
+static int commits_step(struct job_plan *p, struct buf *reply, int *said,
+			struct err *e)
+{
+	int step = pr_commits(p, reply, e);
+
+	if (step == 0)
+		step = merge(p, reply, e);
+	if (step == 1) {
+		*said = 1;
+		delivery_note(p->ctx, "build: nothing submitted (told the PR why)");
+		return 1;
+	}
+	if (step == 0 || e->code == ERR_NOMEM || e->code == ERR_TOOBIG ||
+	    buf_addf(reply, "The build could not start on instance `%s`: "
+		     "getting or merging the pull request's commits failed "
+		     "(the instance's log says why).  Nothing was submitted; "
+		     "ask again once the cause is fixed.\n\n",
+		     p->ctx->c->github.app_name) < 0)
+		return step;
+	log_error("build: %s", e->msg);
+	delivery_note(p->ctx, "build: nothing submitted: %.200s", e->msg);
+	err_clear(e);
+	*said = 1;
+	return 1;
+}
+
+/* Step 4 for every target with a row still to make: 0 (*ok: how many were
+ * submitted), 1 later, -1 e. */
+static int submit_all(struct job_plan *p, struct build_req *req,
+		      struct cdoc *doc, size_t *ok, struct err *e)
+{
+	struct buf dir = BUF_INIT(4096);
+	int rc = 0;
+
+	*ok = 0;
+	for (size_t i = 0; i < req->n && rc == 0; i++) {
+		struct cdoc_row *r = &doc->rows[i];
+
+		if (strcmp(r->state, NOT_SUBMITTED) == 0) /* repos.cfg */
+			continue;
+		buf_clear(&dir);
+		if (buf_addf(&dir, "%s/%s", p->run_dir.s, req->t[i].dir) < 0) {
+			rc = row_set(r, NOT_SUBMITTED, "job directory path too long", e);
+			continue;
+		}
+		if ((rc = submit(p, &req->t[i], dir.s, r, e)) != 0 || !r->job_id)
+			continue;
+		if (job_links(p, &req->t[i], dir.s, r->job_id, e) < 0 ||
+		    row_set(r, p->job_state, p->job_note, e) < 0)
+			rc = -1;
+		else
+			(*ok)++;
+	}
+	buf_release(&dir);
+	return rc;
+}
+
+/* Steps 5 and 6: the comment edited (a failure logged: the jobs are in
+ * Slurm, their document and records are written all the same and the
+ * manager renders the comment from them), the document, the records. */
+static int publish_all(struct job_plan *p, struct build_req *req,
+		       struct cdoc *doc, struct buf *body, struct err *e)
+{
+	struct delivery_ctx *ctx = p->ctx;
+	struct buf dir = BUF_INIT(4096);
+	struct err e2 = ERR_INIT;
+	int rc = 0;
+
+	if (doc_body(doc, body, e) < 0)
+		return -1;
+	if (github_comment_edit(delivery_github(ctx, p->ev, e), p->ev->repo,
+				p->status_id, body->s, &e2) < 0)
+		log_error("status comment %lld not updated: %s", p->status_id, e2.msg);
+	save_doc(p, doc);
+	for (size_t i = 0; i < req->n && rc == 0; i++) {
+		buf_clear(&dir);
+		if (doc->rows[i].job_id &&
+		    (buf_addf(&dir, "%s/%s", p->run_dir.s, req->t[i].dir) < 0 ||
+		     job_record(p, &req->t[i], dir.s, doc->rows[i].job_id, e) < 0))
+			rc = -1;
+	}
+	buf_release(&dir);
+	return rc;
+}
+
 int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user,
 	      struct build_req *req, struct buf *reply, int *said,
 	      struct err *e)
 {
 	struct job_plan p;
 	struct cdoc doc = { 0 };
-	struct buf body = BUF_INIT(STATUS_CAP), dir = BUF_INIT(4096);
+	struct buf body = BUF_INIT(STATUS_CAP);
 	struct github_counts gh0 = { 0 }, gh1;
-	struct err e2 = ERR_INIT;
 	unsigned git0 = gitcache_calls(), slurm0 = slurm_calls();
 	long long ms0 = clock_wall_ms();
-	size_t i, ok = 0;
-	int rc = -1, step;
+	size_t ok = 0;
+	int rc = -1;
 
 	if (ctx->gh)
 		github_counts(ctx->gh, &gh0);
-	if (plan_init(&p, ctx, ev, user, e) < 0)
-		goto out;
-	if ((step = pr_commits(&p, reply, e)) == 0)
-		step = merge(&p, reply, e);
-	if (step < 0 && e->code != ERR_NOMEM && e->code != ERR_TOOBIG &&
-	    buf_addf(reply, "The build could not start on instance `%s`: "
-		     "getting or merging the pull request's commits failed "
-		     "(the instance's log says why).  Nothing was submitted; "
-		     "ask again once the cause is fixed.\n\n",
-		     ctx->c->github.app_name) == 0) {
-		log_error("build: %s", e->msg);
-		delivery_note(ctx, "build: nothing submitted: %.200s", e->msg);
-		err_clear(e);
-		*said = 1;
-		rc = 0;
+	if (plan_init(&p, ctx, ev, user, e) < 0 ||
+	    (rc = commits_step(&p, reply, said, e)) != 0) {
+		rc = rc == 1 ? 0 : -1;
 		goto out;
 	}
-	if (step != 0) {
-		if (step == 1) {
-			*said = 1;
-			delivery_note(ctx, "build: nothing submitted (told the PR why)");
-			rc = 0;
-		}
-		goto out;
-	}
+	rc = -1;
 	if (doc_init(&p, req, &doc, e) < 0 || doc_body(&doc, &body, e) < 0)
 		goto out;
-	if ((rc = delivery_comment_once(ctx, ev, "status", body.s, &p.status_id, e)) != 0)
+	if ((rc = delivery_comment_once(ctx, ev, "status", body.s, &p.status_id, e)) != 0 ||
+	    (rc = load_repos(&p, req, &doc, e)) != 0 ||
+	    (rc = submit_all(&p, req, &doc, &ok, e)) != 0 ||
+	    (rc = publish_all(&p, req, &doc, &body, e)) != 0)
 		goto out;
-	rc = -1;
-	if (load_repos(&p, req, &doc, e) < 0)
-		goto out;
-	for (i = 0; i < req->n; i++) {
-		struct cdoc_row *r = &doc.rows[i];
-
-		if (strcmp(r->state, NOT_SUBMITTED) == 0) /* repos.cfg */
-			continue;
-		buf_clear(&dir);
-		if (buf_addf(&dir, "%s/%s", p.run_dir.s, req->t[i].dir) < 0) {
-			if (row_set(r, NOT_SUBMITTED, "job directory path too long", e) < 0)
-				goto out;
-			continue;
-		}
-		if ((step = submit(&p, &req->t[i], dir.s, r, e)) != 0) {
-			rc = step;
-			goto out;
-		}
-		if (!r->job_id)
-			continue;
-		if (job_links(&p, &req->t[i], dir.s, r->job_id, e) < 0 ||
-		    row_set(r, p.job_state, p.job_note, e) < 0)
-			goto out;
-		ok++;
-	}
-	if (doc_body(&doc, &body, e) < 0)
-		goto out;
-	/* the jobs are in Slurm: their document and records are written even
-	 * when GitHub fails now; the manager renders the comment from them */
-	if (github_comment_edit(delivery_github(ctx, ev, e), ev->repo, p.status_id,
-				body.s, &e2) < 0)
-		log_error("status comment %lld not updated: %s", p.status_id, e2.msg);
-	save_doc(&p, &doc);
-	for (i = 0; i < req->n; i++) {
-		buf_clear(&dir);
-		if (doc.rows[i].job_id &&
-		    (buf_addf(&dir, "%s/%s", p.run_dir.s, req->t[i].dir) < 0 ||
-		     job_record(&p, &req->t[i], dir.s, doc.rows[i].job_id, e) < 0))
-			goto out;
-	}
 	github_counts(ctx->gh, &gh1);
 	delivery_note(ctx, "build: %zu of %zu target(s) submitted, status comment "
 		   "%lld (%lld ms; %u git, %u slurm, %u github calls)", ok, req->n,
 		   p.status_id, clock_wall_ms() - ms0, gitcache_calls() - git0,
 		   slurm_calls() - slurm0, gh1.calls - gh0.calls);
-	rc = 0;
 out:
 	plan_release(&p);
 	cdoc_release(&doc);
 	buf_release(&body);
-	buf_release(&dir);
 	return rc;
 }

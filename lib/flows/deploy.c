@@ -1042,20 +1042,87 @@ static int stage_dir(struct run *ru, const char *sha, struct buf *out,
 }
 
 /* Everything of one candidate to S3, then the ledger. */
+/* The metadata of candidate ci, written to mpath (staged for its upload). */
+static int write_meta(struct run *ru, struct req_work *w, size_t ci,
+		      const char *url, const char *mpath, struct err *e)
+{
+	const struct deploy_cand *cd = &w->cand[ci];
+	const struct jobrec *r = &w->jobs[w->ccjob[ci]].r;
+	struct buf meta = BUF_INIT(64 * 1024);
+	struct deploy_meta m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.username = ru->user;
+	m.hostname = ru->host;
+	m.ip = ru->ip;
+	m.filename = cd->t.name;
+	m.sha256 = cd->sha256;
+	m.url = url;
+	m.size = w->csize[ci];
+	m.ctime = w->cctime[ci];
+	m.req = &w->req;
+	m.job_id = cd->job_id;
+	m.target = r->target;
+	m.job_dir = r->job_dir;
+	rc = deploy_metadata(&m, &meta, e) < 0 ||
+	     xio_write_atomic(mpath, meta.s, meta.len, 0644, e) < 0 ? -1 : 0;
+	buf_release(&meta);
+	return rc;
+}
+
+/* The signatures of the tarball and of its metadata (PATH.sig) to their
+ * keys (KEY.sig). */
+static int put_sigs(struct run *ru, const char *tarball, const char *key,
+		    const char *mpath, const char *mkey, struct err *e)
+{
+	const char *files[2] = { tarball, mpath }, *keys[2] = { key, mkey };
+	struct buf sigp = BUF_INIT(PATH_MAX), sigk = BUF_INIT(S3_KEY_MAX + 32);
+	int rc = 0, put = 0;
+
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		buf_clear(&sigp);
+		buf_clear(&sigk);
+		if (buf_addf(&sigp, "%s.sig", files[i]) < 0 ||
+		    buf_addf(&sigk, "%s.sig", keys[i]) < 0 ||
+		    put_once(ru, sigk.s, sigp.s, NULL, NULL, 0, &put, e) < 0)
+			rc = -1;
+	}
+	buf_release(&sigp);
+	buf_release(&sigk);
+	return rc;
+}
+
+/* An artefact up: its row, the figures, the log. */
+static void uploaded(struct run *ru, const struct req_work *w, size_t ci,
+		     const char *key, int put, struct row *row)
+{
+	const struct deploy_cand *cd = &w->cand[ci];
+	const char *bucket = ru->c->deploycfg.bucket_name;
+	char size_txt[32];
+
+	human_size(w->csize[ci], size_txt, sizeof(size_txt));
+	row_say(row, 1, "uploaded to s3://%s/%s (%s, sha256 %.12s…)", bucket,
+		key, size_txt, cd->sha256);
+	if (put)
+		ru->st->uploaded++;
+	else
+		ru->st->already++;
+	log_info("deploy: %s -> s3://%s/%s (%lld bytes, sha256 %s)%s", cd->t.name,
+		 bucket, key, w->csize[ci], cd->sha256,
+		 put ? "" : " (already on the server)");
+}
+
 static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 		      struct row *row)
 {
 	const struct deploy_cand *cd = &w->cand[ci];
-	const struct jobrec *r = &w->jobs[w->ccjob[ci]].r;
 	const struct conf_deploycfg *d = &ru->c->deploycfg;
 	struct buf key = BUF_INIT(S3_KEY_MAX + 32), mkey = BUF_INIT(S3_KEY_MAX + 32),
-		   url = BUF_INIT(S3_KEY_MAX * 4), meta = BUF_INIT(64 * 1024),
-		   mpath = BUF_INIT(PATH_MAX), sdir = BUF_INIT(PATH_MAX),
-		   sigp = BUF_INIT(PATH_MAX), sigk = BUF_INIT(S3_KEY_MAX + 32);
-	struct deploy_meta m;
+		   url = BUF_INIT(S3_KEY_MAX * 4), mpath = BUF_INIT(PATH_MAX),
+		   sdir = BUF_INIT(PATH_MAX);
 	struct err e = ERR_INIT;
-	char size_txt[32];
-	int put_t = 0, put_m = 0, put_s = 0, rc = -1;
+	int put_t = 0, put_m = 0, rc = -1;
 	const struct ledger *l;
 
 	if ((l = ledger_find(ru, cd->sha256))) { /* up since the plan */
@@ -1072,23 +1139,8 @@ static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 	if (deploy_key(d->artefact_prefix, &cd->t, 0, &key, &e) < 0 ||
 	    deploy_key(d->metadata_prefix, &cd->t, 1, &mkey, &e) < 0 ||
 	    object_url(ru, key.s, &url) < 0 || stage_dir(ru, cd->sha256, &sdir, &e) < 0 ||
-	    buf_addf(&mpath, "%s/%s.meta.txt", sdir.s, cd->t.name) < 0)
-		goto fail;
-	memset(&m, 0, sizeof(m));
-	m.username = ru->user;
-	m.hostname = ru->host;
-	m.ip = ru->ip;
-	m.filename = cd->t.name;
-	m.sha256 = cd->sha256;
-	m.url = url.s;
-	m.size = w->csize[ci];
-	m.ctime = w->cctime[ci];
-	m.req = &w->req;
-	m.job_id = cd->job_id;
-	m.target = r->target;
-	m.job_dir = r->job_dir;
-	if (deploy_metadata(&m, &meta, &e) < 0 ||
-	    xio_write_atomic(mpath.s, meta.s, meta.len, 0644, &e) < 0)
+	    buf_addf(&mpath, "%s/%s.meta.txt", sdir.s, cd->t.name) < 0 ||
+	    write_meta(ru, w, ci, url.s, mpath.s, &e) < 0)
 		goto fail;
 	if (d->signing_command.n &&
 	    (sign_file(ru, w->cpath[ci], &e) < 0 || sign_file(ru, mpath.s, &e) < 0)) {
@@ -1098,40 +1150,13 @@ static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 	}
 	if (put_once(ru, key.s, w->cpath[ci], "application/gzip", cd->sha256,
 		     w->csize[ci], &put_t, &e) < 0 ||
-	    put_once(ru, mkey.s, mpath.s, "application/json", NULL, 0, &put_m,
-		     &e) < 0)
-		goto fail;
-	if (d->signing_command.n) {
-		int p2 = 0;
-
-		if (buf_addf(&sigp, "%s.sig", w->cpath[ci]) < 0 ||
-		    buf_addf(&sigk, "%s.sig", key.s) < 0 ||
-		    put_once(ru, sigk.s, sigp.s, NULL, NULL, 0, &put_s, &e) < 0)
-			goto fail;
-		buf_clear(&sigp);
-		buf_clear(&sigk);
-		if (buf_addf(&sigp, "%s.sig", mpath.s) < 0 ||
-		    buf_addf(&sigk, "%s.sig", mkey.s) < 0 ||
-		    put_once(ru, sigk.s, sigp.s, NULL, NULL, 0, &p2, &e) < 0)
-			goto fail;
-		put_s |= p2;
-	}
-	if (ledger_add(ru, w, ci, key.s, mkey.s, &e) < 0)
+	    put_once(ru, mkey.s, mpath.s, "application/json", NULL, 0, &put_m, &e) < 0 ||
+	    (d->signing_command.n &&
+	     put_sigs(ru, w->cpath[ci], key.s, mpath.s, mkey.s, &e) < 0) ||
+	    ledger_add(ru, w, ci, key.s, mkey.s, &e) < 0)
 		goto fail;
 	(void)xio_remove_tree(sdir.s, &e);
-	err_clear(&e);
-	human_size(w->csize[ci], size_txt, sizeof(size_txt));
-	row_say(row, 1, "uploaded to s3://%s/%s (%s, sha256 %.12s…)",
-		d->bucket_name, key.s, size_txt, cd->sha256);
-	if (put_t)
-		ru->st->uploaded++;
-	else
-		ru->st->already++;
-	log_info("deploy: %s -> s3://%s/%s (%lld bytes, sha256 %s)%s", cd->t.name,
-		 d->bucket_name, key.s, w->csize[ci], cd->sha256,
-		 put_t ? "" : " (already on the server)");
-	(void)put_m;
-	(void)put_s;
+	uploaded(ru, w, ci, key.s, put_t, row);
 	rc = 0;
 	goto out;
 fail:
@@ -1144,11 +1169,8 @@ out:
 	buf_release(&key);
 	buf_release(&mkey);
 	buf_release(&url);
-	buf_release(&meta);
 	buf_release(&mpath);
 	buf_release(&sdir);
-	buf_release(&sigp);
-	buf_release(&sigk);
 	return rc;
 }
 

@@ -722,16 +722,65 @@ static int take_indexed(struct iter *it, struct ixent *x)
 
 static void finished_rows(struct iter *it, struct comment *cm);
 
+/* submitted/NAME read and checked as the record of job id: 0, or -1 when
+ * it is set aside (or gone meanwhile: *gone). */
+static int read_record(struct iter *it, const char *name, long long id,
+		       struct jobrec *r)
+{
+	struct err e = ERR_INIT;
+	char why[600];
+
+	if (path_set(it, "%s/submitted/%s", it->c->job_manager.job_ids_dir, name) < 0 ||
+	    xio_read_file(it->path.s, &it->text, 1, &e) < 0) {
+		if (e.code == ERR_SYS && errno == ENOENT)
+			return -1; /* moved meanwhile */
+		snprintf(why, sizeof(why), "unreadable: %s", e.msg[0] ? e.msg : "path too long");
+	} else if (jobrec_parse(it->text.s, it->text.len, r, &e) < 0) {
+		snprintf(why, sizeof(why), "not a job record: %s", e.msg);
+	} else if (r->job_id != id) {
+		snprintf(why, sizeof(why), "the record is of job %lld", r->job_id);
+	} else {
+		return 0;
+	}
+	set_aside(it, name, why);
+	return -1;
+}
+
+/* The document of r's comment, loaded once; made again from the records
+ * (all of them: finished/ too) when it is missing, damaged or another's. */
+static void comment_doc(struct iter *it, struct comment *cm, const struct jobrec *r)
+{
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (cm->loaded)
+		return;
+	rc = cdoc_load(it->c->job_manager.job_ids_dir, cm->id, &cm->doc, &e);
+	if (rc == 0) {
+		cm->loaded = 1;
+		if (cm->doc.comment_id == cm->id && strcmp(cm->doc.repo, r->repo) == 0)
+			return;
+		log_error("comment %lld: its document is of comment %lld in %s; "
+			  "made again from the records", cm->id,
+			  cm->doc.comment_id, cm->doc.repo);
+	} else if (rc < 0) {
+		log_error("comment %lld: %s; made again from the records", cm->id,
+			  e.msg);
+	} else {
+		log_warn("comment %lld: no document; made from the records (rows "
+			 "without a job are not shown)", cm->id);
+	}
+	doc_from_record(cm, r);
+	finished_rows(it, cm);
+}
+
 /* One record: parsed, tied to its comment's row. */
 static void take_record(struct iter *it, const char *name, struct jobrec *r)
 {
-	const char *dir = it->c->job_manager.job_ids_dir;
-	struct err e = ERR_INIT;
 	struct comment *cm;
 	struct ixent *x;
 	long long id;
 	size_t ci, ri;
-	char why[600];
 
 	if (!name_is_id(name, &id)) {
 		set_aside(it, name, "the file name is not a job id");
@@ -739,28 +788,9 @@ static void take_record(struct iter *it, const char *name, struct jobrec *r)
 	}
 	if ((x = index_find(it, id)))
 		x->present = 1;
-	if (!wanted(it->o, id))
+	if (!wanted(it->o, id) || (x && take_indexed(it, x)) ||
+	    read_record(it, name, id, r) < 0)
 		return;
-	if (x && take_indexed(it, x))
-		return;
-	if (path_set(it, "%s/submitted/%s", dir, name) < 0 ||
-	    xio_read_file(it->path.s, &it->text, 1, &e) < 0) {
-		if (e.code == ERR_SYS && errno == ENOENT)
-			return; /* moved meanwhile */
-		snprintf(why, sizeof(why), "unreadable: %s", e.msg[0] ? e.msg : "path too long");
-		set_aside(it, name, why);
-		return;
-	}
-	if (jobrec_parse(it->text.s, it->text.len, r, &e) < 0) {
-		snprintf(why, sizeof(why), "not a job record: %s", e.msg);
-		set_aside(it, name, why);
-		return;
-	}
-	if (r->job_id != id) {
-		snprintf(why, sizeof(why), "the record is of job %lld", r->job_id);
-		set_aside(it, name, why);
-		return;
-	}
 	if (strcmp(r->instance, it->c->github.app_name) != 0) {
 		log_debug("job %lld: a record of instance %s, not ours; skipped",
 			  id, r->instance);
@@ -770,43 +800,16 @@ static void take_record(struct iter *it, const char *name, struct jobrec *r)
 		fail(it, "job %lld: out of memory", id);
 		return;
 	}
-	if (!cm->loaded) {
-		int rc = cdoc_load(dir, cm->id, &cm->doc, &e);
-
-		if (rc == 0) {
-			cm->loaded = 1;
-			if (cm->doc.comment_id != cm->id ||
-			    strcmp(cm->doc.repo, r->repo) != 0) {
-				log_error("comment %lld: its document is of comment "
-					  "%lld in %s; made again from the records",
-					  cm->id, cm->doc.comment_id, cm->doc.repo);
-				doc_from_record(cm, r);
-				finished_rows(it, cm);
-			}
-		} else {
-			if (rc < 0)
-				log_error("comment %lld: %s; made again from the "
-					  "records", cm->id, e.msg);
-			else
-				log_warn("comment %lld: no document; made from the "
-					 "records (rows without a job are not shown)",
-					 cm->id);
-			doc_from_record(cm, r);
-			finished_rows(it, cm);
-		}
-	}
-	if (row_for(cm, r, &ri) < 0 || job_add(it, id, r->job_dir, ci, ri) < 0) {
+	comment_doc(it, cm, r);
+	if (row_for(cm, r, &ri) < 0 || job_add(it, id, r->job_dir, ci, ri) < 0 ||
+	    (!x && index_put(it, id, r->pr_comment_id, r->job_dir,
+			     strlen(r->job_dir)) < 0)) {
 		fail(it, "job %lld: out of memory", id);
 		return;
 	}
 	it->st->jobs++;
 	if (x)
 		return;
-	if (index_put(it, id, r->pr_comment_id, r->job_dir,
-		      strlen(r->job_dir)) < 0) {
-		fail(it, "job %lld: out of memory", id);
-		return;
-	}
 	it->ix[it->nix - 1].present = 1;
 	it->ix_dirty = 1;
 }
@@ -882,72 +885,92 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Step 1 and 2: records, documents. */
-static int read_records(struct iter *it)
+/* The names in submitted/ (sorted; temporary files of dead writers swept),
+ * into *names (n of them; the caller frees).  0; 1 when there is no
+ * submitted/; -1 (failed). */
+static int list_submitted(struct iter *it, char ***names, size_t *n)
 {
-	const char *dir = it->c->job_manager.job_ids_dir;
-	struct jobrec *r = malloc(sizeof(*r));
-	char **names = NULL;
-	size_t n = 0, cap = 0;
 	struct dirent *de;
+	size_t cap = 0;
 	DIR *d;
-	int rc = -1;
 
-	if (!r || path_set(it, "%s/submitted", dir) < 0)
-		goto out;
+	*names = NULL;
+	*n = 0;
+	if (path_set(it, "%s/submitted", it->c->job_manager.job_ids_dir) < 0)
+		return -1;
 	if (!(d = opendir(it->path.s))) {
 		if (errno == ENOENT)
-			rc = 0;
-		else
-			fail(it, "%s: %s", it->path.s, strerror(errno));
-		goto out;
+			return 1;
+		fail(it, "%s: %s", it->path.s, strerror(errno));
+		return -1;
 	}
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue; /* ., .. */
-		if (temp_file(it, dirfd(d), de->d_name))
-			continue;
-		if (n == cap) {
+		if (de->d_name[0] == '.' || temp_file(it, dirfd(d), de->d_name))
+			continue; /* ., .., a writer's temporary file */
+		if (*n == cap) {
 			char **nn;
 
 			cap = cap ? cap * 2 : 256;
-			if (!(nn = realloc(names, cap * sizeof(*nn))))
+			if (!(nn = realloc(*names, cap * sizeof(*nn))))
 				break;
-			names = nn;
+			*names = nn;
 		}
-		if (!(names[n] = strdup(de->d_name)))
+		if (!((*names)[*n] = strdup(de->d_name)))
 			break;
-		n++;
+		(*n)++;
 	}
 	closedir(d);
 	if (de) {
 		fail(it, "listing records: out of memory");
-		goto out;
+		return -1;
 	}
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_name);
-	/* Slurm first, while the heap is small: the fork for squeue costs
-	 * less, and so do the copy-on-write faults after it.  A record
-	 * written meanwhile is missed by this squeue: quietly noted, seen
-	 * next time. */
+	if (*n)
+		qsort(*names, *n, sizeof(**names), cmp_name);
+	return 0;
+}
+
+/* Slurm first, while the heap is small: the fork for squeue costs less,
+ * and so do the copy-on-write faults after it.  A record written
+ * meanwhile is missed by this squeue: quietly noted, seen next time.  No
+ * call when none of names is a job to follow.  0, or -1 (failed). */
+static int poll_slurm(struct iter *it, char *const *names, size_t n)
+{
+	struct err e = ERR_INIT;
+
 	for (size_t i = 0; i < n && !it->polled; i++) {
 		long long id;
 
 		if (name_is_id(names[i], &id) && wanted(it->o, id))
 			it->polled = 1;
 	}
-	if (it->polled) {
-		struct err e = ERR_INIT;
-
-		it->st->squeue_calls++;
-		if (slurmq_poll(it->c->job_manager.poll_command, &it->sq,
-				&it->nsq, &e) < 0) {
-			fail(it, "squeue: %s; no job followed this time", e.msg);
-			goto out;
-		}
-		if (it->nsq)
-			qsort(it->sq, it->nsq, sizeof(*it->sq), cmp_sq);
+	if (!it->polled)
+		return 0;
+	it->st->squeue_calls++;
+	if (slurmq_poll(it->c->job_manager.poll_command, &it->sq, &it->nsq, &e) < 0) {
+		fail(it, "squeue: %s; no job followed this time", e.msg);
+		return -1;
 	}
+	if (it->nsq)
+		qsort(it->sq, it->nsq, sizeof(*it->sq), cmp_sq);
+	return 0;
+}
+
+/* Step 1 and 2: records, documents. */
+static int read_records(struct iter *it)
+{
+	struct jobrec *r = malloc(sizeof(*r));
+	char **names = NULL;
+	size_t n = 0;
+	int rc = -1, listed;
+
+	if (!r || (listed = list_submitted(it, &names, &n)) < 0)
+		goto out;
+	if (listed == 1) {
+		rc = 0;
+		goto out;
+	}
+	if (poll_slurm(it, names, n) < 0)
+		goto out;
 	index_load(it);
 	for (size_t i = 0; i < n; i++)
 		take_record(it, names[i], r);
@@ -1546,6 +1569,23 @@ long long manager_peak_rss_kb(void)
 	return n > 0 ? manager_parse_vmhwm(text, (size_t)n) : -1;
 }
 
+/* What an iteration holds, freed. */
+static void iter_release(struct iter *it)
+{
+	if (it->own_gh)
+		github_free(it->gh);
+	for (size_t i = 0; i < it->ncm; i++)
+		cdoc_release(&it->cm[i].doc);
+	for (size_t i = 0; i < it->njobs; i++)
+		free(it->jobs[i].dir);
+	index_clear(it);
+	free(it->sq);
+	free(it->cm);
+	free(it->jobs);
+	buf_release(&it->path);
+	buf_release(&it->text);
+}
+
 int manager_iterate(const struct conf *c, struct github *gh,
 		    const struct manager_opts *o, struct manager_stats *st,
 		    struct err *e)
@@ -1587,18 +1627,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 		github_counts(it.gh, &g1);
 		st->github_calls = g1.calls - g0.calls;
 	}
-	if (it.own_gh)
-		github_free(it.gh);
-	for (size_t i = 0; i < it.ncm; i++)
-		cdoc_release(&it.cm[i].doc);
-	for (size_t i = 0; i < it.njobs; i++)
-		free(it.jobs[i].dir);
-	index_clear(&it);
-	free(it.sq);
-	free(it.cm);
-	free(it.jobs);
-	buf_release(&it.path);
-	buf_release(&it.text);
+	iter_release(&it);
 	close(fd);
 	st->ms = clock_mono_ms() - ms0;
 	st->cpu_ms = cpu_ms() - cpu0;
