@@ -369,6 +369,46 @@ static void options_release(struct options *o)
 }
 
 /* Fills o from argv: 0, or -1 after saying what is wrong on stderr. */
+/* One option of getopt_long() (optarg its value): 0 go on, 1 stop here
+ * (--help, --version), -1 wrong (said on stderr). */
+static int take_option(int c, struct options *o)
+{
+	switch (c) {
+	case 'c':
+		o->config = optarg;
+		return 0;
+	case 'i':
+		if (parse_count(optarg, &o->iterations) < 0) {
+			fprintf(stderr, PROG ": -i: invalid number '%.64s' "
+				"(expected an integer: < 0 forever, 0 none, > 0 "
+				"that many iterations)\n", optarg);
+			return -1;
+		}
+		o->iterate_opts = 1;
+		return 0;
+	case 'j':
+		o->iterate_opts = 1;
+		return parse_jobs(optarg, o) < 0 ? -1 : 0;
+	case OPT_CHECK_CONFIG:
+		o->action = ACT_CHECK_CONFIG;
+		return 0;
+	case OPT_CONSUME:
+		o->action = ACT_CONSUME;
+		return 0;
+	case OPT_DEPLOY:
+		o->action = ACT_DEPLOY;
+		return 0;
+	case 'h':
+		o->action = ACT_HELP;
+		return 1;
+	case OPT_VERSION:
+		o->action = ACT_VERSION;
+		return 1;
+	default:
+		return -1;
+	}
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -389,43 +429,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->iterations = 1;
 	opterr = 1; /* getopt_long explains unknown options itself */
 	while ((c = getopt_long(argc, argv, "c:hi:j:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'i':
-			if (parse_count(optarg, &o->iterations) < 0) {
-				fprintf(stderr, PROG ": -i: invalid number "
-					"'%.64s' (expected an integer: < 0 "
-					"forever, 0 none, > 0 that many "
-					"iterations)\n", optarg);
-				return -1;
-			}
-			o->iterate_opts = 1;
-			break;
-		case 'j':
-			if (parse_jobs(optarg, o) < 0)
-				return -1;
-			o->iterate_opts = 1;
-			break;
-		case OPT_CHECK_CONFIG:
-			o->action = ACT_CHECK_CONFIG;
-			break;
-		case OPT_CONSUME:
-			o->action = ACT_CONSUME;
-			break;
-		case OPT_DEPLOY:
-			o->action = ACT_DEPLOY;
-			break;
-		case 'h':
-			o->action = ACT_HELP;
-			return 0;
-		case OPT_VERSION:
-			o->action = ACT_VERSION;
-			return 0;
-		default:
-			return -1;
-		}
+		int rc = take_option(c, o);
+
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s'\n",

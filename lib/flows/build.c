@@ -615,6 +615,44 @@ static int row_set(struct cdoc_row *row, const char *state, const char *note,
 	return 0;
 }
 
+/* The job directory and sbatch for one target, its intent journalled
+ * under intent_key first: 0 with *id (0 when it was not submitted: the
+ * row says why), -1 e. */
+static int sbatch_once(struct job_plan *p, const struct target *t,
+		       const char *dir, const char *comment,
+		       const char *intent_key, struct cdoc_row *row,
+		       long long *id, struct err *e)
+{
+	struct delivery_ctx *ctx = p->ctx;
+	struct slurm_argv *argv = NULL;
+	struct err e2 = ERR_INIT;
+	char num[32];
+	int rc = -1;
+
+	*id = 0;
+	if (make_job_dir(p, t, dir, &e2) < 0) {
+		log_error("%s: job directory: %s", t->name, e2.msg);
+		return row_set(row, NOT_SUBMITTED, e2.msg, e);
+	}
+	if (!(argv = calloc(1, sizeof(*argv))))
+		return err_set(e, ERR_NOMEM, "sbatch argv");
+	snprintf(num, sizeof(num), "%lld", clock_wall_ms());
+	if (effects_put(ctx->fx, intent_key, num, e) < 0 ||
+	    slurm_sbatch_argv(ctx->c, t, p->ev->issue, comment, argv, e) < 0)
+		goto out;
+	if (slurm_submit(argv, dir, id, &e2) < 0) {
+		log_error("%s: %s", t->name, e2.msg);
+		*id = 0;
+		rc = row_set(row, NOT_SUBMITTED, e2.msg, e);
+		goto out;
+	}
+	log_info("job %lld submitted for %s in %s", *id, t->name, dir);
+	rc = 0;
+out:
+	free(argv);
+	return rc;
+}
+
 /* Step 4b: sbatch, at most once per (delivery, target).  0 with
  * row->job_id set (or the row saying why not), 1 later, -1 failed. */
 static int submit(struct job_plan *p, const struct target *t, const char *dir,
@@ -624,8 +662,6 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 	const struct conf *c = ctx->c;
 	struct buf key = BUF_INIT(EFFECTS_KEY_MAX + 16), v = BUF_INIT(64);
 	char comment[768], num[32];
-	struct slurm_argv *argv = NULL;
-	struct err e2 = ERR_INIT;
 	long long id = 0;
 	int rc = -1;
 
@@ -658,24 +694,12 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 			log_info("job %lld for %s found: submitted by an earlier run",
 				 id, t->name);
 	}
-	if (!id) {
-		if (make_job_dir(p, t, dir, &e2) < 0) {
-			log_error("%s: job directory: %s", t->name, e2.msg);
-			rc = row_set(row, NOT_SUBMITTED, e2.msg, e);
-			goto out;
-		}
-		if (!(argv = calloc(1, sizeof(*argv))))
-			goto out;
-		snprintf(num, sizeof(num), "%lld", clock_wall_ms());
-		if (effects_put(ctx->fx, key.s, num, e) < 0 ||
-		    slurm_sbatch_argv(c, t, p->ev->issue, comment, argv, e) < 0)
-			goto out;
-		if (slurm_submit(argv, dir, &id, &e2) < 0) {
-			log_error("%s: %s", t->name, e2.msg);
-			rc = row_set(row, NOT_SUBMITTED, e2.msg, e);
-			goto out;
-		}
-		log_info("job %lld submitted for %s in %s", id, t->name, dir);
+	if (!id && (rc = sbatch_once(p, t, dir, comment, key.s, row, &id, e)) != 0)
+		goto out;
+	rc = -1;
+	if (!id) { /* not submitted: the row says why */
+		rc = 0;
+		goto out;
 	}
 	buf_truncate(&key, key.len - strlen(".intent"));
 	snprintf(num, sizeof(num), "%lld", id);
@@ -684,7 +708,6 @@ static int submit(struct job_plan *p, const struct target *t, const char *dir,
 	row->job_id = id;
 	rc = 0;
 out:
-	free(argv);
 	buf_release(&key);
 	buf_release(&v);
 	return rc;
