@@ -621,6 +621,28 @@ static int call_unsure(const struct call *c, const struct httpc_response *rs,
 	return -1;
 }
 
+/* The HTTP request of a call: GitHub's headers (headers: room for 6). */
+static void call_request(const struct github *gh, const struct call *c,
+			 const char *url, const char **headers,
+			 struct httpc_request *rq)
+{
+	size_t nh = 0;
+
+	headers[nh++] = "Accept: application/vnd.github+json";
+	headers[nh++] = "X-GitHub-Api-Version: " API_VERSION;
+	headers[nh++] = gh->user_agent.s;
+	if (c->auth)
+		headers[nh++] = c->auth;
+	if (c->body)
+		headers[nh++] = "Content-Type: application/json";
+	headers[nh] = NULL;
+	rq->method = c->method;
+	rq->url = url;
+	rq->headers = headers;
+	rq->body = c->body;
+	rq->body_len = c->body_len;
+}
+
 /* Sends c until it gets a 2xx or httpc_retry_delay() says stop; counts and
  * logs every attempt.  *status: the last answer's status (0: none). */
 static int send_call(struct github *gh, const struct call *c,
@@ -630,7 +652,6 @@ static int send_call(struct github *gh, const struct call *c,
 	struct httpc_request rq = {0};
 	struct buf url = BUF_INIT(8192);
 	const char *headers[6];
-	size_t nh = 0;
 	long long delay, asked = 0;
 	int attempt, rc;
 	struct err pe;
@@ -641,19 +662,7 @@ static int send_call(struct github *gh, const struct call *c,
 	if (buf_addf(&url, "%s%s", gh->api_url, c->path) < 0)
 		return err_set(e, ERR_TOOBIG, "%s %.200s: URL too long",
 			       c->method, c->path);
-	headers[nh++] = "Accept: application/vnd.github+json";
-	headers[nh++] = "X-GitHub-Api-Version: " API_VERSION;
-	headers[nh++] = gh->user_agent.s;
-	if (c->auth)
-		headers[nh++] = c->auth;
-	if (c->body)
-		headers[nh++] = "Content-Type: application/json";
-	headers[nh] = NULL;
-	rq.method = c->method;
-	rq.url = url.s;
-	rq.headers = headers;
-	rq.body = c->body;
-	rq.body_len = c->body_len;
+	call_request(gh, c, url.s, headers, &rq);
 	httpc_response_init(&rs, 0);
 
 	for (attempt = 1;; attempt++) {

@@ -583,16 +583,11 @@ static int open_handles(struct s3 *s, struct err *e)
 	return 0;
 }
 
-int s3_open(struct s3 **out, const char *endpoint_url, const char *bucket,
-	    const char *region, const struct s3_creds *cr, struct err *e)
+/* s3_open()'s arguments checked, each named when it is refused. */
+static int open_args_ok(const char *endpoint_url, const char *bucket,
+			const char *region, const struct s3_creds *cr,
+			struct err *e)
 {
-	struct buf b = BUF_INIT(4096);
-	struct s3 *s;
-	size_t n;
-
-	*out = NULL;
-	if (!region)
-		region = "us-east-1";
 	if (!bucket_ok(bucket))
 		return err_set(e, ERR_INVAL, "S3 bucket name '%.100s': 3-63 of "
 			       "a-z 0-9 . -", bucket ? bucket : "");
@@ -607,7 +602,21 @@ int s3_open(struct s3 **out, const char *endpoint_url, const char *bucket,
 	    (cr->session_token && !cred_ok(cr->session_token)))
 		return err_set(e, ERR_INVAL, "S3 credentials incomplete or "
 			       "malformed");
-	if (httpc_global_init(e) < 0)
+	return 0;
+}
+
+int s3_open(struct s3 **out, const char *endpoint_url, const char *bucket,
+	    const char *region, const struct s3_creds *cr, struct err *e)
+{
+	struct buf b = BUF_INIT(4096);
+	struct s3 *s;
+	size_t n;
+
+	*out = NULL;
+	if (!region)
+		region = "us-east-1";
+	if (open_args_ok(endpoint_url, bucket, region, cr, e) < 0 ||
+	    httpc_global_init(e) < 0)
 		return -1;
 	if (!(s = calloc(1, sizeof(*s))))
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -840,15 +849,44 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static CURLcode req_options(struct s3 *s, CURL *h, struct req *r)
-{
-	CURLcode rc = CURLE_OK;
-
 #define SET(opt, val)                                       \
 	do {                                                \
 		if (rc == CURLE_OK)                         \
 			rc = curl_easy_setopt(h, opt, val); \
 	} while (0)
+
+/* The options of a request's method: HEAD, GET, DELETE, or a body sent
+ * from memory (PUT, POST). */
+static CURLcode method_options(CURL *h, struct req *r)
+{
+	CURLcode rc = CURLE_OK;
+
+	if (strcmp(r->method, "HEAD") == 0) {
+		SET(CURLOPT_NOBODY, 1L);
+	} else if (strcmp(r->method, "GET") == 0) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(r->method, "DELETE") == 0) {
+		SET(CURLOPT_CUSTOMREQUEST, "DELETE");
+	} else {
+		SET(CURLOPT_READFUNCTION, on_read);
+		SET(CURLOPT_READDATA, r);
+		SET(CURLOPT_SEEKFUNCTION, on_seek);
+		SET(CURLOPT_SEEKDATA, r);
+		if (strcmp(r->method, "PUT") == 0) {
+			SET(CURLOPT_UPLOAD, 1L);
+			SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
+		} else {
+			SET(CURLOPT_POST, 1L);
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
+		}
+	}
+	return rc;
+}
+
+static CURLcode req_options(struct s3 *s, CURL *h, struct req *r)
+{
+	CURLcode rc = CURLE_OK;
+
 	curl_easy_reset(h);
 	SET(CURLOPT_URL, r->url.s);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -873,26 +911,8 @@ static CURLcode req_options(struct s3 *s, CURL *h, struct req *r)
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, r);
 	SET(CURLOPT_ERRORBUFFER, r->errbuf);
-	if (strcmp(r->method, "HEAD") == 0) {
-		SET(CURLOPT_NOBODY, 1L);
-	} else if (strcmp(r->method, "GET") == 0) {
-		SET(CURLOPT_HTTPGET, 1L);
-	} else if (strcmp(r->method, "DELETE") == 0) {
-		SET(CURLOPT_CUSTOMREQUEST, "DELETE");
-	} else {
-		SET(CURLOPT_READFUNCTION, on_read);
-		SET(CURLOPT_READDATA, r);
-		SET(CURLOPT_SEEKFUNCTION, on_seek);
-		SET(CURLOPT_SEEKDATA, r);
-		if (strcmp(r->method, "PUT") == 0) {
-			SET(CURLOPT_UPLOAD, 1L);
-			SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
-		} else {
-			SET(CURLOPT_POST, 1L);
-			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
-		}
-	}
-#undef SET
+	if (rc == CURLE_OK)
+		rc = method_options(h, r);
 	r->off = 0;
 	r->status = 0;
 	r->errbuf[0] = '\0';
@@ -902,6 +922,7 @@ static CURLcode req_options(struct s3 *s, CURL *h, struct req *r)
 	httpc_headers_init(&r->h);
 	return rc;
 }
+#undef SET
 
 /* After a transfer: the status, the counts. */
 static void req_done(struct s3 *s, CURL *h, struct req *r, CURLcode rc)

@@ -277,6 +277,35 @@ static int spawn_fail(struct pipes *p, int devnull, const sigset_t *oldmask)
 	return -1;
 }
 
+/* What a child that ran and was reaped comes to: 0, or -1 when it could
+ * not exec, timed out or wrote more than its caps. */
+static int run_outcome(const struct spawn *sp, const struct spawn_result *res,
+		       int exec_errno, struct err *e)
+{
+	if (exec_errno)
+		return err_set(e, ERR_CHILD, "cannot run %s: %s", sp->argv[0],
+			       strerror(exec_errno));
+	if (res->timed_out)
+		return err_set(e, ERR_TIMEOUT, "%s: timed out after %d ms",
+			       sp->argv[0], sp->timeout_ms);
+	if (res->out_truncated || res->err_truncated)
+		return err_set(e, ERR_TOOBIG, "%s: output larger than allowed",
+			       sp->argv[0]);
+	return 0;
+}
+
+/* The pipes of a child to be: stdin (when sp->in), stdout, stderr (when
+ * captured) and the exec report.  0, or -1 e. */
+static int open_pipes(const struct spawn *sp, struct pipes *p, struct err *e)
+{
+	if (open_pipe(p->in, sp->in != NULL, e) < 0 ||
+	    open_pipe(p->out, sp->out != NULL, e) < 0 ||
+	    open_pipe(p->err, sp->errout != NULL, e) < 0 ||
+	    open_pipe(p->exec, 1, e) < 0)
+		return -1;
+	return 0;
+}
+
 int spawn_run(const struct spawn *sp, struct spawn_result *res,
 	      struct err *e)
 {
@@ -298,10 +327,7 @@ int spawn_run(const struct spawn *sp, struct spawn_result *res,
 	sigaddset(&block, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &block, &oldmask);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0 || open_pipe(p.in, sp->in != NULL, e) < 0 ||
-	    open_pipe(p.out, sp->out != NULL, e) < 0 ||
-	    open_pipe(p.err, sp->errout != NULL, e) < 0 ||
-	    open_pipe(p.exec, 1, e) < 0) {
+	if (devnull < 0 || open_pipes(sp, &p, e) < 0) {
 		err_sys(e, "spawn %s", sp->argv[0]);
 		buf_release(&prog);
 		return spawn_fail(&p, devnull, &oldmask);
@@ -328,16 +354,7 @@ int spawn_run(const struct spawn *sp, struct spawn_result *res,
 		rc = err_sys(e, "waitpid for %s", sp->argv[0]);
 	pipes_close(&p);
 	sigpipe_settle(&oldmask);
-	if (rc == 0 && exec_errno)
-		rc = err_set(e, ERR_CHILD, "cannot run %s: %s", sp->argv[0],
-			     strerror(exec_errno));
-	if (rc == 0 && res->timed_out)
-		rc = err_set(e, ERR_TIMEOUT, "%s: timed out after %d ms",
-			     sp->argv[0], sp->timeout_ms);
-	if (rc == 0 && (res->out_truncated || res->err_truncated))
-		rc = err_set(e, ERR_TOOBIG, "%s: output larger than allowed",
-			     sp->argv[0]);
-	return rc;
+	return rc == 0 ? run_outcome(sp, res, exec_errno, e) : rc;
 }
 
 /* In the grandchild of spawn_detached(): async-signal-safe calls only. */
@@ -411,11 +428,51 @@ size_t spawn_env(enum spawn_env_kind kind, const char **envp)
 	return n;
 }
 
+/* The middle process of spawn_detached(): a new session, the grandchild
+ * forked (it runs the program), then gone, so that init reaps the
+ * grandchild.  Async-signal-safe calls only. */
+static void __attribute__((noreturn))
+middle_process(const struct spawn *sp, const char *prog, int devnull,
+	       int errfd, int exec_fd)
+{
+	pid_t grandchild;
+
+	setsid();
+	grandchild = fork();
+	if (grandchild == 0)
+		run_detached(sp, prog, devnull, errfd, exec_fd);
+	if (grandchild < 0) {
+		int saved = errno;
+		ssize_t w = write(exec_fd, &saved, sizeof(saved));
+
+		(void)w;
+	}
+	_exit(0);
+}
+
+/* The middle process reaped, and the grandchild's exec confirmed through
+ * the pipe: 0, or -1 (ERR_CHILD: it could not run). */
+static int detached_started(const struct spawn *sp, pid_t pid, int exec_fd,
+			    struct err *e)
+{
+	int status, exec_errno;
+
+	/* the middle process's status says nothing (a checker such as
+	 * valgrind may change it): failures come through the pipe */
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_sys(e, "waitpid for %s", sp->argv[0]);
+	exec_errno = read_exec_errno(exec_fd);
+	if (exec_errno)
+		return err_set(e, ERR_CHILD, "cannot run %s: %s", sp->argv[0],
+			       strerror(exec_errno));
+	return 0;
+}
+
 int spawn_detached(const struct spawn *sp, struct err *e)
 {
 	struct buf prog = BUF_INIT(4096);
-	int pipefd[2] = { -1, -1 }, devnull = -1, errfd = -1, status, exec_errno,
-	    rc = -1;
+	int pipefd[2] = { -1, -1 }, devnull = -1, errfd = -1, rc = -1;
 	pid_t pid;
 
 	if (!sp->argv || !sp->argv[0] || sp->in || sp->out || sp->errout ||
@@ -436,36 +493,10 @@ int spawn_detached(const struct spawn *sp, struct err *e)
 		err_sys(e, "fork for %s", sp->argv[0]);
 		goto out;
 	}
-	if (pid == 0) {
-		pid_t grandchild;
-
-		setsid();
-		grandchild = fork();
-		if (grandchild == 0)
-			run_detached(sp, prog.s, devnull, errfd, pipefd[1]);
-		if (grandchild < 0) {
-			int saved = errno;
-			ssize_t w = write(pipefd[1], &saved, sizeof(saved));
-
-			(void)w;
-		}
-		_exit(0);
-	}
+	if (pid == 0)
+		middle_process(sp, prog.s, devnull, errfd, pipefd[1]);
 	close_fd(&pipefd[1]);
-	/* the middle process's status says nothing (a checker such as
-	 * valgrind may change it): failures come through the pipe */
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			err_sys(e, "waitpid for %s", sp->argv[0]);
-			goto out;
-		}
-	exec_errno = read_exec_errno(pipefd[0]);
-	if (exec_errno) {
-		err_set(e, ERR_CHILD, "cannot run %s: %s", sp->argv[0],
-			strerror(exec_errno));
-		goto out;
-	}
-	rc = 0;
+	rc = detached_started(sp, pid, pipefd[0], e);
 out:
 	close_fd(&pipefd[0]);
 	close_fd(&pipefd[1]);
