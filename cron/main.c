@@ -369,6 +369,16 @@ static void options_release(struct options *o)
 }
 
 /* Fills o from argv: 0, or -1 after saying what is wrong on stderr. */
+/* -i N: 0, or -1 after saying what is wrong on stderr. */
+static int take_count(const char *s, struct options *o)
+{
+	if (parse_count(s, &o->iterations) == 0)
+		return 0;
+	fprintf(stderr, PROG ": -i: invalid number '%.64s' (expected an "
+		"integer: < 0 forever, 0 none, > 0 that many iterations)\n", s);
+	return -1;
+}
+
 /* One option of getopt_long() (optarg its value): 0 go on, 1 stop here
  * (--help, --version), -1 wrong (said on stderr). */
 static int take_option(int c, struct options *o)
@@ -378,14 +388,8 @@ static int take_option(int c, struct options *o)
 		o->config = optarg;
 		return 0;
 	case 'i':
-		if (parse_count(optarg, &o->iterations) < 0) {
-			fprintf(stderr, PROG ": -i: invalid number '%.64s' "
-				"(expected an integer: < 0 forever, 0 none, > 0 "
-				"that many iterations)\n", optarg);
-			return -1;
-		}
 		o->iterate_opts = 1;
-		return 0;
+		return take_count(optarg, o);
 	case 'j':
 		o->iterate_opts = 1;
 		return parse_jobs(optarg, o) < 0 ? -1 : 0;
@@ -409,19 +413,20 @@ static int take_option(int c, struct options *o)
 	}
 }
 
+static const struct option longopts[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"max-manager-iterations", required_argument, NULL, 'i'},
+	{"jobs", required_argument, NULL, 'j'},
+	{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	{"consume", no_argument, NULL, OPT_CONSUME},
+	{"deploy", no_argument, NULL, OPT_DEPLOY},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"max-manager-iterations", required_argument, NULL, 'i'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
-		{"consume", no_argument, NULL, OPT_CONSUME},
-		{"deploy", no_argument, NULL, OPT_DEPLOY},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
-	};
 	int c;
 
 	memset(o, 0, sizeof(*o));

@@ -259,6 +259,25 @@ static int git(struct gc *g, const char *const *argv, const char *what,
 
 /* 1 if the cache has every commit of shas[0..n) (one git cat-file
  * --batch-check for all), 0 if not, -1 on error. */
+/* 1 if git cat-file --batch-check's answer (one line each: "SHA commit
+ * SIZE", or "SHA^{commit} missing") says each of shas is a commit. */
+static int all_commits(const char *out, const char *const *shas, size_t n)
+{
+	const char *line = out;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(shas[i]);
+
+		if (strncmp(line, shas[i], len) != 0 ||
+		    strncmp(line + len, " commit ", 8) != 0)
+			return 0;
+		line += strcspn(line, "\n");
+		if (*line)
+			line++;
+	}
+	return 1;
+}
+
 static int has_commits(struct gc *g, const char *const *shas, size_t n,
 		       struct err *e)
 {
@@ -267,11 +286,9 @@ static int has_commits(struct gc *g, const char *const *shas, size_t n,
 				     "cat-file", "--batch-check", NULL };
 	struct spawn sp = { argv, g->env, NULL, NULL, 0, &out, NULL,
 			    GITCACHE_TIMEOUT_MS, NULL };
-	const char *line;
-	size_t i, len;
 	int rc = -1;
 
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (buf_addf(&in, "%s^{commit}\n", shas[i]) < 0) {
 			err_set(e, ERR_TOOBIG, "gitcache: too many commits");
 			goto out;
@@ -280,17 +297,7 @@ static int has_commits(struct gc *g, const char *const *shas, size_t n,
 	sp.in_len = in.len;
 	if (run(g, &sp, "git cat-file", 0, e) < 0)
 		goto out;
-	/* one line each: "SHA commit SIZE", or "SHA^{commit} missing" */
-	rc = 1;
-	for (i = 0, line = out.s; i < n && rc; i++) {
-		len = strlen(shas[i]);
-		if (strncmp(line, shas[i], len) != 0 ||
-		    strncmp(line + len, " commit ", 8) != 0)
-			rc = 0;
-		line += strcspn(line, "\n");
-		if (*line)
-			line++;
-	}
+	rc = all_commits(out.s, shas, n);
 out:
 	buf_release(&in);
 	buf_release(&out);

@@ -125,39 +125,41 @@ long long httpc_retry_delay(int status, const struct httpc_headers *h,
 	return wait_ms;
 }
 
+/* The reason phrases of the answers the bot may see. */
+static const struct {
+	int status;
+	const char *text;
+} reasons[] = {
+	{200, "OK"},
+	{201, "Created"},
+	{202, "Accepted"},
+	{204, "No Content"},
+	{301, "Moved Permanently"},
+	{302, "Found"},
+	{304, "Not Modified"},
+	{307, "Temporary Redirect"},
+	{308, "Permanent Redirect"},
+	{400, "Bad Request"},
+	{401, "Unauthorized"},
+	{403, "Forbidden"},
+	{404, "Not Found"},
+	{405, "Method Not Allowed"},
+	{406, "Not Acceptable"},
+	{409, "Conflict"},
+	{410, "Gone"},
+	{413, "Payload Too Large"},
+	{415, "Unsupported Media Type"},
+	{422, "Unprocessable Entity"},
+	{429, "Too Many Requests"},
+	{500, "Internal Server Error"},
+	{501, "Not Implemented"},
+	{502, "Bad Gateway"},
+	{503, "Service Unavailable"},
+	{504, "Gateway Timeout"},
+};
+
 const char *httpc_reason(int status)
 {
-	static const struct {
-		int status;
-		const char *text;
-	} reasons[] = {
-		{200, "OK"},
-		{201, "Created"},
-		{202, "Accepted"},
-		{204, "No Content"},
-		{301, "Moved Permanently"},
-		{302, "Found"},
-		{304, "Not Modified"},
-		{307, "Temporary Redirect"},
-		{308, "Permanent Redirect"},
-		{400, "Bad Request"},
-		{401, "Unauthorized"},
-		{403, "Forbidden"},
-		{404, "Not Found"},
-		{405, "Method Not Allowed"},
-		{406, "Not Acceptable"},
-		{409, "Conflict"},
-		{410, "Gone"},
-		{413, "Payload Too Large"},
-		{415, "Unsupported Media Type"},
-		{422, "Unprocessable Entity"},
-		{429, "Too Many Requests"},
-		{500, "Internal Server Error"},
-		{501, "Not Implemented"},
-		{502, "Bad Gateway"},
-		{503, "Service Unavailable"},
-		{504, "Gateway Timeout"},
-	};
 	size_t i;
 
 	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)

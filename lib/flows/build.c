@@ -713,6 +713,22 @@ out:
 	return rc;
 }
 
+/* A submitted job's row: "held" (hold_release: the manager releases it) or
+ * "submitted" (delayed_begin: it starts by itself), and what comes next. */
+static void plan_handover(struct job_plan *p, const struct conf *c)
+{
+	if (c->buildenv.job_handover_protocol == CONF_HANDOVER_DELAYED_BEGIN) {
+		p->job_state = jobstate_name(JS_SUBMITTED);
+		snprintf(p->job_note, sizeof(p->job_note), "starts in about %lld s",
+			 c->buildenv.job_delay_begin_factor *
+				 c->job_manager.poll_interval);
+	} else {
+		p->job_state = jobstate_name(JS_HELD);
+		snprintf(p->job_note, sizeof(p->job_note),
+			 "submitted, waiting for release");
+	}
+}
+
 static int plan_init(struct job_plan *p, struct delivery_ctx *ctx,
 		     const struct event *ev, const char *user, struct err *e)
 {
@@ -727,16 +743,7 @@ static int plan_init(struct job_plan *p, struct delivery_ctx *ctx,
 	p->user = user;
 	buf_init(&p->run_dir, 4096);
 	buf_init(&p->cache_dir, 4096);
-	if (c->buildenv.job_handover_protocol == CONF_HANDOVER_DELAYED_BEGIN) {
-		p->job_state = jobstate_name(JS_SUBMITTED);
-		snprintf(p->job_note, sizeof(p->job_note), "starts in about %lld s",
-			 c->buildenv.job_delay_begin_factor *
-				 c->job_manager.poll_interval);
-	} else {
-		p->job_state = jobstate_name(JS_HELD);
-		snprintf(p->job_note, sizeof(p->job_note),
-			 "submitted, waiting for release");
-	}
+	plan_handover(p, c);
 	if (journal_num(ctx, "req.time", &p->t0, (long long)time(NULL), e) < 0)
 		return -1;
 	t = (time_t)p->t0;

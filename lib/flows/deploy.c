@@ -160,6 +160,17 @@ static int exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+/* deploy/done/ and deploy/pending/, made when missing (p: scratch). */
+static int queue_dirs(struct buf *p, const char *job_ids_dir, struct err *e)
+{
+	if (dpath(p, job_ids_dir, "done", NULL, e) < 0 ||
+	    xio_mkdir_p(p->s, 0755, e) < 0 ||
+	    dpath(p, job_ids_dir, "pending", NULL, e) < 0 ||
+	    xio_mkdir_p(p->s, 0755, e) < 0)
+		return -1;
+	return 0;
+}
+
 int deploy_req_queue(const char *job_ids_dir, const char *delivery,
 		     const struct deploy_req *r, struct err *e)
 {
@@ -178,10 +189,7 @@ int deploy_req_queue(const char *job_ids_dir, const char *delivery,
 		rc = 0;
 		goto out;
 	}
-	if (dpath(&p, job_ids_dir, "done", NULL, e) < 0 ||
-	    xio_mkdir_p(p.s, 0755, e) < 0 ||
-	    dpath(&p, job_ids_dir, "pending", NULL, e) < 0 ||
-	    xio_mkdir_p(p.s, 0755, e) < 0 ||
+	if (queue_dirs(&p, job_ids_dir, e) < 0 ||
 	    dpath(&p, job_ids_dir, "pending", delivery, e) < 0)
 		goto out;
 	if (xio_create_atomic(p.s, text.s, text.len, 0644, e) < 0) {

@@ -235,6 +235,18 @@ static void decide_end(const struct cdoc_row *row, const struct slurmq_job *sj,
 	out->exit_signal = sj->exit_signal;
 }
 
+/* A step that changes nothing: the row as it is. */
+static void step_init(struct manager_step *out, const struct cdoc_row *row)
+{
+	memset(out, 0, sizeof(*out));
+	out->act = MGR_NONE;
+	out->end = SQ_OTHER;
+	out->exit_code = out->exit_signal = -1;
+	out->missing_since = row->missing_since;
+	snprintf(out->state, sizeof(out->state), "%s", row->state);
+	snprintf(out->reason, sizeof(out->reason), "%s", row->reason);
+}
+
 int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
 		   int result_file, long long now,
 		   const struct manager_limits *lim, struct manager_step *out)
@@ -245,13 +257,7 @@ int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
 
 	if (!row || !lim || !out)
 		return -1;
-	memset(out, 0, sizeof(*out));
-	out->act = MGR_NONE;
-	out->end = SQ_OTHER;
-	out->exit_code = out->exit_signal = -1;
-	out->missing_since = row->missing_since;
-	snprintf(out->state, sizeof(out->state), "%s", row->state);
-	snprintf(out->reason, sizeof(out->reason), "%s", row->reason);
+	step_init(out, row);
 	if (row_over(row)) {
 		out->act = MGR_MOVE;
 		return 0;
@@ -448,6 +454,25 @@ static int doc_from_record(struct comment *cm, const struct jobrec *r)
 }
 
 /* The row of record r in its comment's document (made when missing). */
+/* A new row for record r: its target named as target_names() names it
+ * (cut if it must be), its job and state. */
+static void row_from_record(struct cdoc_row *row, const struct jobrec *r)
+{
+	struct buf name = BUF_INIT(sizeof(row->target) - 1);
+
+	if (buf_addf(&name, "%s%s%s%s%s%s", r->target,
+		     *r->accelerator ? " (" : "", r->accelerator,
+		     *r->accelerator ? ")" : "", *r->repo_id ? " for " : "",
+		     r->repo_id) < 0)
+		buf_adds(&name, r->target);
+	memcpy(row->target, name.s, name.len + 1);
+	buf_release(&name);
+	snprintf(row->key, sizeof(row->key), "%s", r->target_key);
+	row->job_id = r->job_id;
+	snprintf(row->state, sizeof(row->state), "%s", r->state);
+	row->changed_at = r->changed_at;
+}
+
 static int row_for(struct comment *cm, const struct jobrec *r, size_t *ri)
 {
 	struct cdoc *d = &cm->doc;
@@ -466,20 +491,7 @@ static int row_for(struct comment *cm, const struct jobrec *r, size_t *ri)
 	if (!row) {
 		if (!(row = cdoc_add_row(d)))
 			return -1;
-		struct buf name = BUF_INIT(sizeof(row->target) - 1);
-
-		/* as target_names() makes it; cut if it must be */
-		if (buf_addf(&name, "%s%s%s%s%s%s", r->target,
-			     *r->accelerator ? " (" : "", r->accelerator,
-			     *r->accelerator ? ")" : "", *r->repo_id ? " for " : "",
-			     r->repo_id) < 0)
-			buf_adds(&name, r->target);
-		memcpy(row->target, name.s, name.len + 1);
-		buf_release(&name);
-		snprintf(row->key, sizeof(row->key), "%s", r->target_key);
-		row->job_id = r->job_id;
-		snprintf(row->state, sizeof(row->state), "%s", r->state);
-		row->changed_at = r->changed_at;
+		row_from_record(row, r);
 		cm->changed = cm->dirty = 1;
 	}
 	*ri = (size_t)(row - d->rows);
