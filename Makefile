@@ -200,7 +200,7 @@ FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
 FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
 	result cdoc ids index s3xml deploy
-FUZZ_LIB := buf clock command conf err event hmac ini jobrec jobstate log names num slurm \
+FUZZ_LIB := buf clock command conf dirq err event hmac ini jobrec jobstate log names num slurm \
 	slurmq spawn spool target webhook xio result cdoc status manager github \
 	httpc appjwt s3 deploy
 FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dirq.h"
 #include "github.h"
 #include "ini.h"
 #include "jobrec.h"
@@ -1338,49 +1339,29 @@ static void work_release(struct req_work *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* pending/DELIVERY -> done/DELIVERY. */
+/* pending/DELIVERY -> done/DELIVERY, durable. */
 static int move_done(struct run *ru, const char *delivery, struct err *e)
 {
-	const char *dir = ru->c->job_manager.job_ids_dir;
-	struct buf from = BUF_INIT(PATH_MAX), to = BUF_INIT(PATH_MAX);
-	int rc = -1;
-
-	if (dpath(&to, dir, "done", NULL, e) < 0 || xio_mkdir_p(to.s, 0755, e) < 0 ||
-	    dpath(&from, dir, "pending", delivery, e) < 0 ||
-	    dpath(&to, dir, "done", delivery, e) < 0)
-		goto out;
-	if (rename(from.s, to.s) < 0) {
-		err_sys(e, "rename %s", from.s);
-		goto out;
-	}
-	if (dpath(&to, dir, "done", NULL, e) < 0 || xio_fsync_dir(to.s, e) < 0 ||
-	    dpath(&to, dir, "pending", NULL, e) < 0 || xio_fsync_dir(to.s, e) < 0)
-		goto out;
-	rc = 0;
-out:
-	buf_release(&from);
-	buf_release(&to);
-	return rc;
+	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, NULL, NULL, e) < 0)
+		return -1;
+	return dirq_move(ru->path.s, delivery, "pending", "done",
+			 DIRQ_DURABLE | DIRQ_DURABLE_FROM | DIRQ_MKDIR, e) < 0 ? -1 : 0;
 }
 
-/* A request that cannot be read: pending/ -> broken/ (logged), so that
- * it does not start a deploy run every minute. */
+/* A request that cannot be read: pending/ -> broken/ with a .reason
+ * (logged), so that it does not start a deploy run every minute. */
 static void set_aside(struct run *ru, const char *delivery, const char *why)
 {
-	const char *dir = ru->c->job_manager.job_ids_dir;
-	struct buf from = BUF_INIT(PATH_MAX), to = BUF_INIT(PATH_MAX);
+	struct buf dir = BUF_INIT(PATH_MAX);
 	struct err e = ERR_INIT;
 
-	if (dpath(&to, dir, "broken", NULL, &e) == 0 &&
-	    xio_mkdir_p(to.s, 0755, &e) == 0 &&
-	    dpath(&from, dir, "pending", delivery, &e) == 0 &&
-	    dpath(&to, dir, "broken", delivery, &e) == 0 &&
-	    rename(from.s, to.s) == 0)
+	if (dpath(&dir, ru->c->job_manager.job_ids_dir, NULL, NULL, &e) == 0 &&
+	    dirq_set_aside(dir.s, delivery, "pending", "broken", why, &e) == 0)
 		log_error("deploy %s: request moved to broken/: %s", delivery, why);
 	else
-		log_error("deploy %s: unreadable request: %s", delivery, why);
-	buf_release(&from);
-	buf_release(&to);
+		log_error("deploy %s: unreadable request: %s (%s)", delivery, why,
+			  e.msg);
+	buf_release(&dir);
 }
 
 /* One pending request, start to end.  0 handled (done or left pending),
@@ -1445,44 +1426,14 @@ out:
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in pending/, sorted (deliveries are no clock: any order that
- * is stable will do). */
+/* The requests in pending/, oldest first (none when there is no
+ * pending/); *names NULL-terminated (dirq_free()). */
 static int list_pending(struct run *ru, char ***names, size_t *n,
 			struct err *e)
 {
-	struct dirent *de;
-	DIR *d;
-
-	*names = NULL;
-	*n = 0;
-	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, "pending", NULL, e) < 0)
+	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, NULL, NULL, e) < 0)
 		return -1;
-	if (!(d = opendir(ru->path.s)))
-		return errno == ENOENT ? 0 : err_sys(e, "%s", ru->path.s);
-	while ((de = readdir(d))) {
-		char **v;
-
-		if (!names_valid_delivery(de->d_name))
-			continue;
-		if (!(v = realloc(*names, (*n + 1) * sizeof(*v))) ||
-		    !(v[*n] = strdup(de->d_name))) {
-			if (v)
-				*names = v;
-			closedir(d);
-			return err_set(e, ERR_NOMEM, "out of memory");
-		}
-		*names = v;
-		(*n)++;
-	}
-	closedir(d);
-	if (*n)
-		qsort(*names, *n, sizeof(**names), cmp_str);
-	return 0;
+	return dirq_list(ru->path.s, "pending", 1, names, n, e);
 }
 
 static int lock_take(const char *dir, int *fd, struct err *e)
@@ -1563,9 +1514,7 @@ int deploy_run(const struct conf *c, struct github *gh,
 				rc = err_set(e, re.code, "%s: %s", names[i], re.msg);
 		}
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	dirq_free(names);
 	if (ru.gh) {
 		github_counts(ru.gh, &g1);
 		st->github_calls = g1.calls - g0.calls;

@@ -22,7 +22,9 @@
  *   <job_ids_dir>/deploy/staging/<SHA256>/    the metadata file (and its
  *                                             .sig) of an upload under way
  *   <job_ids_dir>/deploy/broken/<DELIVERY>    a request that does not
- *                                             parse, set aside (logged)
+ *                                             parse, set aside with
+ *                                             <DELIVERY>.reason (logged)
+ * The requests are a directory queue (lib/state/dirq.h), as the spool is.
  *
  * Who carries it out.  `eessi-bot-manager --deploy`: deploy_run() below,
  * all pending requests, then exit.  The manager's iteration starts it as

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dirq.h"
 #include "names.h"
 #include "xio.h"
 
@@ -164,162 +165,27 @@ int spool_parse_entry(const char *text, size_t len, struct spool_entry *out,
 	return 0;
 }
 
-struct listed {
-	char *id;
-	struct timespec mtime;
-};
-
-static int by_age(const void *a, const void *b)
-{
-	const struct listed *x = a, *y = b;
-
-	if (x->mtime.tv_sec != y->mtime.tv_sec)
-		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
 void spool_list_free(char **ids)
 {
-	size_t i;
-
-	for (i = 0; ids && ids[i]; i++)
-		free(ids[i]);
-	free(ids);
-}
-
-/* Appends one id to the list (grown by doubling). */
-static int list_add(struct listed **v, size_t *n, size_t *cap, int dfd,
-		    const char *name)
-{
-	struct stat st;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1; /* taken meanwhile: skip */
-	if (!S_ISREG(st.st_mode))
-		return 0;
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		struct listed *nv = reallocarray(*v, ncap, sizeof(**v));
-
-		if (!nv)
-			return -1;
-		*v = nv;
-		*cap = ncap;
-	}
-	(*v)[*n].id = strdup(name);
-	if (!(*v)[*n].id)
-		return -1;
-	(*v)[*n].mtime = st.st_mtim;
-	(*n)++;
-	return 0;
+	dirq_free(ids);
 }
 
 int spool_list(const char *dir, const char *state, char ***ids, size_t *n,
 	       struct err *e)
 {
-	struct buf p = BUF_INIT(4096);
-	struct listed *v = NULL;
-	size_t cap = 0, i, count = 0;
-	struct dirent *d;
-	DIR *dh = NULL;
-	int rc = -1;
-
-	*ids = NULL;
-	*n = 0;
-	if (buf_addf(&p, "%s/%s", dir, state) < 0 || !(dh = opendir(p.s))) {
-		err_sys(e, "cannot read the spool directory %s", p.s);
-		goto out;
-	}
-	while ((errno = 0, d = readdir(dh)) != NULL) {
-		if (names_valid_delivery(d->d_name) &&
-		    list_add(&v, &count, &cap, dirfd(dh), d->d_name) < 0) {
-			err_sys(e, "listing %s", p.s);
-			goto out;
-		}
-	}
-	if (errno) {
-		err_sys(e, "listing %s", p.s);
-		goto out;
-	}
-	if (count)
-		qsort(v, count, sizeof(*v), by_age);
-	*ids = calloc(count + 1, sizeof(char *));
-	if (!*ids) {
-		err_set(e, ERR_NOMEM, "listing %s", p.s);
-		goto out;
-	}
-	for (i = 0; i < count; i++) {
-		(*ids)[i] = v[i].id;
-		v[i].id = NULL;
-	}
-	*n = count;
-	rc = 0;
-out:
-	for (i = 0; i < count; i++)
-		free(v[i].id);
-	free(v);
-	if (dh)
-		closedir(dh);
-	buf_release(&p);
-	return rc;
+	return dirq_list(dir, state, 0, ids, n, e);
 }
 
 int spool_move(const char *dir, const char *delivery, const char *from,
 	       const char *to, int durable, struct err *e)
 {
-	struct buf src = BUF_INIT(4096), dst = BUF_INIT(4096);
-	int rc = -1;
-
-	if (!names_valid_delivery(delivery))
-		return err_set(e, ERR_INVAL, "invalid delivery id");
-	if (buf_addf(&src, "%s/%s/%s", dir, from, delivery) < 0 ||
-	    buf_addf(&dst, "%s/%s/%s", dir, to, delivery) < 0) {
-		err_set(e, ERR_TOOBIG, "spool path too long");
-		goto out;
-	}
-	if (rename(src.s, dst.s) < 0) {
-		if (errno == ENOENT)
-			rc = 1;
-		else
-			err_sys(e, "cannot move %s to %s", src.s, dst.s);
-		goto out;
-	}
-	rc = 0;
-	if (!durable)
-		goto out;
-	buf_clear(&src);
-	if (buf_addf(&src, "%s/%s", dir, to) < 0)
-		rc = err_set(e, ERR_TOOBIG, "spool path too long");
-	else
-		rc = xio_fsync_dir(src.s, e);
-out:
-	buf_release(&src);
-	buf_release(&dst);
-	return rc;
+	return dirq_move(dir, delivery, from, to, durable ? DIRQ_DURABLE : 0, e);
 }
 
 int spool_fail(const char *dir, const char *delivery, const char *reason,
 	       struct err *e)
 {
-	struct buf p = BUF_INIT(4096), text = BUF_INIT(4096);
-	int rc = -1;
-
-	if (!names_valid_delivery(delivery))
-		return err_set(e, ERR_INVAL, "invalid delivery id");
-	if (buf_addf(&p, "%s/failed/%s.reason", dir, delivery) < 0 ||
-	    buf_addf(&text, "%.3000s\n", reason) < 0) {
-		err_set(e, ERR_TOOBIG, "spool path too long");
-		goto out;
-	}
-	if (xio_write_atomic(p.s, text.s, text.len, 0640, e) == 0 &&
-	    spool_move(dir, delivery, "claimed", "failed", 1, e) >= 0)
-		rc = 0;
-out:
-	buf_release(&p);
-	buf_release(&text);
-	return rc;
+	return dirq_set_aside(dir, delivery, "claimed", "failed", reason, e);
 }
 
 int spool_sweep(const char *dir, long max_age, struct err *e)

@@ -52,7 +52,10 @@ struct spool_entry {
 int spool_parse_entry(const char *text, size_t len, struct spool_entry *out,
 		      struct err *e);
 
-/* The delivery ids in one state directory ("incoming", "claimed", ...),
+/* The spool is a directory queue (lib/state/dirq.h); these are its
+ * operations under the spool's names.
+ *
+ * The delivery ids in one state directory ("incoming", "claimed", ...),
  * oldest first (by modification time, then name).  Names that are not
  * delivery ids (temporary files, .reason files) are skipped.  *ids is a
  * NULL-terminated array: free it with spool_list_free(). */

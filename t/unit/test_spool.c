@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "effects.h"
+#include "dirq.h"
 #include "spool.h"
 #include "unit.h"
 #include "xio.h"
@@ -142,6 +143,47 @@ START_TEST(moves_and_failures)
 }
 END_TEST
 
+/* The directory queue under the spool, and under the deploy requests:
+ * a queue directory not there yet, a target made on the move, an item set
+ * aside with its reason in a directory made for it. */
+START_TEST(directory_queue)
+{
+	static const char id[] = "55555555-5555-5555-5555-555555555555";
+	char q[300], p[400];
+	char **ids = NULL;
+	size_t n = 9;
+	struct err e = ERR_INIT;
+	FILE *f;
+
+	snprintf(q, sizeof(q), "%s/deploy", dir);
+	ck_assert_int_eq(dirq_list(q, "pending", 0, &ids, &n, &e), -1);
+	err_clear(&e);
+	ck_assert_int_eq(dirq_list(q, "pending", 1, &ids, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(ids[0]);
+	dirq_free(ids);
+	snprintf(p, sizeof(p), "%s/pending", q);
+	ck_assert_int_eq(xio_mkdir_p(p, 0755, &e), 0);
+	snprintf(p, sizeof(p), "%s/pending/%s", q, id);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(dirq_move(q, id, "pending", "done", DIRQ_MKDIR |
+				   DIRQ_DURABLE | DIRQ_DURABLE_FROM, &e), 0);
+	snprintf(p, sizeof(p), "%s/done/%s", q, id);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	/* gone meanwhile: 1, nothing made */
+	ck_assert_int_eq(dirq_move(q, id, "pending", "done", 0, &e), 1);
+	ck_assert_int_eq(dirq_set_aside(q, id, "done", "broken", "cannot parse", &e), 0);
+	snprintf(p, sizeof(p), "%s/broken/%s.reason", q, id);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/broken/%s", q, id);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	/* only delivery ids become names */
+	ck_assert_int_eq(dirq_move(q, "../x", "broken", "done", 0, &e), -1);
+}
+END_TEST
+
 START_TEST(sweep_removes_only_old_temporaries)
 {
 	struct err e = ERR_INIT;
@@ -201,6 +243,7 @@ Suite *spool_suite(void)
 	tcase_add_test(tc, list_in_arrival_order_skipping_others);
 	tcase_add_test(tc, moves_and_failures);
 	tcase_add_test(tc, sweep_removes_only_old_temporaries);
+	tcase_add_test(tc, directory_queue);
 	tcase_add_test(tc, effects_survive_a_new_process);
 	suite_add_tcase(s, tc);
 	return s;
