@@ -8,7 +8,13 @@
 #ifndef EESSI_CLOCK_H
 #define EESSI_CLOCK_H
 
+#include <stddef.h>
+
 long long clock_mono_ms(void);
 long long clock_wall_ms(void);
+
+/* Epoch seconds t as "YYYY-MM-DD HH:MM UTC" into out ("?" for 0 or a
+ * time that cannot be shown). */
+void clock_utc_text(long long t, char *out, size_t size);
 
 #endif

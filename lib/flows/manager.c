@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "jobrec.h"
 #include "jobstate.h"
 #include "log.h"
+#include "num.h"
 #include "result.h"
 #include "xio.h"
 
@@ -28,261 +30,9 @@
 #define RECORD_CAP ((size_t)64 * 1024)
 #define BODY_CAP ((size_t)64 * 1024)
 
-/* ---- -j ------------------------------------------------------------- */
-
-static int parse_id(const char *s, size_t n, long long *out)
-{
-	long long v = 0;
-
-	if (n == 0 || n > 10)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v < 1 || v > 4294967295LL)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int manager_parse_ids(const char *s, long long **ids, size_t *n,
-		      struct err *e)
-{
-	long long *v = NULL;
-	size_t cnt = 0, cap = 0;
-	const char *p = s;
-
-	*ids = NULL;
-	*n = 0;
-	if (!s || !*s)
-		return err_set(e, ERR_INVAL, "no job id given");
-	for (;;) {
-		const char *start, *end, *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		start = p;
-		end = p + len;
-		while (start < end && (*start == ' ' || *start == '\t'))
-			start++;
-		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (cnt == SLURMQ_IDS_MAX) {
-			free(v);
-			return err_set(e, ERR_INVAL, "more than %d job ids",
-				       SLURMQ_IDS_MAX);
-		}
-		if (cnt == cap) {
-			long long *nv;
-
-			cap = cap ? cap * 2 : 16;
-			if (!(nv = realloc(v, cap * sizeof(*v)))) {
-				free(v);
-				return err_set(e, ERR_NOMEM, "job ids");
-			}
-			v = nv;
-		}
-		if (parse_id(start, (size_t)(end - start), &v[cnt]) < 0) {
-			free(v);
-			return err_set(e, ERR_INVAL, "'%.*s' is not a job id "
-				       "(1-4294967295)", (int)(len > 40 ? 40 : len),
-				       p);
-		}
-		cnt++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	*ids = v;
-	*n = cnt;
-	return 0;
-}
-
-/* ---- deciding --------------------------------------------------------- */
-
 static int row_over(const struct cdoc_row *row)
 {
 	return jobstate_over(jobstate_of(row->state));
-}
-
-static int running_like(enum slurmq_state st)
-{
-	switch (st) {
-	case SQ_RUNNING:
-	case SQ_COMPLETING:
-	case SQ_CONFIGURING:
-	case SQ_STAGE_OUT:
-	case SQ_SIGNALING:
-	case SQ_RESIZING:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static void step_show(struct manager_step *out, const char *state,
-		      const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void step_show(struct manager_step *out, const char *state,
-		      const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	out->act = MGR_SHOW;
-	snprintf(out->state, sizeof(out->state), "%s", state);
-	snprintf(out->reason, sizeof(out->reason), "%s", reason);
-	va_start(ap, fmt);
-	vsnprintf(out->note, sizeof(out->note), fmt, ap);
-	va_end(ap);
-}
-
-static void utc_text(long long t, char *out, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || !gmtime_r(&tt, &tm) ||
-	    strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		snprintf(out, size, "?");
-}
-
-/* What Slurm says of a job that is not over, for the transition table. */
-static enum job_seen seen_of(const struct slurmq_job *sj,
-			     const struct manager_limits *lim)
-{
-	if (sj->held)
-		return strcmp(sj->reason, "JobHeldUser") == 0 && lim->release
-			       ? SEEN_HELD_BY_BOT : SEEN_HELD;
-	if (running_like(sj->state))
-		return SEEN_RUNNING;
-	if (sj->state == SQ_SUSPENDED || sj->state == SQ_STOPPED)
-		return SEEN_SUSPENDED;
-	return SEEN_PENDING;
-}
-
-/* The conditions of the table's rules, for one job. */
-struct decide_in {
-	const struct cdoc_row *row;
-	const struct slurmq_job *sj;
-	long long now;
-	const struct manager_limits *lim;
-};
-
-static int decide_cond(void *arg, const struct jobstate_rule *r)
-{
-	const struct decide_in *in = arg;
-	const struct cdoc_row *row = in->row;
-	const char *reason = in->sj->reason;
-	int same = jobstate_of(row->state) == r->to;
-
-	switch (r->when) {
-	case WHEN_ALWAYS:
-		return 1;
-	case WHEN_NEW_STATE:
-		return !same;
-	case WHEN_NEW_REASON:
-		return !same || strcmp(row->reason, reason) != 0;
-	case WHEN_FRESH_HOLD:
-		return !*row->reason;
-	case WHEN_WAITED_REASON:
-		return in->now - row->changed_at >= in->lim->pending_after &&
-		       *reason && strcmp(reason, "None") != 0 &&
-		       strcmp(reason, row->reason) != 0 &&
-		       !(jobstate_of(row->state) == JS_SUBMITTED &&
-			 strcmp(reason, "BeginTime") == 0);
-	}
-	return 0;
-}
-
-/* The string a rule's note shows: Slurm's reason, its state or the
- * start. */
-static void note_arg(const struct jobstate_rule *r, const struct slurmq_job *sj,
-		     char *out, size_t size)
-{
-	switch (r->to) {
-	case JS_RUNNING:
-		utc_text(sj->start, out, size);
-		break;
-	case JS_SUSPENDED:
-		snprintf(out, size, "%s", slurmq_state_name(sj->state));
-		break;
-	default:
-		snprintf(out, size, "%s",
-			 *sj->reason ? sj->reason : slurmq_state_name(sj->state));
-	}
-}
-
-/* The job is gone from Slurm, or over there: judged now or later. */
-static void decide_end(const struct cdoc_row *row, const struct slurmq_job *sj,
-		       int result_file, long long now,
-		       const struct manager_limits *lim, struct manager_step *out)
-{
-	if (!sj) {
-		if (!result_file && row->missing_since == 0) {
-			out->act = MGR_QUIET;
-			out->missing_since = now;
-		} else if (result_file ||
-			   now - row->missing_since >= lim->lost_after) {
-			out->act = MGR_FINISH;
-		}
-		return;
-	}
-	out->act = MGR_FINISH;
-	out->end = sj->state;
-	out->exit_code = sj->exit_code;
-	out->exit_signal = sj->exit_signal;
-}
-
-/* A step that changes nothing: the row as it is. */
-static void step_init(struct manager_step *out, const struct cdoc_row *row)
-{
-	memset(out, 0, sizeof(*out));
-	out->act = MGR_NONE;
-	out->end = SQ_OTHER;
-	out->exit_code = out->exit_signal = -1;
-	out->missing_since = row->missing_since;
-	snprintf(out->state, sizeof(out->state), "%s", row->state);
-	snprintf(out->reason, sizeof(out->reason), "%s", row->reason);
-}
-
-int manager_decide(const struct cdoc_row *row, const struct slurmq_job *sj,
-		   int result_file, long long now,
-		   const struct manager_limits *lim, struct manager_step *out)
-{
-	struct decide_in in = { row, sj, now, lim };
-	const struct jobstate_rule *r;
-	char arg[64];
-
-	if (!row || !lim || !out)
-		return -1;
-	step_init(out, row);
-	if (row_over(row)) {
-		out->act = MGR_MOVE;
-		return 0;
-	}
-	if (sj && row->missing_since != 0) {
-		out->missing_since = 0;
-		out->act = MGR_QUIET;
-	}
-	if (!sj || slurmq_state_terminal(sj->state)) {
-		decide_end(row, sj, result_file, now, lim, out);
-		return 0;
-	}
-	r = jobstate_next(jobstate_of(row->state), seen_of(sj, lim), decide_cond, &in);
-	if (!r)
-		return 0;
-	note_arg(r, sj, arg, sizeof(arg));
-	if (r->to == JS_RUNNING && sj->start <= 0) /* no start known: no note */
-		step_show(out, jobstate_name(r->to), "", "%s", "");
-	else
-		step_show(out, jobstate_name(r->to),
-			  r->to == JS_HELD || r->to == JS_PENDING ? sj->reason : "",
-			  "%s%s", r->note, r->with_arg ? arg : "");
-	if (r->release)
-		out->act = MGR_RELEASE;
-	return 0;
 }
 
 /* ---- the iteration ---------------------------------------------------- */
@@ -525,7 +275,7 @@ static int job_add(struct iter *it, long long id, const char *dir, size_t ci,
 
 static int name_is_id(const char *name, long long *id)
 {
-	return parse_id(name, strlen(name), id) == 0 &&
+	return num_parse(name, 1, 4294967295LL, id) == 0 &&
 	       name[0] != '0'; /* one spelling per id */
 }
 
@@ -568,6 +318,19 @@ static void index_clear(struct iter *it)
 	it->nix = it->capix = it->nsorted = 0;
 }
 
+/* A comment id of the n bytes at s (GitHub's ids pass 2^32: any
+ * positive long long).  0 with *out, or -1. */
+static int comment_id_of(const char *s, size_t n, long long *out)
+{
+	char num[24];
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	return num_parse(num, 1, LLONG_MAX, out);
+}
+
 /* Appends an entry (the index is sorted again before use). */
 static int index_put(struct iter *it, long long id, long long cid,
 		     const char *dir, size_t dirlen)
@@ -606,8 +369,8 @@ static int index_parse(struct iter *it, const char *s, size_t len)
 
 		if (!nl || !(a = memchr(p, ' ', (size_t)(nl - p))) ||
 		    !(b = memchr(a + 1, ' ', (size_t)(nl - a - 1))) ||
-		    parse_id(p, (size_t)(a - p), &id) < 0 ||
-		    parse_id(a + 1, (size_t)(b - a - 1), &cid) < 0 ||
+		    manager_parse_id(p, (size_t)(a - p), &id) < 0 ||
+		    comment_id_of(a + 1, (size_t)(b - a - 1), &cid) < 0 ||
 		    id <= prev || b + 1 >= nl || b[1] != '/' ||
 		    (size_t)(nl - b - 1) >= sizeof(((struct jobrec *)0)->job_dir))
 			return -1;
@@ -1199,7 +962,7 @@ static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 	cdoc_set_excerpt(row, NULL);
 	row->reason[0] = '\0';
 	if (j->step.end == SQ_OTHER && strcmp(r.source, "nothing") == 0) {
-		utc_text(row->missing_since, when, sizeof(when));
+		clock_utc_text(row->missing_since, when, sizeof(when));
 		snprintf(row->state, sizeof(row->state), "%s", jobstate_name(JS_LOST));
 		row->result[0] = row->slurm[0] = '\0';
 		buf_addf(&note, "Slurm no longer knows the job (missing since %s) "
