@@ -4,6 +4,7 @@
 #include "ini.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,4 +417,12 @@ int ini_put(struct buf *out, const char *key, const char *value,
 		return buf_err(e, key);
 	}
 	return 0;
+}
+
+int ini_put_num(struct buf *out, const char *key, long long v, struct err *e)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	return ini_put(out, key, num, e);
 }

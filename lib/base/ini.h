@@ -82,4 +82,7 @@ int ini_put_section(struct buf *out, const char *name, struct err *e);
 int ini_put(struct buf *out, const char *key, const char *value,
 	    struct err *e);
 
+/* ini_put() of a number, written in decimal. */
+int ini_put_num(struct buf *out, const char *key, long long v, struct err *e);
+
 #endif
