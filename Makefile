@@ -202,7 +202,7 @@ FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
 	result cdoc ids index s3xml deploy
 FUZZ_LIB := buf clock command conf dirq err event hmac ini jobrec jobstate log names num slurm \
 	slurmq spawn spool target webhook xio result cdoc status manager manager_decide github \
-	httpc appjwt s3 deploy deploy_plan
+	httpc appjwt s3 s3_text deploy deploy_plan
 FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 

@@ -159,4 +159,18 @@ int s3_xml_uploads(const char *xml, size_t n,
 		   int (*fn)(const char *key, const char *upload_id, void *arg),
 		   void *arg);
 
+/* ---- for the transport (s3.c), from its pure half (s3_text.c) ---- */
+
+#define S3_UPLOAD_ID_MAX 1024
+
+/* The first <name> or <name ...> element at or after p (before end), or
+ * NULL. */
+const char *s3_xml_find(const char *p, const char *end, const char *name);
+
+/* The n bytes at s percent-encoded as SigV4 wants them (unreserved
+ * characters kept, '/' kept when keep_slash) into out.  0, or -1 when out
+ * is too small. */
+int s3_url_encode(const char *s, size_t n, int keep_slash, char *out,
+		  size_t outsz);
+
 #endif
