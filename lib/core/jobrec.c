@@ -298,3 +298,47 @@ int jobrec_parse(const char *text, size_t len, struct jobrec *r,
 		memset(r, 0, sizeof(*r));
 	return rc;
 }
+
+/* The [STATE] section as jobrec_render() writes it. */
+static int render_state(struct buf *out, const char *state, long long changed_at,
+			const char *result, const char *slurm, struct err *e)
+{
+	if (ini_put_section(out, "STATE", e) < 0 || ini_put(out, "state", state, e) < 0 ||
+	    ini_put_num(out, "changed_at", changed_at, e) < 0 ||
+	    (*result && ini_put(out, "result", result, e) < 0) ||
+	    (*slurm && ini_put(out, "slurm", slurm, e) < 0))
+		return -1;
+	return 0;
+}
+
+int jobrec_set_state(struct buf *text, const char *state, long long changed_at,
+		     const char *result, const char *slurm, struct err *e)
+{
+	static const char head[] = "\n[STATE]\n";
+	struct jobrec *r;
+	const char *at;
+	int rc;
+
+	if (!v_state(state) || !v_result(result) || !v_slurm(slurm) ||
+	    changed_at < 0 || changed_at > TIME_MAX)
+		return err_set(e, ERR_INVAL, "[STATE]: a value out of shape");
+	at = text->len ? strstr(text->s, head) : NULL;
+	if (at && !strstr(at + 1, "\n[")) { /* the last section, as written */
+		buf_truncate(text, (size_t)(at - text->s));
+		return render_state(text, state, changed_at, result, slurm, e);
+	}
+	/* written otherwise: the whole record parsed and written anew */
+	if (!(r = malloc(sizeof(*r))))
+		return err_set(e, ERR_NOMEM, "job record");
+	rc = jobrec_parse(text->s, text->len, r, e);
+	if (rc == 0) {
+		snprintf(r->state, sizeof(r->state), "%s", state);
+		snprintf(r->result, sizeof(r->result), "%s", result);
+		snprintf(r->slurm, sizeof(r->slurm), "%s", slurm);
+		r->changed_at = changed_at;
+		buf_clear(text);
+		rc = jobrec_render(r, text, e);
+	}
+	free(r);
+	return rc;
+}

@@ -76,6 +76,14 @@ int jobrec_render(const struct jobrec *r, struct buf *out, struct err *e);
 int jobrec_parse(const char *text, size_t len, struct jobrec *r,
 		 struct err *e);
 
+/* The record in text (as read from a file) with its [STATE] set: state,
+ * changed_at, result and slurm ("" none) - checked as jobrec_render()
+ * checks them.  A record whose [STATE] is its last section (as
+ * jobrec_render() writes it) keeps every other byte; any other is parsed
+ * and written anew.  0, or -1 e (text then unspecified). */
+int jobrec_set_state(struct buf *text, const char *state, long long changed_at,
+		     const char *result, const char *slurm, struct err *e);
+
 /* 1 if s is a git object id: 40 or 64 lowercase hex digits. */
 int jobrec_valid_sha(const char *s);
 

@@ -54,6 +54,7 @@ struct job {
 	const struct slurmq_job *sj;
 	struct manager_step step;
 	int move;        /* over: move the record once the row is saved */
+	int staged;      /* its record written to finished/ID.tmp.PID */
 	int skip;        /* no decision this iteration */
 };
 
@@ -640,7 +641,7 @@ static int temp_file(struct iter *it, int dfd, const char *name)
  * index (killed managers and builds). */
 static void sweep_temps(struct iter *it)
 {
-	static const char *const sub[] = { "", "/comments" };
+	static const char *const sub[] = { "", "/comments", "/finished" };
 	struct dirent *de;
 
 	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
@@ -1099,64 +1100,114 @@ out:
 	buf_release(&body);
 }
 
-/* Step 8b: submitted/ID -> finished/ID, the record with its final
- * [STATE] (the row's state, verdict and Slurm end state): written
- * atomically to finished/, then removed from submitted/.  Killed in
- * between, both are there: the next iteration finds the row over and
- * writes finished/ID again.  The directories are made durable once, by
- * moves_done(). */
-static void move_record(struct iter *it, struct job *j)
+/* Step 8b, in three passes so that a thousand jobs ending together cost
+ * one flush, not a thousand: each record with its final [STATE] (the
+ * row's state, verdict and Slurm end state) written beside its place in
+ * finished/ (ID.tmp.PID); one syncfs() of that file system; then each
+ * renamed into finished/ and removed from submitted/.  Killed before a
+ * rename, the temporary file is swept later and the record is still in
+ * submitted/; killed after it, both are there: the next iteration finds
+ * the row over and writes finished/ID again.  moves_done() makes the
+ * directories durable. */
+static int finished_dir(struct iter *it)
+{
+	struct err e = ERR_INIT;
+
+	if (it->finished_dir)
+		return 0;
+	if (path_set(it, "%s/finished", it->c->job_manager.job_ids_dir) < 0 ||
+	    xio_mkdir_p(it->path.s, 0755, &e) < 0) {
+		fail(it, "record not moved: %s", e.msg[0] ? e.msg : "path too long");
+		return -1;
+	}
+	it->finished_dir = 1;
+	return 0;
+}
+
+/* A new file written whole, not synced (the caller flushes): 0 or -1. */
+static int write_unsynced(const char *path, const struct buf *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = xio_write_all(fd, text->s, text->len);
+	return close(fd) < 0 || rc < 0 ? -1 : 0;
+}
+
+/* Pass 1: finished/ID.tmp.PID holds the record with its final [STATE]. */
+static void stage_record(struct iter *it, struct job *j, struct buf *text)
 {
 	const char *dir = it->c->job_manager.job_ids_dir;
 	const struct cdoc_row *row = row_of(it, j);
-	struct buf from = BUF_INIT(4096), text = BUF_INIT(64 * 1024);
-	struct jobrec *r = malloc(sizeof(*r));
 	struct err e = ERR_INIT;
+
+	if (finished_dir(it) < 0 ||
+	    path_set(it, "%s/submitted/%lld", dir, j->id) < 0 ||
+	    xio_read_file(it->path.s, text, 1, &e) < 0 ||
+	    jobrec_set_state(text, row->state, row->changed_at > 0 ? row->changed_at : it->now,
+			     row->result, row->slurm, &e) < 0) {
+		fail(it, "job %lld: record not moved to finished/: %s", j->id,
+		     e.msg[0] ? e.msg : "path too long");
+		return;
+	}
+	if (path_set(it, "%s/finished/%lld.tmp.%ld", dir, j->id, (long)getpid()) < 0 ||
+	    write_unsynced(it->path.s, text) < 0) {
+		fail(it, "job %lld: record not moved to finished/: %s", j->id,
+		     e.msg[0] ? e.msg : strerror(errno));
+		return;
+	}
+	j->staged = 1;
+}
+
+/* Pass 3: the staged record into place, the old one gone. */
+static void place_record(struct iter *it, struct job *j, struct buf *from)
+{
+	const char *dir = it->c->job_manager.job_ids_dir;
 	struct ixent *x;
 
-	if (!r) {
-		fail(it, "job %lld: out of memory", j->id);
-		goto out;
-	}
-	if (!it->finished_dir) {
-		if (path_set(it, "%s/finished", dir) < 0 ||
-		    xio_mkdir_p(it->path.s, 0755, &e) < 0) {
-			fail(it, "record not moved: %s", e.msg[0] ? e.msg : "path too long");
-			goto out;
-		}
-		it->finished_dir = 1;
-	}
-	if (buf_addf(&from, "%s/submitted/%lld", dir, j->id) < 0 ||
-	    path_set(it, "%s/finished/%lld", dir, j->id) < 0) {
-		fail(it, "job %lld: record not moved: path too long", j->id);
-		goto out;
-	}
-	if (xio_read_file(from.s, &text, 1, &e) < 0 ||
-	    jobrec_parse(text.s, text.len, r, &e) < 0) {
-		fail(it, "job %lld: record not moved to finished/: %s", j->id, e.msg);
-		goto out;
-	}
-	snprintf(r->state, sizeof(r->state), "%s", row->state);
-	snprintf(r->result, sizeof(r->result), "%s", row->result);
-	snprintf(r->slurm, sizeof(r->slurm), "%s", row->slurm);
-	r->changed_at = row->changed_at > 0 ? row->changed_at : it->now;
-	buf_clear(&text);
-	if (jobrec_render(r, &text, &e) < 0 ||
-	    xio_write_atomic(it->path.s, text.s, text.len, 0644, &e) < 0) {
-		fail(it, "job %lld: record not moved to finished/: %s", j->id, e.msg);
-		goto out;
-	}
-	if (unlink(from.s) < 0 && errno != ENOENT) {
-		fail(it, "job %lld: record not removed from submitted/: %s",
-		     j->id, strerror(errno));
-		goto out;
+	buf_clear(from);
+	if (buf_addf(from, "%s/finished/%lld.tmp.%ld", dir, j->id, (long)getpid()) < 0 ||
+	    path_set(it, "%s/finished/%lld", dir, j->id) < 0 ||
+	    rename(from->s, it->path.s) < 0 ||
+	    path_set(it, "%s/submitted/%lld", dir, j->id) < 0 ||
+	    (unlink(it->path.s) < 0 && errno != ENOENT)) {
+		fail(it, "job %lld: record not moved to finished/: %s", j->id,
+		     strerror(errno));
+		return;
 	}
 	if ((x = index_find(it, j->id)))
 		x->moved = 1;
 	it->st->finished++;
-out:
-	free(r);
-	buf_release(&from);
+}
+
+static void move_records(struct iter *it)
+{
+	struct buf text = BUF_INIT(64 * 1024);
+	size_t staged = 0;
+	int fd;
+
+	for (size_t i = 0; i < it->njobs; i++) {
+		struct job *j = &it->jobs[i];
+
+		/* a row over since an earlier iteration is saved as over */
+		if (j->move && (it->cm[j->ci].saved || j->step.act == MGR_MOVE)) {
+			stage_record(it, j, &text);
+			staged += (size_t)j->staged;
+		}
+	}
+	if (staged) {
+		if (path_set(it, "%s/finished", it->c->job_manager.job_ids_dir) == 0 &&
+		    (fd = open(it->path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			if (syncfs(fd) < 0)
+				fail(it, "records not flushed: %s", strerror(errno));
+			close(fd);
+		}
+		for (size_t i = 0; i < it->njobs; i++)
+			if (it->jobs[i].staged)
+				place_record(it, &it->jobs[i], &text);
+	}
 	buf_release(&text);
 }
 
@@ -1389,11 +1440,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 		follow(&it);
 	for (size_t i = 0; i < it.ncm; i++)
 		publish(&it, &it.cm[i]);
-	for (size_t i = 0; i < it.njobs; i++)
-		/* a row over since an earlier iteration is saved as over */
-		if (it.jobs[i].move && (it.cm[it.jobs[i].ci].saved ||
-					it.jobs[i].step.act == MGR_MOVE))
-			move_record(&it, &it.jobs[i]);
+	move_records(&it);
 	moves_done(&it);
 	if (it.listed)
 		index_save(&it);

@@ -145,6 +145,27 @@ START_TEST(final_state_result_and_slurm)
 	ck_assert_int_eq(jobrec_parse(good_text, strlen(good_text), &back, &e), 0);
 	ck_assert_str_eq(back.result, "");
 	ck_assert_str_eq(back.slurm, "");
+	/* jobrec_set_state(): the same bytes as a render of the changed
+	 * record, by the quick path (good_text: [STATE] last) and by the
+	 * whole parse (a record whose [STATE] comes first) */
+	{
+		struct buf t = BUF_INIT(BUF_CAP_DEFAULT), moved = BUF_INIT(BUF_CAP_DEFAULT);
+		const char *st = strstr(good_text, "[STATE]");
+
+		ck_assert_int_eq(buf_adds(&t, good_text), 0);
+		ck_assert_int_eq(jobrec_set_state(&t, "finished", 1795000999, "SUCCESS",
+						  "COMPLETED", &e), 0);
+		ck_assert_str_eq(t.s, out.s);
+		ck_assert_int_eq(buf_addf(&moved, "%s\n%.*s", st, (int)(st - good_text),
+					  good_text), 0);
+		ck_assert_int_eq(jobrec_set_state(&moved, "finished", 1795000999, "SUCCESS",
+						  "COMPLETED", &e), 0);
+		ck_assert_str_eq(moved.s, out.s);
+		ck_assert_int_eq(jobrec_set_state(&t, "Finished!", 1, "", "", &e), -1);
+		err_clear(&e);
+		buf_release(&t);
+		buf_release(&moved);
+	}
 	/* out of shape: refused on render and on parse */
 	SET(r.result, "success");
 	buf_clear(&out);
