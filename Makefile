@@ -71,7 +71,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA := $(BUILD)/libeessibot.a
 
 PROGS := $(BUILD)/eessi-bot-webhook $(BUILD)/eessi-bot-manager
-UNIT_SRC := $(wildcard t/unit/*.c)
+UNIT_SRC := $(wildcard t/unit/*.c t/unit/*/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 UNIT := $(BUILD)/t/unit-tests
 TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
@@ -105,7 +105,7 @@ $(BUILD)/t/san/options.o: t/san/options.c
 
 $(BUILD)/t/unit/%.o: t/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -It/unit -MMD -MP -c -o $@ $<
 
 $(UNIT): $(UNIT_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)

@@ -102,11 +102,11 @@ static int check_req(const struct gitcache_req *r, struct err *e)
 		return err_set(e, ERR_INVAL, "gitcache: invalid repo");
 	if (r->pr <= 0)
 		return err_set(e, ERR_INVAL, "gitcache: invalid pr number");
-	if (!jobrec_valid_sha(r->head_sha))
+	if (!names_valid_sha(r->head_sha))
 		return err_set(e, ERR_INVAL, "gitcache: invalid head sha");
-	if (!jobrec_valid_ref(r->base_ref))
+	if (!names_valid_ref(r->base_ref))
 		return err_set(e, ERR_INVAL, "gitcache: invalid base ref");
-	if (!r->base_sha || (*r->base_sha && !jobrec_valid_sha(r->base_sha)))
+	if (!r->base_sha || (*r->base_sha && !names_valid_sha(r->base_sha)))
 		return err_set(e, ERR_INVAL, "gitcache: invalid base sha");
 	if (r->date < 0)
 		return err_set(e, ERR_INVAL, "gitcache: invalid date");
@@ -319,7 +319,7 @@ static int read_sha(const struct buf *out, char *sha, const char *what,
 		return err_set(e, ERR_INVAL, "%s: unexpected output", what);
 	memcpy(sha, out->s, n);
 	sha[n] = '\0';
-	if (!jobrec_valid_sha(sha))
+	if (!names_valid_sha(sha))
 		return err_set(e, ERR_INVAL, "%s: unexpected output", what);
 	return 0;
 }
@@ -471,7 +471,7 @@ static int parse_merge_tree(const struct buf *o, char *tree,
 		return err_set(e, ERR_INVAL, "git merge-tree: unexpected output");
 	memcpy(tree, s, n);
 	tree[n] = '\0';
-	if (!jobrec_valid_sha(tree))
+	if (!names_valid_sha(tree))
 		return err_set(e, ERR_INVAL, "git merge-tree: unexpected output");
 	for (s += n + 1; s < end; s = z + 1) {
 		z = memchr(s, '\0', (size_t)(end - s));
@@ -694,7 +694,7 @@ int gitcache_checkout(const char *cache_dir, const char *repo,
 		return err_set(e, ERR_INVAL, "gitcache: cache_dir not absolute");
 	if (!names_valid_repo(repo))
 		return err_set(e, ERR_INVAL, "gitcache: invalid repo");
-	if (!jobrec_valid_sha(merge_sha))
+	if (!names_valid_sha(merge_sha))
 		return err_set(e, ERR_INVAL, "gitcache: invalid merge sha");
 	if (!dest || !*dest || *dest == '-' || has_ctl(dest) ||
 	    strlen(dest) >= PATH_CAP / 2)

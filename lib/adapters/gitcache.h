@@ -32,8 +32,8 @@
  * GIT_CONFIG_GLOBAL=/dev/null - no user or system config, no credential
  * prompts - and GIT_ALLOW_PROTOCOL=file:git:http:https:ssh - no ext:: or
  * other remote helpers), a timeout (GITCACHE_TIMEOUT_MS each), and capped
- * output.  Values reaching the argv are validated first (jobrec_valid_sha,
- * jobrec_valid_ref, names_valid_repo; the url not empty, not starting with
+ * output.  Values reaching the argv are validated first (names_valid_sha,
+ * names_valid_ref, names_valid_repo; the url not empty, not starting with
  * '-', no control characters): a refused value runs no git at all.
  * Errors: ERR_INVAL for refused input and for a commit the remote does not
  * have; ERR_CHILD with git's own words (its first "fatal:"/"error:" line,

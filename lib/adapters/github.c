@@ -1077,7 +1077,7 @@ int github_pull_get(struct github *gh, const char *repo, long long number,
 			"the answer", path.s);
 		goto out;
 	}
-	if (!jobrec_valid_sha(sha)) {
+	if (!names_valid_sha(sha)) {
 		err_set(e, ERR_INVAL, "GET %s: head.sha '%.70s' is not a SHA",
 			path.s, sha);
 		goto out;

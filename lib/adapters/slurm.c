@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "conf.h"
+#include "names.h"
 #include "spawn.h"
 #include "target.h"
 
 
 #define JOB_NAME_MAX 128
-#define JOB_ID_MAX 4294967295LL /* Slurm job ids are 32-bit */
 #define SHOWN_MAX 200           /* bytes of outside output in a message */
 #define SBATCH_OUT_CAP ((size_t)4096)
 #define SBATCH_ERR_CAP ((size_t)64 * 1024)
@@ -32,23 +32,6 @@ static unsigned calls;
 unsigned slurm_calls(void)
 {
 	return calls;
-}
-
-/* s[0..n) for a message: at most max bytes, control bytes and
- * non-ASCII as '?', "..." after a cut. */
-static void show(char *out, size_t size, const char *s, size_t n, size_t max)
-{
-	size_t i, shown = n > max ? max : n, o = 0;
-
-	for (i = 0; i < shown && o + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
-	}
-	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
-	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
-		out[o++] = '.';
-	out[o] = '\0';
 }
 
 /* 1 if s is a non-empty string of printable ASCII without spaces: it
@@ -157,21 +140,6 @@ int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 	return 0;
 }
 
-/* A decimal job id s[0..n): 1..JOB_ID_MAX, digits only; 0 otherwise. */
-static long long job_id_of(const char *s, size_t n)
-{
-	long long v = 0;
-
-	if (n == 0 || n > 10 || s[0] == '0')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v <= JOB_ID_MAX ? v : 0;
-}
-
 int slurm_parse_sbatch(const char *out, size_t len, long long *job_id,
 		       struct err *e)
 {
@@ -193,12 +161,11 @@ int slurm_parse_sbatch(const char *out, size_t len, long long *job_id,
 			    (unsigned char)out[i] > 0x7e || out[i] == ';')
 				goto bad;
 	}
-	*job_id = job_id_of(out, idlen);
-	if (*job_id > 0)
+	if (names_jobid(out, idlen, job_id) == 0)
 		return 0;
 bad:
 	*job_id = 0;
-	show(shown, sizeof(shown), out, len, SHOWN_MAX);
+	names_shown(shown, sizeof(shown), out, len, SHOWN_MAX);
 	return err_set(e, ERR_INVAL, "unexpected output of sbatch --parsable: "
 		       "'%s' (expected a job id)", shown);
 }
@@ -228,7 +195,7 @@ void slurm_stderr_line(const struct buf *b, char *out, size_t size)
 		pick = first ? first : "";
 		n = first ? first_n : 0;
 	}
-	show(out, size, pick, n, SHOWN_MAX);
+	names_shown(out, size, pick, n, SHOWN_MAX);
 }
 
 /* (slurm.h) the fixed environment, the timeout, the count */
@@ -296,10 +263,10 @@ static int line_match(const char *p, size_t len, const char *comment,
 	if (!sp || len - (size_t)(sp - p) - 1 != clen ||
 	    memcmp(sp + 1, comment, clen) != 0)
 		return 0;
-	*job_id = job_id_of(p, (size_t)(sp - p));
-	if (*job_id > 0)
+	if (names_jobid(p, (size_t)(sp - p), job_id) == 0)
 		return 0;
-	show(shown, sizeof(shown), p, (size_t)(sp - p), 64);
+	*job_id = 0;
+	names_shown(shown, sizeof(shown), p, (size_t)(sp - p), 64);
 	return err_set(e, ERR_INVAL, "squeue: job '%s' has the comment %s but "
 		       "is not a plain job id", shown, comment);
 }

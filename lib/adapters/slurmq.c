@@ -12,10 +12,10 @@
 #include <time.h>
 
 #include "buf.h"
+#include "names.h"
 #include "slurm.h"
 #include "spawn.h"
 
-#define JOB_ID_MAX 4294967295LL /* Slurm job ids are 32-bit */
 #define FIELDS 5
 #define SHOWN_MAX 80
 #define OUT_CAP ((size_t)32 * 1024 * 1024)
@@ -100,22 +100,6 @@ static const char *const kind_name[] = { "squeue", "sacct" };
 
 /* s[0..n) for a message: at most SHOWN_MAX bytes, control bytes and
  * non-ASCII as '?', "..." after a cut. */
-static void show(char *out, size_t size, const char *s, size_t n)
-{
-	size_t i, shown = n > SHOWN_MAX ? SHOWN_MAX : n, o = 0;
-
-	/* cppcheck-suppress knownConditionTrueFalse ; false positive: taken from a caller's n of 0 */
-	for (i = 0; i < shown && o + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
-	}
-	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
-	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
-		out[o++] = '.';
-	out[o] = '\0';
-}
-
 static int is_digits(const char *s, size_t n)
 {
 	if (n == 0)
@@ -138,7 +122,7 @@ static long long number(const char *s, size_t n, size_t max_digits)
 	return v;
 }
 
-/* The plain job id of f: 1..JOB_ID_MAX, no leading zero; 0 for an array
+/* The plain job id of f: 1..NAMES_JOBID_MAX, no leading zero; 0 for an array
  * task or heterogeneous component ("ID_...", "ID+..."), -1 otherwise. */
 static long long job_id(struct field f)
 {
@@ -151,8 +135,7 @@ static long long job_id(struct field f)
 		return -1;
 	if (d < f.n)
 		return (f.s[d] == '_' || f.s[d] == '+') && d + 1 < f.n ? 0 : -1;
-	v = number(f.s, d, 10);
-	return v > 0 && v <= JOB_ID_MAX ? v : -1;
+	return names_jobid(f.s, d, &v) == 0 ? v : -1;
 }
 
 /* "YYYY-MM-DDTHH:MM:SS" in local time, or N/A, Unknown, None, NONE, ""
@@ -348,7 +331,7 @@ static int parse(enum kind k, const char *out, size_t len,
 			continue;
 		r = parse_line(k, line, ll, &j, &why);
 		if (r < 0) {
-			show(shown, sizeof(shown), line, ll);
+			names_shown(shown, sizeof(shown), line, ll, SHOWN_MAX);
 			err_set(e, ERR_INVAL, "%s line %zu: %s: '%s'",
 				kind_name[k], lines, why, shown);
 			goto fail;
@@ -410,7 +393,7 @@ static int join_ids(const char *what, const long long *ids, size_t nids,
 		return err_set(e, ERR_TOOBIG, "%s: %zu job ids (at most %zu)",
 			       what, nids, max);
 	for (size_t i = 0; i < nids; i++)
-		if (ids[i] <= 0 || ids[i] > JOB_ID_MAX)
+		if (ids[i] <= 0 || ids[i] > NAMES_JOBID_MAX)
 			return err_set(e, ERR_INVAL, "%s: %lld is not a job id",
 				       what, ids[i]);
 	for (size_t i = 0; i < nids; i++)

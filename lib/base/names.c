@@ -1,5 +1,5 @@
 /* names.c - every validator of a name from outside (logins, repositories,
- * labels, delivery ids, event names) in one place.
+ * labels, delivery ids, event names, commits, branches, targets, job ids) in one place.
  * Layer: base (README, "Map of the code"). */
 #include "names.h"
 
@@ -114,4 +114,95 @@ int names_valid_event(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+static int lower_hex(const char *s, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	*n = i;
+	return 1;
+}
+
+int names_valid_sha(const char *s)
+{
+	size_t n;
+
+	return s && lower_hex(s, &n) && (n == 40 || n == 64);
+}
+
+int names_valid_sha256(const char *s)
+{
+	size_t n;
+
+	return s && lower_hex(s, &n) && n == 64;
+}
+
+int names_valid_ref(const char *s)
+{
+	size_t n;
+
+	if (!s || !names_charset(s, "._/+-", 1, NAMES_REF_MAX))
+		return 0;
+	n = strlen(s);
+	if (strchr("-./", s[0]) || strchr("/.", s[n - 1]))
+		return 0;
+	if (n >= 5 && strcmp(s + n - 5, ".lock") == 0)
+		return 0;
+	/* git refuses a component ending in ".lock" anywhere, too */
+	return !strstr(s, "..") && !strstr(s, "//") && !strstr(s, "/.") &&
+	       !strstr(s, ".lock/");
+}
+
+int names_valid_instance(const char *s)
+{
+	return s && names_charset(s, "._-", 1, 64);
+}
+
+int names_valid_target(const char *s)
+{
+	return s && names_charset(s, "._+:/-", 1, 255);
+}
+
+int names_valid_target_key(const char *s)
+{
+	return s && names_charset(s, "._+:/-", 1, 511);
+}
+
+int names_jobid(const char *s, size_t n, long long *out)
+{
+	long long v = 0;
+
+	if (n == 0 || n > 10 || s[0] == '0')
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > NAMES_JOBID_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void names_shown(char *out, size_t size, const char *s, size_t n, size_t max)
+{
+	size_t i, shown = n > max ? max : n, o = 0;
+
+	if (size == 0)
+		return;
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: taken from a caller's n of 0 */
+	for (i = 0; i < shown && o + 1 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
+	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
+		out[o++] = '.';
+	out[o] = '\0';
 }

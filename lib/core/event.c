@@ -132,10 +132,10 @@ static int parse_issue(struct event *ev, struct err *e)
 		if (id_at(r, "pull_request.number", &ev->issue) < 0)
 			return bad(e, "pull_request.number");
 		if (str_at(r, "pull_request.head.sha", &ev->head_sha) < 0 ||
-		    (*ev->head_sha && !jobrec_valid_sha(ev->head_sha)))
+		    (*ev->head_sha && !names_valid_sha(ev->head_sha)))
 			return bad(e, "pull_request.head.sha");
 		if (str_at(r, "pull_request.base.ref", &ev->base_ref) < 0 ||
-		    strlen(ev->base_ref) > JOBREC_REF_MAX || has_ctl(ev->base_ref))
+		    strlen(ev->base_ref) > NAMES_REF_MAX || has_ctl(ev->base_ref))
 			return bad(e, "pull_request.base.ref");
 	} else if (at(r, "issue")) {
 		if (id_at(r, "issue.number", &ev->issue) < 0)

@@ -36,7 +36,7 @@ struct event {
 	const char *base_ref;       /* pull_request.base.ref: NOT checked
 				     * beyond 255 bytes without control
 				     * characters; a build checks it with
-				     * jobrec_valid_ref() and answers in the PR */
+				     * names_valid_ref() and answers in the PR */
 	/* issue_comment */
 	long long comment_id;
 	const char *comment_body;

@@ -17,55 +17,11 @@
 
 #define TIME_MAX 253402300799LL /* 9999-12-31 23:59:59 UTC */
 
-int jobrec_valid_sha(const char *s)
-{
-	size_t i;
-
-	if (!s)
-		return 0;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == 40 || i == 64;
-}
-
-int jobrec_valid_ref(const char *s)
-{
-	size_t n;
-
-	if (!s || !names_charset(s, "._/+-", 1, JOBREC_REF_MAX))
-		return 0;
-	n = strlen(s);
-	if (strchr("-./", s[0]) || strchr("/.", s[n - 1]))
-		return 0;
-	if (n >= 5 && strcmp(s + n - 5, ".lock") == 0)
-		return 0;
-	/* git refuses a component ending in ".lock" anywhere, too */
-	return !strstr(s, "..") && !strstr(s, "//") && !strstr(s, "/.") &&
-	       !strstr(s, ".lock/");
-}
-
 /* The validators of the string fields: 1 if s has the field's shape. */
-
-static int v_instance(const char *s)
-{
-	return names_charset(s, "._-", 1, 64);
-}
-
-static int v_target(const char *s)
-{
-	return names_charset(s, "._+:/-", 1, 255);
-}
 
 static int v_target_opt(const char *s)
 {
 	return names_charset(s, "._+:/-", 0, 128);
-}
-
-static int v_target_key(const char *s)
-{
-	return names_charset(s, "._+:/-", 1, 511);
 }
 
 /* Absolute, no "." or ".." segment (the manager removes and reads below
@@ -150,22 +106,22 @@ static const struct field fields[] = {
 	NUM("PR", "pr_number", pr_number, 1, LLONG_MAX),
 	NUM("PR", "pr_comment_id", pr_comment_id, 1, LLONG_MAX),
 	NUM("JOB", "id", job_id, 1, LLONG_MAX),
-	STR("JOB", "instance", instance, v_instance, "[A-Za-z0-9._-]{1,64}"),
+	STR("JOB", "instance", instance, names_valid_instance, "[A-Za-z0-9._-]{1,64}"),
 	STR("JOB", "delivery", delivery, names_valid_delivery, "a UUID"),
-	STR("JOB", "target", target, v_target, "[A-Za-z0-9._+:/-]{1,255}"),
+	STR("JOB", "target", target, names_valid_target, "[A-Za-z0-9._+:/-]{1,255}"),
 	STR("JOB", "repo_id", repo_id, v_target_opt,
 	    "[A-Za-z0-9._+:/-]{0,128}"),
 	STR("JOB", "accelerator", accelerator, v_target_opt,
 	    "[A-Za-z0-9._+:/-]{0,128}"),
-	STR("JOB", "target_key", target_key, v_target_key,
+	STR("JOB", "target_key", target_key, names_valid_target_key,
 	    "[A-Za-z0-9._+:/-]{1,511}"),
 	STR("JOB", "job_dir", job_dir, v_job_dir,
 	    "an absolute path without '.' or '..' segments, control "
 	    "characters or a trailing blank"),
-	STR("JOB", "head_sha", head_sha, jobrec_valid_sha, "a git object id"),
-	STR("JOB", "base_ref", base_ref, jobrec_valid_ref, "a branch name"),
-	STR("JOB", "base_sha", base_sha, jobrec_valid_sha, "a git object id"),
-	STR("JOB", "merge_sha", merge_sha, jobrec_valid_sha, "a git object id"),
+	STR("JOB", "head_sha", head_sha, names_valid_sha, "a git object id"),
+	STR("JOB", "base_ref", base_ref, names_valid_ref, "a branch name"),
+	STR("JOB", "base_sha", base_sha, names_valid_sha, "a git object id"),
+	STR("JOB", "merge_sha", merge_sha, names_valid_sha, "a git object id"),
 	STR("JOB", "requested_by", requested_by, names_valid_login,
 	    "a GitHub login"),
 	NUM("JOB", "submitted_at", submitted_at, 0, TIME_MAX),

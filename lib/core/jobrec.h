@@ -34,9 +34,9 @@
 
 #include "buf.h"
 #include "err.h"
+#include "names.h"
 
 #define JOBREC_SHA_MAX 64  /* hex: sha1 40, sha256 64 */
-#define JOBREC_REF_MAX 255
 
 struct jobrec {
 	long long job_id;        /* > 0 */
@@ -52,7 +52,7 @@ struct jobrec {
 	char job_dir[4096];      /* absolute, no "." or ".." segment, no
 				  * control character or trailing blank */
 	char head_sha[JOBREC_SHA_MAX + 1];
-	char base_ref[JOBREC_REF_MAX + 1];
+	char base_ref[NAMES_REF_MAX + 1];
 	char base_sha[JOBREC_SHA_MAX + 1];
 	char merge_sha[JOBREC_SHA_MAX + 1];
 	char requested_by[48];   /* GitHub login */
@@ -66,8 +66,8 @@ struct jobrec {
 /* Appends the record's text.  -1 ERR_INVAL naming the field if a value is
  * out of shape (see the struct), ERR_TOOBIG if out's cap is hit; out is
  * then as it was.  Numbers: the ids > 0, the times 0..253402300799
- * (year 9999); head_sha, base_sha and merge_sha jobrec_valid_sha(),
- * base_ref jobrec_valid_ref(). */
+ * (year 9999); head_sha, base_sha and merge_sha names_valid_sha(),
+ * base_ref names_valid_ref(). */
 int jobrec_render(const struct jobrec *r, struct buf *out, struct err *e);
 
 /* Parses a record; every key above is required, other keys are ignored;
@@ -83,15 +83,5 @@ int jobrec_parse(const char *text, size_t len, struct jobrec *r,
  * and written anew.  0, or -1 e (text then unspecified). */
 int jobrec_set_state(struct buf *text, const char *state, long long changed_at,
 		     const char *result, const char *slurm, struct err *e);
-
-/* 1 if s is a git object id: 40 or 64 lowercase hex digits. */
-int jobrec_valid_sha(const char *s);
-
-/* 1 if s is a branch name the bot accepts: 1-255 bytes of
- * [A-Za-z0-9._/+-], not starting with '-', '.' or '/', not ending with
- * '/', '.' or ".lock", no "..", "//" or "/." inside.  Stricter than git:
- * names with shell or control characters are refused, not escaped, and so
- * is a component ending in ".lock" anywhere (as git does). */
-int jobrec_valid_ref(const char *s);
 
 #endif

@@ -159,7 +159,7 @@ struct job_plan {
 	const char *user;
 	long long t0;           /* the request's time (epoch s, journalled) */
 	char head_sha[JOBREC_SHA_MAX + 1];
-	char base_ref[JOBREC_REF_MAX + 1];
+	char base_ref[NAMES_REF_MAX + 1];
 	char base_sha[JOBREC_SHA_MAX + 1];
 	char merge_sha[JOBREC_SHA_MAX + 1];
 	struct buf run_dir;     /* .../event_DELIVERY/run_000 */
@@ -226,14 +226,14 @@ static int pr_commits(struct job_plan *p, struct buf *reply, struct err *e)
 			snprintf(p->head_sha, sizeof(p->head_sha), "%s", pull.head_sha);
 			snprintf(p->base_ref, sizeof(p->base_ref), "%s", pull.base_ref);
 		}
-		if (!jobrec_valid_sha(p->head_sha))
+		if (!names_valid_sha(p->head_sha))
 			return err_set(e, ERR_INVAL, "PR head '%.70s' is not a SHA",
 				       p->head_sha);
 		if (effects_put(ctx->fx, "pr.base", p->base_ref, e) < 0 ||
 		    effects_put(ctx->fx, "pr.head", p->head_sha, e) < 0)
 			return -1;
 	}
-	if (!jobrec_valid_ref(p->base_ref)) {
+	if (!names_valid_ref(p->base_ref)) {
 		if (buf_adds(reply, "The base branch `") < 0 ||
 		    status_code_text(reply, p->base_ref, 100) < 0 ||
 		    buf_adds(reply, "` has a name this bot does not accept "

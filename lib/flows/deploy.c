@@ -185,16 +185,6 @@ struct req_work {
 	size_t nrows;
 };
 
-static int valid_sha(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[64] == '\0';
-}
-
 static void ledger_load(struct run *ru)
 {
 	const char *dir = ru->c->job_manager.job_ids_dir;
@@ -211,7 +201,7 @@ static void ledger_load(struct run *ru)
 		struct ini *ini = NULL;
 		const char *s;
 
-		if (!valid_sha(de->d_name))
+		if (!names_valid_sha256(de->d_name))
 			continue;
 		err_clear(&e);
 		if (dpath(&p, dir, "uploaded", de->d_name, &e) < 0 ||

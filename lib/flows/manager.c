@@ -22,6 +22,7 @@
 #include "jobrec.h"
 #include "jobstate.h"
 #include "log.h"
+#include "names.h"
 #include "num.h"
 #include "result.h"
 #include "xio.h"
@@ -274,10 +275,10 @@ static int job_add(struct iter *it, long long id, const char *dir, size_t ci,
 	return 0;
 }
 
+/* A record's file name is its job id, spelt as names_jobid() reads it. */
 static int name_is_id(const char *name, long long *id)
 {
-	return num_parse(name, 1, 4294967295LL, id) == 0 &&
-	       name[0] != '0'; /* one spelling per id */
+	return names_jobid(name, strlen(name), id) == 0;
 }
 
 /* ---- the index ----------------------------------------------------------
@@ -370,7 +371,7 @@ static int index_parse(struct iter *it, const char *s, size_t len)
 
 		if (!nl || !(a = memchr(p, ' ', (size_t)(nl - p))) ||
 		    !(b = memchr(a + 1, ' ', (size_t)(nl - a - 1))) ||
-		    manager_parse_id(p, (size_t)(a - p), &id) < 0 ||
+		    names_jobid(p, (size_t)(a - p), &id) < 0 ||
 		    comment_id_of(a + 1, (size_t)(b - a - 1), &cid) < 0 ||
 		    id <= prev || b + 1 >= nl || b[1] != '/' ||
 		    (size_t)(nl - b - 1) >= sizeof(((struct jobrec *)0)->job_dir))

@@ -168,11 +168,7 @@ long long manager_parse_vmhwm(const char *s, size_t len);
  * would report the parent's peak. */
 long long manager_peak_rss_kb(void);
 
-/* A Slurm job id of the n bytes at s: 1-10 digits, 1..4294967295.  0 with
- * *out, or -1. */
-int manager_parse_id(const char *s, size_t n, long long *out);
-
-/* Parses -j's argument: comma-separated job ids (1..4294967295, at most
+/* Parses -j's argument: comma-separated job ids (names_jobid(): 1..4294967295, at most
  * SLURMQ_IDS_MAX, blanks around commas allowed).  0 with *ids (free()) and
  * *n, or -1 ERR_INVAL naming the bad item. */
 int manager_parse_ids(const char *s, long long **ids, size_t *n,

@@ -12,25 +12,9 @@
 
 #include "clock.h"
 #include "jobstate.h"
+#include "names.h"
 
 /* ---- -j ------------------------------------------------------------- */
-
-int manager_parse_id(const char *s, size_t n, long long *out)
-{
-	long long v = 0;
-
-	if (n == 0 || n > 10)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v < 1 || v > 4294967295LL)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 int manager_parse_ids(const char *s, long long **ids, size_t *n,
 		      struct err *e)
@@ -68,7 +52,7 @@ int manager_parse_ids(const char *s, long long **ids, size_t *n,
 			}
 			v = nv;
 		}
-		if (manager_parse_id(start, (size_t)(end - start), &v[cnt]) < 0) {
+		if (names_jobid(start, (size_t)(end - start), &v[cnt]) < 0) {
 			free(v);
 			return err_set(e, ERR_INVAL, "'%.*s' is not a job id "
 				       "(1-4294967295)", (int)(len > 40 ? 40 : len),

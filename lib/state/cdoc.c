@@ -30,11 +30,6 @@
 
 /* ---- the fields and their shapes ---------------------------------------- */
 
-static int v_instance(const char *s)
-{
-	return names_charset(s, "._-", 1, 64);
-}
-
 static int v_login_opt(const char *s)
 {
 	return !*s || names_valid_login(s);
@@ -42,22 +37,17 @@ static int v_login_opt(const char *s)
 
 static int v_sha_opt(const char *s)
 {
-	return !*s || jobrec_valid_sha(s);
+	return !*s || names_valid_sha(s);
 }
 
 static int v_ref_opt(const char *s)
 {
-	return !*s || jobrec_valid_ref(s);
+	return !*s || names_valid_ref(s);
 }
 
 static int v_target(const char *s)
 {
 	return names_charset(s, "._+:/-() ", 1, 511);
-}
-
-static int v_key(const char *s)
-{
-	return names_charset(s, "._+:/-", 1, 511);
 }
 
 static int v_state(const char *s)
@@ -119,7 +109,7 @@ static const struct field head_fields[] = {
 	NUM(struct cdoc, comment_id, 1, ID_MAX),
 	STR(struct cdoc, repo, names_valid_repo, "owner/name"),
 	NUM(struct cdoc, pr_number, 1, ID_MAX),
-	STR(struct cdoc, instance, v_instance, "[A-Za-z0-9._-]{1,64}"),
+	STR(struct cdoc, instance, names_valid_instance, "[A-Za-z0-9._-]{1,64}"),
 	STR(struct cdoc, delivery, names_valid_delivery, "a UUID"),
 	STR(struct cdoc, requested_by, v_login_opt, "a GitHub login or \"\""),
 	STR(struct cdoc, head_sha, v_sha_opt, "a git object id or \"\""),
@@ -129,7 +119,7 @@ static const struct field head_fields[] = {
 
 static const struct field row_fields[] = {
 	STR(struct cdoc_row, target, v_target, "[A-Za-z0-9._+:/() -]{1,511}"),
-	STR(struct cdoc_row, key, v_key, "[A-Za-z0-9._+:/-]{1,511}"),
+	STR(struct cdoc_row, key, names_valid_target_key, "[A-Za-z0-9._+:/-]{1,511}"),
 	NUM(struct cdoc_row, job_id, 0, ID_MAX),
 	STR(struct cdoc_row, state, v_state, "[a-z ]{1,31}"),
 	STR(struct cdoc_row, reason, v_reason, "printable ASCII"),

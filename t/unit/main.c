@@ -5,7 +5,7 @@
 #include "unit.h"
 
 static Suite *(*const suites[])(void) = {
-	buf_suite, err_suite, spawn_suite, xio_suite, log_suite, conf_suite, webhook_suite,
+	buf_suite, names_suite, err_suite, spawn_suite, xio_suite, log_suite, conf_suite, webhook_suite,
 	spool_suite, event_suite, effects_suite,
 	httpc_suite, appjwt_suite, github_suite,
 	ini_suite, jobcfg_suite, jobrec_suite, status_suite, target_suite, slurm_suite, gitcache_suite, slurmq_suite,

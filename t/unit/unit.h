@@ -1,4 +1,5 @@
-/* unit.h - the check suites, one per lib/ module; t/unit/main.c runs them all.
+/* unit.h - the check suites, one per lib/ module (t/unit/LAYER/test_MODULE.c,
+ * as lib/LAYER/MODULE.c); t/unit/main.c runs them all.
  * Unit tests run from the t/ directory (test data under t/data/). */
 #ifndef EESSI_UNIT_H
 #define EESSI_UNIT_H
@@ -31,6 +32,7 @@ int unit_count_entries(const char *path);
 struct conf;
 
 Suite *buf_suite(void);
+Suite *names_suite(void);
 Suite *err_suite(void);
 Suite *spawn_suite(void);
 Suite *xio_suite(void);

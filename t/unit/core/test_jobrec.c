@@ -577,37 +577,37 @@ START_TEST(valid_sha_and_ref)
 	size_t i;
 	char longref[300];
 
-	ck_assert_int_eq(jobrec_valid_sha(SHA1), 1);
-	ck_assert_int_eq(jobrec_valid_sha(SHA256), 1);
-	ck_assert_int_eq(jobrec_valid_sha(""), 0);
-	ck_assert_int_eq(jobrec_valid_sha(SHA1 "0"), 0);
-	ck_assert_int_eq(jobrec_valid_sha(SHA256 "0"), 0);
-	ck_assert_int_eq(jobrec_valid_sha(SHA1 "01234567890123456789012"), 0);
+	ck_assert_int_eq(names_valid_sha(SHA1), 1);
+	ck_assert_int_eq(names_valid_sha(SHA256), 1);
+	ck_assert_int_eq(names_valid_sha(""), 0);
+	ck_assert_int_eq(names_valid_sha(SHA1 "0"), 0);
+	ck_assert_int_eq(names_valid_sha(SHA256 "0"), 0);
+	ck_assert_int_eq(names_valid_sha(SHA1 "01234567890123456789012"), 0);
 	ck_assert_int_eq(
-		jobrec_valid_sha("0123456789ABCDEF0123456789abcdef01234567"),
+		names_valid_sha("0123456789ABCDEF0123456789abcdef01234567"),
 		0);
-	ck_assert_int_eq(jobrec_valid_sha(" " SHA1), 0);
-	ck_assert_int_eq(jobrec_valid_sha(NULL), 0);
+	ck_assert_int_eq(names_valid_sha(" " SHA1), 0);
+	ck_assert_int_eq(names_valid_sha(NULL), 0);
 	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
-		ck_assert_msg(jobrec_valid_ref(refs[i]), "%s refused", refs[i]);
+		ck_assert_msg(names_valid_ref(refs[i]), "%s refused", refs[i]);
 	for (i = 0; i < NBAD; i++)
 		if (strcmp(bad[i].key, "base_ref") == 0)
-			ck_assert_msg(!jobrec_valid_ref(bad[i].value),
+			ck_assert_msg(!names_valid_ref(bad[i].value),
 				      "%s accepted", bad[i].value);
-	ck_assert_int_eq(jobrec_valid_ref("a.lock/b"), 0);
-	ck_assert_int_eq(jobrec_valid_ref("a\nb"), 0);
-	ck_assert_int_eq(jobrec_valid_ref("a~1"), 0);
-	ck_assert_int_eq(jobrec_valid_ref("a^"), 0);
-	ck_assert_int_eq(jobrec_valid_ref("a:b"), 0);
-	ck_assert_int_eq(jobrec_valid_ref("a@{b"), 0);
-	ck_assert_int_eq(jobrec_valid_ref("a\\b"), 0);
-	ck_assert_int_eq(jobrec_valid_ref(NULL), 0);
+	ck_assert_int_eq(names_valid_ref("a.lock/b"), 0);
+	ck_assert_int_eq(names_valid_ref("a\nb"), 0);
+	ck_assert_int_eq(names_valid_ref("a~1"), 0);
+	ck_assert_int_eq(names_valid_ref("a^"), 0);
+	ck_assert_int_eq(names_valid_ref("a:b"), 0);
+	ck_assert_int_eq(names_valid_ref("a@{b"), 0);
+	ck_assert_int_eq(names_valid_ref("a\\b"), 0);
+	ck_assert_int_eq(names_valid_ref(NULL), 0);
 	memset(longref, 'r', sizeof(longref));
 	longref[255] = '\0';
-	ck_assert_int_eq(jobrec_valid_ref(longref), 1);
+	ck_assert_int_eq(names_valid_ref(longref), 1);
 	longref[255] = 'r';
 	longref[256] = '\0';
-	ck_assert_int_eq(jobrec_valid_ref(longref), 0);
+	ck_assert_int_eq(names_valid_ref(longref), 0);
 }
 END_TEST
 
