@@ -22,6 +22,8 @@
 #include "jobrec.h"
 #include "jobstate.h"
 #include "log.h"
+#include "manager_iter.h"
+#include "mindex.h"
 #include "names.h"
 #include "num.h"
 #include "result.h"
@@ -36,69 +38,7 @@ static int row_over(const struct cdoc_row *row)
 	return jobstate_over(jobstate_of(row->state));
 }
 
-/* ---- the iteration ---------------------------------------------------- */
-
-struct comment {
-	long long id;
-	struct cdoc doc;
-	int loaded;      /* doc holds something (from disk or made) */
-	int changed;     /* a row shows differently: edit */
-	int dirty;       /* save (missing_since, a made document) */
-	int saved;       /* edit (or no edit needed) and save went through */
-};
-
-struct job {
-	long long id;
-	size_t ci;       /* its comment */
-	size_t ri;       /* its row in the comment's document */
-	char *dir;       /* job directory */
-	const struct slurmq_job *sj;
-	struct manager_step step;
-	int move;        /* over: move the record once the row is saved */
-	int staged;      /* its record written to finished/ID.tmp.PID */
-	int skip;        /* no decision this iteration */
-};
-
-/* An entry of <job_ids_dir>/manager.index: what the manager needs of a
- * record it has read before, so that it reads each record once, not every
- * minute (records are written once and never changed: lib/flows/build.c). */
-struct ixent {
-	long long id;
-	long long cid;   /* pr_comment_id */
-	char *dir;       /* job_dir */
-	int present;     /* its record is in submitted/ */
-	int moved;       /* moved to finished/ this iteration */
-};
-
-struct iter {
-	const struct conf *c;
-	const struct manager_opts *o;
-	struct manager_stats *st;
-	struct github *gh;
-	int own_gh;
-	long long now;
-	struct comment *cm;
-	size_t ncm, capcm;
-	struct job *jobs;
-	size_t njobs, capjobs;
-	struct ixent *ix; /* the index; sorted by id up to nsorted */
-	size_t nix, capix, nsorted;
-	int ix_dirty;    /* write it back */
-	int finished_dir; /* finished/ exists */
-	int listed;      /* submitted/ was read: the index may be saved */
-	int polled;      /* squeue was asked (there are jobs to follow) */
-	struct slurmq_job *sq; /* its answer, sorted by id */
-	size_t nsq;
-	struct buf path;
-	struct buf text;
-	int failed;      /* something failed: the iteration returns -1 */
-	struct err first; /* the first failure, for the caller */
-};
-
-static void fail(struct iter *it, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct iter *it, const char *fmt, ...)
+void manager_fail(struct iter *it, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -121,10 +61,7 @@ static int wanted(const struct manager_opts *o, long long id)
 	return 0;
 }
 
-static int path_set(struct iter *it, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int path_set(struct iter *it, const char *fmt, ...)
+int manager_path(struct iter *it, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
@@ -134,32 +71,6 @@ static int path_set(struct iter *it, const char *fmt, ...)
 	rc = buf_vaddf(&it->path, fmt, ap);
 	va_end(ap);
 	return rc;
-}
-
-/* Moves submitted/NAME to broken/NAME with a NAME.reason beside it. */
-static void set_aside(struct iter *it, const char *name, const char *why)
-{
-	const char *dir = it->c->job_manager.job_ids_dir;
-	struct buf from = BUF_INIT(4096), to = BUF_INIT(4096);
-	struct err e = ERR_INIT;
-
-	log_error("job record %s/submitted/%s: %s; moved to broken/", dir, name,
-		  why);
-	it->st->broken++;
-	if (buf_addf(&from, "%s/submitted/%s", dir, name) < 0 ||
-	    buf_addf(&to, "%s/broken", dir) < 0 ||
-	    xio_mkdir_p(to.s, 0755, &e) < 0 ||
-	    buf_addf(&to, "/%s.reason", name) < 0 ||
-	    xio_write_atomic(to.s, why, strlen(why), 0644, &e) < 0) {
-		fail(it, "broken record %s: %s", name, e.msg[0] ? e.msg : "path too long");
-		goto out;
-	}
-	buf_truncate(&to, to.len - strlen(".reason"));
-	if (rename(from.s, to.s) < 0)
-		fail(it, "rename %s to %s: %s", from.s, to.s, strerror(errno));
-out:
-	buf_release(&from);
-	buf_release(&to);
 }
 
 static struct comment *comment_get(struct iter *it, long long id, size_t *ci)
@@ -281,196 +192,9 @@ static int name_is_id(const char *name, long long *id)
 	return names_jobid(name, strlen(name), id) == 0;
 }
 
-/* ---- the index ----------------------------------------------------------
- *
- *   # eessi-bot manager index 1
- *   ID COMMENT_ID JOB_DIR
- *
- * A cache: made again from the records when it is missing or does not
- * parse (logged), and only ever trusted for a job whose row its comment's
- * document holds. */
-
-#define INDEX_NAME "manager.index"
-#define INDEX_HEAD "# eessi-bot manager index 1\n"
-#define INDEX_CAP ((size_t)64 * 1024 * 1024)
-
-static int cmp_ix(const void *a, const void *b)
-{
-	long long x = ((const struct ixent *)a)->id;
-	long long y = ((const struct ixent *)b)->id;
-
-	return (x > y) - (x < y);
-}
-
-static struct ixent *index_find(struct iter *it, long long id)
-{
-	struct ixent key = { .id = id };
-
-	if (!it->nsorted)
-		return NULL;
-	return bsearch(&key, it->ix, it->nsorted, sizeof(*it->ix), cmp_ix);
-}
-
-static void index_clear(struct iter *it)
-{
-	for (size_t i = 0; i < it->nix; i++)
-		free(it->ix[i].dir);
-	free(it->ix);
-	it->ix = NULL;
-	it->nix = it->capix = it->nsorted = 0;
-}
-
-/* A comment id of the n bytes at s (GitHub's ids pass 2^32: any
- * positive long long).  0 with *out, or -1. */
-static int comment_id_of(const char *s, size_t n, long long *out)
-{
-	char num[24];
-
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	return num_parse(num, 1, LLONG_MAX, out);
-}
-
-/* Appends an entry (the index is sorted again before use). */
-static int index_put(struct iter *it, long long id, long long cid,
-		     const char *dir, size_t dirlen)
-{
-	struct ixent *x;
-
-	if (it->nix == it->capix) {
-		size_t cap = it->capix ? it->capix * 2 : 256;
-
-		if (!(x = realloc(it->ix, cap * sizeof(*x))))
-			return -1;
-		it->ix = x;
-		it->capix = cap;
-	}
-	x = &it->ix[it->nix];
-	memset(x, 0, sizeof(*x));
-	x->id = id;
-	x->cid = cid;
-	if (!(x->dir = strndup(dir, dirlen)))
-		return -1;
-	it->nix++;
-	return 0;
-}
-
-static int index_parse(struct iter *it, const char *s, size_t len)
-{
-	const char *end = s + len, *p;
-	long long prev = 0;
-
-	if (len < strlen(INDEX_HEAD) || memcmp(s, INDEX_HEAD, strlen(INDEX_HEAD)) != 0)
-		return -1;
-	for (p = s + strlen(INDEX_HEAD); p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *a, *b;
-		long long id, cid;
-
-		if (!nl || !(a = memchr(p, ' ', (size_t)(nl - p))) ||
-		    !(b = memchr(a + 1, ' ', (size_t)(nl - a - 1))) ||
-		    names_jobid(p, (size_t)(a - p), &id) < 0 ||
-		    comment_id_of(a + 1, (size_t)(b - a - 1), &cid) < 0 ||
-		    id <= prev || b + 1 >= nl || b[1] != '/' ||
-		    (size_t)(nl - b - 1) >= sizeof(((struct jobrec *)0)->job_dir))
-			return -1;
-		for (const char *q = b + 1; q < nl; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f)
-				return -1;
-		if (index_put(it, id, cid, b + 1, (size_t)(nl - b - 1)) < 0)
-			return -1;
-		prev = id;
-		p = nl + 1;
-	}
-	return 0;
-}
-
-static void index_load(struct iter *it)
-{
-	struct buf text = BUF_INIT(INDEX_CAP);
-	struct err e = ERR_INIT;
-
-	if (path_set(it, "%s/" INDEX_NAME, it->c->job_manager.job_ids_dir) < 0)
-		return;
-	if (xio_read_file(it->path.s, &text, 1, &e) < 0) {
-		if (!(e.code == ERR_SYS && errno == ENOENT))
-			log_warn("%s; made again from the records", e.msg);
-		it->ix_dirty = 1;
-	} else if (index_parse(it, text.s, text.len) < 0) {
-		log_warn("%s: not an index this version writes; made again "
-			 "from the records", it->path.s);
-		index_clear(it);
-		it->ix_dirty = 1;
-	}
-	it->nsorted = it->nix; /* index_parse() wants ascending ids */
-	buf_release(&text);
-}
-
-/* Appends the index text for the entries still in submitted/ (all of
- * them with -j: the others were not looked at), sorted by id. */
-static int index_render(struct iter *it, struct buf *text)
-{
-	if (it->nix)
-		qsort(it->ix, it->nix, sizeof(*it->ix), cmp_ix);
-	if (buf_adds(text, INDEX_HEAD) < 0)
-		return -1;
-	for (size_t i = 0; i < it->nix; i++) {
-		const struct ixent *x = &it->ix[i];
-
-		if (x->moved || !x->present)
-			continue;
-		if (buf_addf(text, "%lld %lld %s\n", x->id, x->cid, x->dir) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Writes the index back when it changed. */
-static void index_save(struct iter *it)
-{
-	struct buf text = BUF_INIT(INDEX_CAP);
-	struct err e = ERR_INIT;
-	size_t i;
-
-	for (i = 0; i < it->nix; i++)
-		if (it->ix[i].moved || !it->ix[i].present)
-			it->ix_dirty = 1;
-	if (!it->ix_dirty)
-		goto out;
-	if (index_render(it, &text) < 0) {
-		fail(it, "%s: too large", INDEX_NAME);
-		goto out;
-	}
-	if (path_set(it, "%s/" INDEX_NAME, it->c->job_manager.job_ids_dir) < 0 ||
-	    xio_write_atomic(it->path.s, text.s, text.len, 0644, &e) < 0)
-		fail(it, "%s: %s", INDEX_NAME, e.msg[0] ? e.msg : "path too long");
-out:
-	buf_release(&text);
-}
-
-int manager_index_normalise(const char *s, size_t len, struct buf *out,
-			    size_t *entries)
-{
-	struct iter it;
-	int rc = -1;
-
-	memset(&it, 0, sizeof(it));
-	*entries = 0;
-	if (index_parse(&it, s, len) == 0) {
-		for (size_t i = 0; i < it.nix; i++)
-			it.ix[i].present = 1;
-		*entries = it.nix;
-		rc = index_render(&it, out) < 0 ? -2 : 0;
-	}
-	index_clear(&it);
-	return rc;
-}
-
 /* The fast way: a record read in an earlier iteration, whose row its
  * comment's document (loaded once) holds.  1 taken, 0 read the record. */
-static int take_indexed(struct iter *it, struct ixent *x)
+static int take_indexed(struct iter *it, struct mindex_ent *x)
 {
 	const char *dir = it->c->job_manager.job_ids_dir;
 	struct err e = ERR_INIT;
@@ -490,7 +214,7 @@ static int take_indexed(struct iter *it, struct ixent *x)
 	if (!(row = cdoc_row_by_job(&cm->doc, x->id)))
 		return 0;
 	if (job_add(it, x->id, x->dir, ci, (size_t)(row - cm->doc.rows)) < 0) {
-		fail(it, "job %lld: out of memory", x->id);
+		manager_fail(it, "job %lld: out of memory", x->id);
 		return 1;
 	}
 	it->st->jobs++;
@@ -507,7 +231,7 @@ static int read_record(struct iter *it, const char *name, long long id,
 	struct err e = ERR_INIT;
 	char why[600];
 
-	if (path_set(it, "%s/submitted/%s", it->c->job_manager.job_ids_dir, name) < 0 ||
+	if (manager_path(it, "%s/submitted/%s", it->c->job_manager.job_ids_dir, name) < 0 ||
 	    xio_read_file(it->path.s, &it->text, 1, &e) < 0) {
 		if (e.code == ERR_SYS && errno == ENOENT)
 			return -1; /* moved meanwhile */
@@ -519,7 +243,7 @@ static int read_record(struct iter *it, const char *name, long long id,
 	} else {
 		return 0;
 	}
-	set_aside(it, name, why);
+	manager_set_aside(it, name, why);
 	return -1;
 }
 
@@ -555,15 +279,15 @@ static void comment_doc(struct iter *it, struct comment *cm, const struct jobrec
 static void take_record(struct iter *it, const char *name, struct jobrec *r)
 {
 	struct comment *cm;
-	struct ixent *x;
+	struct mindex_ent *x;
 	long long id;
 	size_t ci, ri;
 
 	if (!name_is_id(name, &id)) {
-		set_aside(it, name, "the file name is not a job id");
+		manager_set_aside(it, name, "the file name is not a job id");
 		return;
 	}
-	if ((x = index_find(it, id)))
+	if ((x = mindex_find(&it->ix, id)))
 		x->present = 1;
 	if (!wanted(it->o, id) || (x && take_indexed(it, x)) ||
 	    read_record(it, name, id, r) < 0)
@@ -574,21 +298,17 @@ static void take_record(struct iter *it, const char *name, struct jobrec *r)
 		return;
 	}
 	if (!(cm = comment_get(it, r->pr_comment_id, &ci))) {
-		fail(it, "job %lld: out of memory", id);
+		manager_fail(it, "job %lld: out of memory", id);
 		return;
 	}
 	comment_doc(it, cm, r);
 	if (row_for(cm, r, &ri) < 0 || job_add(it, id, r->job_dir, ci, ri) < 0 ||
-	    (!x && index_put(it, id, r->pr_comment_id, r->job_dir,
-			     strlen(r->job_dir)) < 0)) {
-		fail(it, "job %lld: out of memory", id);
+	    (!x && !mindex_put(&it->ix, id, r->pr_comment_id, r->job_dir,
+			       strlen(r->job_dir)))) {
+		manager_fail(it, "job %lld: out of memory", id);
 		return;
 	}
 	it->st->jobs++;
-	if (x)
-		return;
-	it->ix[it->nix - 1].present = 1;
-	it->ix_dirty = 1;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -616,47 +336,6 @@ static const struct slurmq_job *find(const struct slurmq_job *v, size_t n,
 	return bsearch(&key, v, n, sizeof(*v), cmp_sq);
 }
 
-/* A writer's temporary file (xio: NAME.tmp.XXXXXX): 1, and removed when
- * it is older than STALE_TEMP_S - its writer died (the build writes
- * records this way, so a young one is someone at work). */
-#define STALE_TEMP_S 3600
-
-static int temp_file(struct iter *it, int dfd, const char *name)
-{
-	struct stat st;
-
-	if (!strstr(name, ".tmp."))
-		return 0;
-	/* the index is written under the lock we hold: any is dead */
-	if (strncmp(name, INDEX_NAME ".tmp.", strlen(INDEX_NAME ".tmp.")) == 0 ||
-	    (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	     it->now - (long long)st.st_mtime > STALE_TEMP_S)) {
-		if (unlinkat(dfd, name, 0) == 0)
-			log_info("removed %s, a temporary file left by a writer "
-				 "that died", name);
-	}
-	return 1;
-}
-
-/* The temporary files of writers that died, in comments/ and beside the
- * index (killed managers and builds). */
-static void sweep_temps(struct iter *it)
-{
-	static const char *const sub[] = { "", "/comments", "/finished" };
-	struct dirent *de;
-
-	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		DIR *d;
-
-		if (path_set(it, "%s%s", it->c->job_manager.job_ids_dir, sub[i]) < 0 ||
-		    !(d = opendir(it->path.s)))
-			continue;
-		while ((de = readdir(d)))
-			temp_file(it, dirfd(d), de->d_name);
-		closedir(d);
-	}
-}
-
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -673,16 +352,16 @@ static int list_submitted(struct iter *it, char ***names, size_t *n)
 
 	*names = NULL;
 	*n = 0;
-	if (path_set(it, "%s/submitted", it->c->job_manager.job_ids_dir) < 0)
+	if (manager_path(it, "%s/submitted", it->c->job_manager.job_ids_dir) < 0)
 		return -1;
 	if (!(d = opendir(it->path.s))) {
 		if (errno == ENOENT)
 			return 1;
-		fail(it, "%s: %s", it->path.s, strerror(errno));
+		manager_fail(it, "%s: %s", it->path.s, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || temp_file(it, dirfd(d), de->d_name))
+		if (de->d_name[0] == '.' || manager_temp_file(it, dirfd(d), de->d_name))
 			continue; /* ., .., a writer's temporary file */
 		if (*n == cap) {
 			char **nn;
@@ -698,7 +377,7 @@ static int list_submitted(struct iter *it, char ***names, size_t *n)
 	}
 	closedir(d);
 	if (de) {
-		fail(it, "listing records: out of memory");
+		manager_fail(it, "listing records: out of memory");
 		return -1;
 	}
 	if (*n)
@@ -724,7 +403,7 @@ static int poll_slurm(struct iter *it, char *const *names, size_t n)
 		return 0;
 	it->st->squeue_calls++;
 	if (slurmq_poll(it->c->job_manager.poll_command, &it->sq, &it->nsq, &e) < 0) {
-		fail(it, "squeue: %s; no job followed this time", e.msg);
+		manager_fail(it, "squeue: %s; no job followed this time", e.msg);
 		return -1;
 	}
 	if (it->nsq)
@@ -748,12 +427,10 @@ static int read_records(struct iter *it)
 	}
 	if (poll_slurm(it, names, n) < 0)
 		goto out;
-	index_load(it);
+	mindex_load(&it->ix, it->c->job_manager.job_ids_dir);
 	for (size_t i = 0; i < n; i++)
 		take_record(it, names[i], r);
-	if (it->nix)
-		qsort(it->ix, it->nix, sizeof(*it->ix), cmp_ix);
-	it->nsorted = it->nix;
+	mindex_sort(&it->ix);
 	it->listed = 1;
 	rc = 0;
 out:
@@ -764,7 +441,7 @@ out:
 	return rc;
 }
 
-static struct cdoc_row *row_of(struct iter *it, const struct job *j)
+struct cdoc_row *manager_row_of(struct iter *it, const struct job *j)
 {
 	return &it->cm[j->ci].doc.rows[j->ri];
 }
@@ -775,7 +452,7 @@ static void release_refused(struct iter *it, struct job *j, const char *why)
 	log_error("job %lld: release refused: %s", j->id, why);
 	snprintf(j->step.state, sizeof(j->step.state), "%s", jobstate_name(JS_HELD));
 	snprintf(j->step.reason, sizeof(j->step.reason), "%s",
-		 row_of(it, j)->reason);
+		 manager_row_of(it, j)->reason);
 	snprintf(j->step.note, sizeof(j->step.note),
 		 "Slurm refused to release the job (the instance's log says "
 		 "why)");
@@ -799,7 +476,7 @@ static void release(struct iter *it)
 	failed = calloc(n, sizeof(*failed));
 	at = calloc(n, sizeof(*at));
 	if (!ids || !failed || !at) {
-		fail(it, "release: out of memory");
+		manager_fail(it, "release: out of memory");
 		goto out;
 	}
 	n = 0;
@@ -816,7 +493,7 @@ static void release(struct iter *it)
 		if (slurmq_release(it->c->job_manager.scontrol_command, ids + b,
 				   nb, failed + nfailed, &nf, &e) < 0 && nf == 0) {
 			/* nothing known released: try again next time */
-			fail(it, "release: %s", e.msg);
+			manager_fail(it, "release: %s", e.msg);
 			for (size_t k = b; k < b + nb; k++)
 				it->jobs[at[k]].skip = 1;
 			continue;
@@ -887,7 +564,7 @@ static void finished_row(struct iter *it, struct comment *cm,
 	size_t ri;
 
 	if (row_for(cm, r, &ri) < 0) {
-		fail(it, "job %lld: out of memory", r->job_id);
+		manager_fail(it, "job %lld: out of memory", r->job_id);
 		goto out;
 	}
 	row = &cm->doc.rows[ri];
@@ -923,11 +600,11 @@ static void finished_rows(struct iter *it, struct comment *cm)
 	DIR *d = NULL;
 	long long id;
 
-	if (!r || path_set(it, "%s/finished", dir) < 0 || !(d = opendir(it->path.s)))
+	if (!r || manager_path(it, "%s/finished", dir) < 0 || !(d = opendir(it->path.s)))
 		goto out;
 	while ((de = readdir(d))) {
 		if (!name_is_id(de->d_name, &id) ||
-		    path_set(it, "%s/finished/%s", dir, de->d_name) < 0 ||
+		    manager_path(it, "%s/finished/%s", dir, de->d_name) < 0 ||
 		    xio_read_file(it->path.s, &text, 1, &e) < 0 ||
 		    jobrec_parse(text.s, text.len, r, &e) < 0) {
 			err_clear(&e);
@@ -957,7 +634,7 @@ static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 	char when[40];
 
 	if (result_read(j->dir, j->id, &r, &e) < 0) {
-		fail(it, "job %lld: %s", j->id, e.msg);
+		manager_fail(it, "job %lld: %s", j->id, e.msg);
 		j->skip = 1;
 		goto out;
 	}
@@ -1009,7 +686,7 @@ out:
 /* Steps 5 and 7: a row per decision. */
 static void apply(struct iter *it, struct job *j)
 {
-	struct cdoc_row *row = row_of(it, j);
+	struct cdoc_row *row = manager_row_of(it, j);
 	struct comment *cm = &it->cm[j->ci];
 
 	if (j->skip)
@@ -1071,7 +748,7 @@ static void publish(struct iter *it, struct comment *cm)
 		goto out;
 	if (cm->changed) {
 		if (cdoc_body(&cm->doc, &body) < 0) {
-			fail(it, "comment %lld: body too long", cm->id);
+			manager_fail(it, "comment %lld: body too long", cm->id);
 			goto out;
 		}
 		if (!(gh = client(it, &e)) ||
@@ -1083,7 +760,7 @@ static void publish(struct iter *it, struct comment *cm)
 					 "rows are kept without it", cm->id,
 					 cm->doc.repo, st);
 			} else {
-				fail(it, "comment %lld not updated: %s", cm->id,
+				manager_fail(it, "comment %lld not updated: %s", cm->id,
 				     e.msg);
 				goto out;
 			}
@@ -1093,138 +770,12 @@ static void publish(struct iter *it, struct comment *cm)
 	}
 	if (cm->dirty &&
 	    cdoc_save(it->c->job_manager.job_ids_dir, &cm->doc, 0, &e) < 0) {
-		fail(it, "comment %lld: %s", cm->id, e.msg);
+		manager_fail(it, "comment %lld: %s", cm->id, e.msg);
 		goto out;
 	}
 	cm->saved = 1;
 out:
 	buf_release(&body);
-}
-
-/* Step 8b, in three passes so that a thousand jobs ending together cost
- * one flush, not a thousand: each record with its final [STATE] (the
- * row's state, verdict and Slurm end state) written beside its place in
- * finished/ (ID.tmp.PID); one syncfs() of that file system; then each
- * renamed into finished/ and removed from submitted/.  Killed before a
- * rename, the temporary file is swept later and the record is still in
- * submitted/; killed after it, both are there: the next iteration finds
- * the row over and writes finished/ID again.  moves_done() makes the
- * directories durable. */
-static int finished_dir(struct iter *it)
-{
-	struct err e = ERR_INIT;
-
-	if (it->finished_dir)
-		return 0;
-	if (path_set(it, "%s/finished", it->c->job_manager.job_ids_dir) < 0 ||
-	    xio_mkdir_p(it->path.s, 0755, &e) < 0) {
-		fail(it, "record not moved: %s", e.msg[0] ? e.msg : "path too long");
-		return -1;
-	}
-	it->finished_dir = 1;
-	return 0;
-}
-
-/* A new file written whole, not synced (the caller flushes): 0 or -1. */
-static int write_unsynced(const char *path, const struct buf *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = xio_write_all(fd, text->s, text->len);
-	return close(fd) < 0 || rc < 0 ? -1 : 0;
-}
-
-/* Pass 1: finished/ID.tmp.PID holds the record with its final [STATE]. */
-static void stage_record(struct iter *it, struct job *j, struct buf *text)
-{
-	const char *dir = it->c->job_manager.job_ids_dir;
-	const struct cdoc_row *row = row_of(it, j);
-	struct err e = ERR_INIT;
-
-	if (finished_dir(it) < 0 ||
-	    path_set(it, "%s/submitted/%lld", dir, j->id) < 0 ||
-	    xio_read_file(it->path.s, text, 1, &e) < 0 ||
-	    jobrec_set_state(text, row->state, row->changed_at > 0 ? row->changed_at : it->now,
-			     row->result, row->slurm, &e) < 0) {
-		fail(it, "job %lld: record not moved to finished/: %s", j->id,
-		     e.msg[0] ? e.msg : "path too long");
-		return;
-	}
-	if (path_set(it, "%s/finished/%lld.tmp.%ld", dir, j->id, (long)getpid()) < 0 ||
-	    write_unsynced(it->path.s, text) < 0) {
-		fail(it, "job %lld: record not moved to finished/: %s", j->id,
-		     e.msg[0] ? e.msg : strerror(errno));
-		return;
-	}
-	j->staged = 1;
-}
-
-/* Pass 3: the staged record into place, the old one gone. */
-static void place_record(struct iter *it, struct job *j, struct buf *from)
-{
-	const char *dir = it->c->job_manager.job_ids_dir;
-	struct ixent *x;
-
-	buf_clear(from);
-	if (buf_addf(from, "%s/finished/%lld.tmp.%ld", dir, j->id, (long)getpid()) < 0 ||
-	    path_set(it, "%s/finished/%lld", dir, j->id) < 0 ||
-	    rename(from->s, it->path.s) < 0 ||
-	    path_set(it, "%s/submitted/%lld", dir, j->id) < 0 ||
-	    (unlink(it->path.s) < 0 && errno != ENOENT)) {
-		fail(it, "job %lld: record not moved to finished/: %s", j->id,
-		     strerror(errno));
-		return;
-	}
-	if ((x = index_find(it, j->id)))
-		x->moved = 1;
-	it->st->finished++;
-}
-
-static void move_records(struct iter *it)
-{
-	struct buf text = BUF_INIT(64 * 1024);
-	size_t staged = 0;
-	int fd;
-
-	for (size_t i = 0; i < it->njobs; i++) {
-		struct job *j = &it->jobs[i];
-
-		/* a row over since an earlier iteration is saved as over */
-		if (j->move && (it->cm[j->ci].saved || j->step.act == MGR_MOVE)) {
-			stage_record(it, j, &text);
-			staged += (size_t)j->staged;
-		}
-	}
-	if (staged) {
-		if (path_set(it, "%s/finished", it->c->job_manager.job_ids_dir) == 0 &&
-		    (fd = open(it->path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			if (syncfs(fd) < 0)
-				fail(it, "records not flushed: %s", strerror(errno));
-			close(fd);
-		}
-		for (size_t i = 0; i < it->njobs; i++)
-			if (it->jobs[i].staged)
-				place_record(it, &it->jobs[i], &text);
-	}
-	buf_release(&text);
-}
-
-/* The moves made durable: both directories synced once. */
-static void moves_done(struct iter *it)
-{
-	const char *dir = it->c->job_manager.job_ids_dir;
-	struct err e = ERR_INIT;
-
-	if (!it->st->finished)
-		return;
-	if (path_set(it, "%s/finished", dir) < 0 ||
-	    xio_fsync_dir(it->path.s, &e) < 0 ||
-	    path_set(it, "%s/submitted", dir) < 0 ||
-	    xio_fsync_dir(it->path.s, &e) < 0)
-		fail(it, "%s", e.msg[0] ? e.msg : "path too long");
 }
 
 static int lock_take(const char *dir, int *fd, struct err *e)
@@ -1318,24 +869,24 @@ static void follow(struct iter *it)
 	int acct_ok = 1;
 
 	if (!(miss = calloc(it->njobs ? it->njobs : 1, sizeof(*miss)))) {
-		fail(it, "out of memory");
+		manager_fail(it, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < it->njobs; i++) {
 		struct job *j = &it->jobs[i];
 
 		j->sj = find(sq, nsq, j->id);
-		if (!j->sj && !row_over(row_of(it, j)))
+		if (!j->sj && !row_over(manager_row_of(it, j)))
 			miss[nmiss++] = j->id;
 	}
 	if (nmiss && c->job_manager.sacct_command) {
 		acct_ok = accounting(it, miss, nmiss, &acct, &nacct) == 0;
 		if (!acct_ok)
-			fail(it, "sacct failed; jobs gone from squeue wait");
+			manager_fail(it, "sacct failed; jobs gone from squeue wait");
 	}
 	for (size_t i = 0; i < it->njobs; i++) {
 		struct job *j = &it->jobs[i];
-		const struct cdoc_row *row = row_of(it, j);
+		const struct cdoc_row *row = manager_row_of(it, j);
 		int result_file = 0;
 
 		if (!j->sj)
@@ -1347,7 +898,7 @@ static void follow(struct iter *it)
 				j->skip = 1;
 				continue;
 			}
-			if (path_set(it, "%s/_bot_job%lld.result", j->dir, j->id) == 0)
+			if (manager_path(it, "%s/_bot_job%lld.result", j->dir, j->id) == 0)
 				result_file = lstat(it->path.s, &st) == 0;
 		}
 		manager_decide(row, j->sj, result_file, it->now, &lim, &j->step);
@@ -1358,29 +909,6 @@ static void follow(struct iter *it)
 out:
 	free(miss);
 	free(acct);
-}
-
-long long manager_parse_vmhwm(const char *s, size_t len)
-{
-	const char *p = s, *end = s + len;
-	long long kb = 0;
-	int digits = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-
-		if (eol - p > 6 && memcmp(p, "VmHWM:", 6) == 0) {
-			for (p += 6; p < eol && (*p == ' ' || *p == '\t'); p++)
-				;
-			for (; p < eol && *p >= '0' && *p <= '9' && digits < 15;
-			     p++, digits++)
-				kb = kb * 10 + (*p - '0');
-			return digits && p < eol && *p == ' ' ? kb : -1;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return -1;
 }
 
 long long manager_peak_rss_kb(void)
@@ -1405,7 +933,7 @@ static void iter_release(struct iter *it)
 		cdoc_release(&it->cm[i].doc);
 	for (size_t i = 0; i < it->njobs; i++)
 		free(it->jobs[i].dir);
-	index_clear(it);
+	mindex_clear(&it->ix);
 	free(it->sq);
 	free(it->cm);
 	free(it->jobs);
@@ -1418,6 +946,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 		    struct err *e)
 {
 	struct github_counts g0 = {0}, g1 = {0};
+	struct err ie = ERR_INIT;
 	struct iter it;
 	long long ms0 = clock_mono_ms(), cpu0 = cpu_ms();
 	int fd, rc;
@@ -1441,11 +970,11 @@ int manager_iterate(const struct conf *c, struct github *gh,
 		follow(&it);
 	for (size_t i = 0; i < it.ncm; i++)
 		publish(&it, &it.cm[i]);
-	move_records(&it);
-	moves_done(&it);
-	if (it.listed)
-		index_save(&it);
-	sweep_temps(&it);
+	manager_move_records(&it);
+	manager_moves_done(&it);
+	if (it.listed && mindex_save(&it.ix, c->job_manager.job_ids_dir, &ie) < 0)
+		manager_fail(&it, "%s", ie.msg);
+	manager_sweep_temps(&it);
 	if (it.gh) {
 		github_counts(it.gh, &g1);
 		st->github_calls = g1.calls - g0.calls;

@@ -174,14 +174,5 @@ long long manager_peak_rss_kb(void);
 int manager_parse_ids(const char *s, long long **ids, size_t *n,
 		      struct err *e);
 
-/* The index cache job_ids_dir/manager.index (one line "ID COMMENT_ID
- * JOB_DIR" per record in submitted/, ids ascending, after a version
- * line): parses s[0..len) as an iteration does and appends to out the
- * text an iteration would write back for it.  0 (*entries lines), -1 not
- * an index this version writes (the iteration then makes it again from
- * the records), -2 out full.  For the fuzz target and the unit tests. */
-struct buf;
-int manager_index_normalise(const char *s, size_t len, struct buf *out,
-			    size_t *entries);
 
 #endif

@@ -1,7 +1,7 @@
-/* manager_decide.c - the manager's pure half: the -j list of job ids, and
- * what to do about one job (manager_decide(): Slurm's word read, then the
- * transition table of lib/core/jobstate.c).  No I/O: unit-tested alone
- * (t/unit/test_manager.c) and fuzzed (fuzz_ids).
+/* manager_decide.c - what the manager does about one job
+ * (manager_decide(): Slurm's word read, then the transition table of
+ * lib/core/jobstate.c).  Pure: unit-tested alone
+ * (t/unit/flows/test_manager.c).
  * Layer: flows (README, "Map of the code"). */
 #include "manager.h"
 
@@ -13,60 +13,6 @@
 #include "clock.h"
 #include "jobstate.h"
 #include "names.h"
-
-/* ---- -j ------------------------------------------------------------- */
-
-int manager_parse_ids(const char *s, long long **ids, size_t *n,
-		      struct err *e)
-{
-	long long *v = NULL;
-	size_t cnt = 0, cap = 0;
-	const char *p = s;
-
-	*ids = NULL;
-	*n = 0;
-	if (!s || !*s)
-		return err_set(e, ERR_INVAL, "no job id given");
-	for (;;) {
-		const char *start, *end, *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		start = p;
-		end = p + len;
-		while (start < end && (*start == ' ' || *start == '\t'))
-			start++;
-		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (cnt == SLURMQ_IDS_MAX) {
-			free(v);
-			return err_set(e, ERR_INVAL, "more than %d job ids",
-				       SLURMQ_IDS_MAX);
-		}
-		if (cnt == cap) {
-			long long *nv;
-
-			cap = cap ? cap * 2 : 16;
-			if (!(nv = realloc(v, cap * sizeof(*v)))) {
-				free(v);
-				return err_set(e, ERR_NOMEM, "job ids");
-			}
-			v = nv;
-		}
-		if (names_jobid(start, (size_t)(end - start), &v[cnt]) < 0) {
-			free(v);
-			return err_set(e, ERR_INVAL, "'%.*s' is not a job id "
-				       "(1-4294967295)", (int)(len > 40 ? 40 : len),
-				       p);
-		}
-		cnt++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	*ids = v;
-	*n = cnt;
-	return 0;
-}
 
 /* ---- deciding --------------------------------------------------------- */
 

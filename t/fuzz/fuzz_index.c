@@ -1,5 +1,5 @@
 /* fuzz_index - the manager's index cache job_ids_dir/manager.index:
- * manager_index_normalise() (lib/flows/manager.h), the parser and writer an
+ * mindex_normalise() (lib/state/mindex.h), the parser and writer an
  * iteration uses.
  *
  * Input: the file, as is (the parser takes a length).  Invariants: a
@@ -10,19 +10,19 @@
 #include "fuzz.h"
 
 #include "buf.h"
-#include "manager.h"
+#include "mindex.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct buf t1 = BUF_INIT((size_t)1 << 20), t2 = BUF_INIT((size_t)1 << 20);
 	size_t n1 = 0, n2 = 0;
-	int rc = manager_index_normalise((const char *)data, size, &t1, &n1);
+	int rc = mindex_normalise((const char *)data, size, &t1, &n1);
 
 	if (rc == -1) {
 		if (t1.len || n1)
 			fuzz_fail("a refused index left text or entries");
 	} else if (rc == 0) {
-		if (manager_index_normalise(t1.s, t1.len, &t2, &n2) != 0)
+		if (mindex_normalise(t1.s, t1.len, &t2, &n2) != 0)
 			fuzz_fail("the index written back does not parse");
 		if (n2 != n1)
 			fuzz_fail("the index written back has other entries");

@@ -57,6 +57,7 @@ Suite *slurmq_suite(void);
 Suite *gitcache_suite(void);
 Suite *result_suite(void);
 Suite *cdoc_suite(void);
+Suite *mindex_suite(void);
 Suite *manager_suite(void);
 Suite *s3_suite(void);
 Suite *deploy_suite(void);

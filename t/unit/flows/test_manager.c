@@ -320,43 +320,6 @@ START_TEST(parse_ids)
 }
 END_TEST
 
-/* manager.index: what parses, what is refused, and that the text written
- * back is ascending and a fixed point. */
-START_TEST(index_text)
-{
-	static const char *const bad[] = {
-		"",
-		"# eessi-bot manager index 0\n",
-		"# eessi-bot manager index 1\n7 8 /j",          /* no newline */
-		"# eessi-bot manager index 1\n9 1 /a\n8 1 /b\n", /* descending */
-		"# eessi-bot manager index 1\n7 7 /a\n7 7 /b\n", /* twice */
-		"# eessi-bot manager index 1\n0 1 /a\n",       /* id 0 */
-		"# eessi-bot manager index 1\n7 x /a\n",
-		"# eessi-bot manager index 1\n7 8 j\n",        /* relative */
-		"# eessi-bot manager index 1\n7 8 /a\tb\n",    /* control */
-		"# eessi-bot manager index 1\n7 8\n",
-	};
-	/* comment ids past 2^32, as GitHub's are becoming */
-	const char *good = "# eessi-bot manager index 1\n"
-			   "7 8 /jobs/a b\n12 8 /jobs/c\n13 12345678901234 /jobs/d\n";
-	struct buf t = BUF_INIT(4096);
-	size_t n = 99;
-
-	ck_assert_int_eq(manager_index_normalise(good, strlen(good), &t, &n), 0);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_str_eq(t.s, good);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		buf_truncate(&t, 0);
-		ck_assert_msg(manager_index_normalise(bad[i], strlen(bad[i]), &t,
-						      &n) == -1,
-			      "bad index %zu accepted", i);
-		ck_assert_uint_eq(n, 0);
-		ck_assert_uint_eq(t.len, 0);
-	}
-	buf_release(&t);
-}
-END_TEST
-
 START_TEST(parse_ids_cap)
 {
 	size_t len = (size_t)(SLURMQ_IDS_MAX + 1) * 2;
@@ -448,7 +411,6 @@ Suite *manager_suite(void)
 	tcase_add_test(tc, decide_bad_args);
 	tcase_add_test(tc, parse_ids);
 	tcase_add_test(tc, parse_ids_cap);
-	tcase_add_test(tc, index_text);
 	tcase_add_test(tc, peak_rss);
 	tcase_add_test(tc, state_table);
 	suite_add_tcase(s, tc);
