@@ -3,7 +3,7 @@
  * lib/core/jobstate.c).  Pure: unit-tested alone
  * (t/unit/flows/test_manager.c).
  * Layer: flows (README, "Map of the code"). */
-#include "manager.h"
+#include "manager_decide.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -11,9 +11,14 @@
 #include "buf.h"
 #include "cdoc.h"
 #include "err.h"
-#include "manager.h"
+#include "manager_decide.h"
 #include "mindex.h"
 #include "slurmq.h"
+
+struct conf;
+struct github;
+struct manager_opts;
+struct manager_stats;
 
 struct comment {
 	long long id;

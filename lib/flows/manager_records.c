@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "jobrec.h"
 #include "log.h"
+#include "manager.h"
 #include "xio.h"
 
 /* Moves submitted/NAME to broken/NAME with a NAME.reason beside it. */
