@@ -1,6 +1,7 @@
-/* deploy.c - bot:deploy: requests by delivery, the upload plan under
- * upload_policy, keys and metadata, the ledger, signing, uploads and the
- * reply's table.
+/* deploy.c - one deploy run: each pending request's jobs and artefacts
+ * gathered, the plan (deploy_plan.c) carried out - signed (sign.c), put
+ * on S3 (s3.c), recorded (ledger.c) - and the reply's table.  The queue is
+ * deploy_queue.c.
  * Layer: flows (README, "Map of the code"). */
 #include "deploy.h"
 
@@ -26,104 +27,19 @@
 #include "github.h"
 #include "ini.h"
 #include "jobrec.h"
+#include "ledger.h"
 #include "log.h"
 #include "names.h"
 #include "num.h"
 #include "result.h"
 #include "s3.h"
+#include "sign.h"
 #include "spawn.h"
 #include "status.h"
 #include "xio.h"
 
-#define LEDGER_SECTION "UPLOADED"
-#define REQ_CAP ((size_t)4096)
 #define BODY_CAP ((size_t)60 * 1024) /* GitHub's limit is 65536 characters */
 #define ROW_MAX 4096                 /* rows of one report, at most */
-#define SIGN_TIMEOUT_MS 60000
-#define DELIVERY_MAX 64
-
-/* out = job_ids_dir/deploy[/sub[/name]]. */
-static int dpath(struct buf *out, const char *dir, const char *sub,
-		 const char *name, struct err *e)
-{
-	buf_clear(out);
-	if (buf_addf(out, "%s/deploy%s%s%s%s", dir, sub ? "/" : "", sub ? sub : "",
-		     name ? "/" : "", name ? name : "") < 0)
-		return err_set(e, ERR_TOOBIG, "job_ids_dir path too long");
-	return 0;
-}
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
-/* deploy/done/ and deploy/pending/, made when missing (p: scratch). */
-static int queue_dirs(struct buf *p, const char *job_ids_dir, struct err *e)
-{
-	if (dpath(p, job_ids_dir, "done", NULL, e) < 0 ||
-	    xio_mkdir_p(p->s, 0755, e) < 0 ||
-	    dpath(p, job_ids_dir, "pending", NULL, e) < 0 ||
-	    xio_mkdir_p(p->s, 0755, e) < 0)
-		return -1;
-	return 0;
-}
-
-int deploy_req_queue(const char *job_ids_dir, const char *delivery,
-		     const struct deploy_req *r, struct err *e)
-{
-	struct buf text = BUF_INIT(REQ_CAP), p = BUF_INIT(PATH_MAX);
-	int rc = -1;
-
-	if (!names_valid_delivery(delivery)) {
-		err_set(e, ERR_INVAL, "deploy request: bad delivery id");
-		goto out;
-	}
-	if (deploy_req_render(r, &text, e) < 0)
-		goto out;
-	if (dpath(&p, job_ids_dir, "done", delivery, e) < 0)
-		goto out;
-	if (exists(p.s)) {
-		rc = 0;
-		goto out;
-	}
-	if (queue_dirs(&p, job_ids_dir, e) < 0 ||
-	    dpath(&p, job_ids_dir, "pending", delivery, e) < 0)
-		goto out;
-	if (xio_create_atomic(p.s, text.s, text.len, 0644, e) < 0) {
-		if (e->code == ERR_EXISTS) {
-			err_clear(e);
-			rc = 0;
-		}
-		goto out;
-	}
-	rc = 1;
-out:
-	buf_release(&text);
-	buf_release(&p);
-	return rc;
-}
-
-int deploy_pending(const char *job_ids_dir)
-{
-	struct buf p = BUF_INIT(PATH_MAX);
-	struct err e = ERR_INIT;
-	struct dirent *de;
-	DIR *d = NULL;
-	int found = 0;
-
-	if (dpath(&p, job_ids_dir, "pending", NULL, &e) < 0 ||
-	    !(d = opendir(p.s)))
-		goto out;
-	while (!found && (de = readdir(d)))
-		found = names_valid_delivery(de->d_name);
-	closedir(d);
-out:
-	buf_release(&p);
-	return found;
-}
 
 /* ---- one deploy run ----------------------------------------------------- */
 
@@ -148,20 +64,7 @@ struct run {
 	char s3_why[300];       /* why there is no S3 client */
 	struct buf path;        /* scratch */
 	char user[64], host[256], ip[64];
-	/* the ledger, read once */
-	struct ledger *ledger;
-	size_t nledger;
-	int ledger_read;
-};
-
-struct ledger {
-	char sha[65];
-	char repo[141];
-	long long pr;
-	char prefix[256];
-	char key[S3_KEY_MAX + 1];
-	char delivery[DELIVERY_MAX + 1]; /* the request that uploaded it */
-	long long size;
+	struct ledger ledger;    /* deploy/uploaded/, read once */
 };
 
 struct job {
@@ -184,131 +87,6 @@ struct req_work {
 	struct row *rows;
 	size_t nrows;
 };
-
-static void ledger_load(struct run *ru)
-{
-	const char *dir = ru->c->job_manager.job_ids_dir;
-	struct buf p = BUF_INIT(PATH_MAX), text = BUF_INIT(INI_MAX_BYTES);
-	struct err e = ERR_INIT;
-	struct dirent *de;
-	DIR *d;
-
-	ru->ledger_read = 1;
-	if (dpath(&p, dir, "uploaded", NULL, &e) < 0 || !(d = opendir(p.s)))
-		goto out;
-	while ((de = readdir(d))) {
-		struct ledger *l, *v;
-		struct ini *ini = NULL;
-		const char *s;
-
-		if (!names_valid_sha256(de->d_name))
-			continue;
-		err_clear(&e);
-		if (dpath(&p, dir, "uploaded", de->d_name, &e) < 0 ||
-		    xio_read_file(p.s, &text, 1, &e) < 0 ||
-		    ini_parse(text.s, text.len, &ini, &e) < 0) {
-			log_warn("deploy: ledger %s: %s", de->d_name, e.msg);
-			continue;
-		}
-		v = realloc(ru->ledger, (ru->nledger + 1) * sizeof(*v));
-		if (!v) {
-			ini_free(ini);
-			break;
-		}
-		ru->ledger = v;
-		l = &v[ru->nledger++];
-		memset(l, 0, sizeof(*l));
-		memcpy(l->sha, de->d_name, 65);
-		if ((s = ini_get(ini, LEDGER_SECTION, "repo")))
-			snprintf(l->repo, sizeof(l->repo), "%s", s);
-		if ((s = ini_get(ini, LEDGER_SECTION, "prefix")))
-			snprintf(l->prefix, sizeof(l->prefix), "%s", s);
-		if ((s = ini_get(ini, LEDGER_SECTION, "key")))
-			snprintf(l->key, sizeof(l->key), "%s", s);
-		if ((s = ini_get(ini, LEDGER_SECTION, "pr")))
-			l->pr = num_or(s, 0);
-		if ((s = ini_get(ini, LEDGER_SECTION, "delivery")))
-			snprintf(l->delivery, sizeof(l->delivery), "%s", s);
-		if ((s = ini_get(ini, LEDGER_SECTION, "size")))
-			l->size = num_or(s, 0);
-		ini_free(ini);
-	}
-	closedir(d);
-out:
-	buf_release(&p);
-	buf_release(&text);
-}
-
-static const struct ledger *ledger_find(const struct run *ru, const char *sha)
-{
-	size_t i;
-
-	for (i = 0; i < ru->nledger; i++)
-		if (strcmp(ru->ledger[i].sha, sha) == 0)
-			return &ru->ledger[i];
-	return NULL;
-}
-
-static int ledger_has_prefix(const struct run *ru, const struct deploy_req *r,
-			     const char *prefix)
-{
-	size_t i;
-
-	for (i = 0; i < ru->nledger; i++)
-		if (ru->ledger[i].pr == r->pr &&
-		    strcmp(ru->ledger[i].repo, r->repo) == 0 &&
-		    strcmp(ru->ledger[i].prefix, prefix) == 0)
-			return 1;
-	return 0;
-}
-
-/* Adds an entry to the ledger, on disk (written last) and in memory. */
-static int ledger_add(struct run *ru, const struct req_work *w, size_t ci,
-		      const char *key, const char *meta_key, struct err *e)
-{
-	const struct deploy_cand *cd = &w->cand[ci];
-	struct buf text = BUF_INIT(REQ_CAP + S3_KEY_MAX * 2), p = BUF_INIT(PATH_MAX);
-	const char *dir = ru->c->job_manager.job_ids_dir;
-	struct ledger *v;
-	int rc = -1;
-
-	if (ini_put_section(&text, LEDGER_SECTION, e) < 0 ||
-	    ini_put(&text, "key", key, e) < 0 ||
-	    ini_put(&text, "metadata_key", meta_key, e) < 0 ||
-	    ini_put(&text, "bucket", ru->c->deploycfg.bucket_name, e) < 0 ||
-	    ini_put(&text, "repo", w->req.repo, e) < 0 ||
-	    ini_put_num(&text, "pr", w->req.pr, e) < 0 ||
-	    ini_put(&text, "prefix", cd->t.prefix, e) < 0 ||
-	    ini_put_num(&text, "job_id", cd->job_id, e) < 0 ||
-	    ini_put_num(&text, "size", w->csize[ci], e) < 0 ||
-	    ini_put(&text, "delivery", w->delivery, e) < 0 ||
-	    ini_put_num(&text, "uploaded_at", (long long)time(NULL), e) < 0)
-		goto out;
-	if (dpath(&p, dir, "uploaded", NULL, e) < 0 ||
-	    xio_mkdir_p(p.s, 0755, e) < 0 ||
-	    dpath(&p, dir, "uploaded", cd->sha256, e) < 0 ||
-	    xio_write_atomic(p.s, text.s, text.len, 0644, e) < 0)
-		goto out;
-	v = realloc(ru->ledger, (ru->nledger + 1) * sizeof(*v));
-	if (v) {
-		ru->ledger = v;
-		memset(&v[ru->nledger], 0, sizeof(*v));
-		memcpy(v[ru->nledger].sha, cd->sha256, 65);
-		snprintf(v[ru->nledger].repo, sizeof(v->repo), "%s", w->req.repo);
-		snprintf(v[ru->nledger].prefix, sizeof(v->prefix), "%s", cd->t.prefix);
-		snprintf(v[ru->nledger].key, sizeof(v->key), "%s", key);
-		snprintf(v[ru->nledger].delivery, sizeof(v->delivery), "%s",
-			 w->delivery);
-		v[ru->nledger].size = w->csize[ci];
-		v[ru->nledger].pr = w->req.pr;
-		ru->nledger++;
-	}
-	rc = 0;
-out:
-	buf_release(&text);
-	buf_release(&p);
-	return rc;
-}
 
 static struct row *row_add(struct req_work *w, long long job_id,
 			   const char *target, const char *artefact)
@@ -545,7 +323,7 @@ static void human_size(long long n, char *out, size_t size)
 /* The row of an artefact in the ledger: uploaded by this request (a run
  * again: the row it had), or already by another. */
 static void row_ledger(const struct run *ru, const struct req_work *w,
-		       const struct ledger *l, struct row *row)
+		       const struct ledger_ent *l, struct row *row)
 {
 	char size_txt[32];
 
@@ -602,64 +380,6 @@ static int object_url(const struct run *ru, const char *key, struct buf *out)
 			d->region ? d->region : "us-east-1", d->bucket_name, enc);
 }
 
-/* Runs signing_command on path (appended to its argv) in a clean
- * environment; PATH.sig must then be there. */
-static int sign_file(const struct run *ru, const char *path, struct err *e)
-{
-	const struct conf_strv *sc = &ru->c->deploycfg.signing_command;
-	const char *argv[66], *envp[4];
-	struct buf errout = BUF_INIT(4096), sig = BUF_INIT(PATH_MAX);
-	struct spawn_result res;
-	struct spawn sp;
-	struct stat st;
-	size_t i, k = 0;
-	int rc = -1;
-
-	if (sc->n + 2 > sizeof(argv) / sizeof(argv[0])) {
-		err_set(e, ERR_CONFIG, "signing_command has too many arguments");
-		goto out;
-	}
-	for (i = 0; i < sc->n; i++)
-		argv[i] = sc->v[i];
-	argv[i++] = path;
-	argv[i] = NULL;
-	envp[k++] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	envp[k++] = "LC_ALL=C";
-	envp[k] = NULL;
-	memset(&sp, 0, sizeof(sp));
-	sp.argv = argv;
-	sp.envp = envp;
-	sp.cwd = "/";
-	sp.errout = &errout;
-	sp.timeout_ms = SIGN_TIMEOUT_MS;
-	if (buf_addf(&sig, "%s.sig", path) < 0) {
-		err_set(e, ERR_TOOBIG, "path too long");
-		goto out;
-	}
-	(void)unlink(sig.s); /* a stale one must not pass for a new one */
-	if (spawn_run(&sp, &res, e) < 0)
-		goto out;
-	if (res.status != 0) {
-		char tail[160];
-
-		snprintf(tail, sizeof(tail), "%s", errout.s);
-		tail[strcspn(tail, "\r\n")] = '\0';
-		err_set(e, ERR_CHILD, "signing_command exited %d%s%s", res.status,
-			*tail ? ": " : "", tail);
-		goto out;
-	}
-	if (lstat(sig.s, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err_set(e, ERR_CHILD, "signing_command wrote no %s",
-			strrchr(sig.s, '/') ? strrchr(sig.s, '/') + 1 : sig.s);
-		goto out;
-	}
-	rc = 0;
-out:
-	buf_release(&errout);
-	buf_release(&sig);
-	return rc;
-}
-
 /* Up unless the object at key is already the one meant (HEAD). *put: 1
  * if it was PUT.  known_sha (with known_size): the file's SHA-256 found
  * already (a tarball's, by gather()), NULL: it is computed here.  Not
@@ -696,7 +416,7 @@ static int put_once(struct run *ru, const char *key, const char *path,
 static int stage_dir(struct run *ru, const char *sha, struct buf *out,
 		     struct err *e)
 {
-	if (dpath(out, ru->c->job_manager.job_ids_dir, "staging", sha, e) < 0)
+	if (deploy_path(out, ru->c->job_manager.job_ids_dir, "staging", sha, e) < 0)
 		return -1;
 	return xio_mkdir_p(out->s, 0700, e);
 }
@@ -773,6 +493,21 @@ static void uploaded(struct run *ru, const struct req_work *w, size_t ci,
 		 put ? "" : " (already on the server)");
 }
 
+/* Candidate ci is up (every object of it): the ledger says so. */
+static int record_up(struct run *ru, const struct req_work *w, size_t ci,
+		     const char *key, const char *meta_key, struct err *e)
+{
+	const struct deploy_cand *cd = &w->cand[ci];
+	struct ledger_new n = {
+		.sha256 = cd->sha256, .key = key, .meta_key = meta_key,
+		.bucket = ru->c->deploycfg.bucket_name, .repo = w->req.repo,
+		.prefix = cd->t.prefix, .delivery = w->delivery,
+		.pr = w->req.pr, .job_id = cd->job_id, .size = w->csize[ci],
+	};
+
+	return ledger_add(&ru->ledger, ru->c->job_manager.job_ids_dir, &n, e);
+}
+
 static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 		      struct row *row)
 {
@@ -783,9 +518,9 @@ static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 		   sdir = BUF_INIT(PATH_MAX);
 	struct err e = ERR_INIT;
 	int put_t = 0, put_m = 0, rc = -1;
-	const struct ledger *l;
+	const struct ledger_ent *l;
 
-	if ((l = ledger_find(ru, cd->sha256))) { /* up since the plan */
+	if ((l = ledger_find(&ru->ledger, cd->sha256))) { /* up since the plan */
 		row_ledger(ru, w, l, row);
 		ru->st->already++;
 		rc = 0;
@@ -803,7 +538,8 @@ static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 	    write_meta(ru, w, ci, url.s, mpath.s, &e) < 0)
 		goto fail;
 	if (d->signing_command.n &&
-	    (sign_file(ru, w->cpath[ci], &e) < 0 || sign_file(ru, mpath.s, &e) < 0)) {
+	    (sign_file(&d->signing_command, w->cpath[ci], &e) < 0 ||
+	     sign_file(&d->signing_command, mpath.s, &e) < 0)) {
 		row_say(row, 0, "not uploaded yet: signing failed: %s; tried again "
 			"by the next manager run", e.msg);
 		goto out;
@@ -813,7 +549,7 @@ static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 	    put_once(ru, mkey.s, mpath.s, "application/json", NULL, 0, &put_m, &e) < 0 ||
 	    (d->signing_command.n &&
 	     put_sigs(ru, w->cpath[ci], key.s, mpath.s, mkey.s, &e) < 0) ||
-	    ledger_add(ru, w, ci, key.s, mkey.s, &e) < 0)
+	    record_up(ru, w, ci, key.s, mkey.s, &e) < 0)
 		goto fail;
 	(void)xio_remove_tree(sdir.s, &e);
 	uploaded(ru, w, ci, key.s, put_t, row);
@@ -840,17 +576,18 @@ static void carry_out(struct run *ru, struct req_work *w)
 	size_t i;
 
 	for (i = 0; i < w->ncand; i++) {
-		const struct ledger *l = ledger_find(ru, w->cand[i].sha256);
+		const struct ledger_ent *l = ledger_find(&ru->ledger, w->cand[i].sha256);
 
 		w->cand[i].in_ledger = l != NULL;
 		w->cand[i].prefix_in_ledger =
-			ledger_has_prefix(ru, &w->req, w->cand[i].t.prefix);
+			ledger_has_prefix(&ru->ledger, w->req.repo, w->req.pr,
+					  w->cand[i].t.prefix);
 	}
 	deploy_plan(ru->c->deploycfg.upload_policy, w->cand, w->ncand);
 	for (i = 0; i < w->nrows; i++) {
 		struct row *row = &w->rows[i];
 		const struct deploy_cand *cd;
-		const struct ledger *l;
+		const struct ledger_ent *l;
 
 		if (!row->has_cand || !w->cand || row->cand >= w->ncand)
 			continue;
@@ -860,7 +597,7 @@ static void carry_out(struct run *ru, struct req_work *w)
 			(void)upload_one(ru, w, row->cand, row);
 			continue;
 		case DEPLOY_ALREADY:
-			if ((l = ledger_find(ru, cd->sha256)))
+			if ((l = ledger_find(&ru->ledger, cd->sha256)))
 				row_ledger(ru, w, l, row);
 			else
 				row_say(row, 1, "already uploaded");
@@ -944,7 +681,7 @@ static int report(struct run *ru, const struct req_work *w, const char *body,
 	int rc = -1;
 
 	*edited = 0;
-	if (dpath(&p, dir, "reports", w->delivery, e) < 0)
+	if (deploy_path(&p, dir, "reports", w->delivery, e) < 0)
 		goto out;
 	if (xio_read_file(p.s, &last, 1, &re) == 0 && strcmp(last.s, body) == 0) {
 		rc = 0;
@@ -967,8 +704,8 @@ static int report(struct run *ru, const struct req_work *w, const char *body,
 	} else {
 		*edited = 1;
 	}
-	if (dpath(&p, dir, "reports", NULL, e) < 0 || xio_mkdir_p(p.s, 0755, e) < 0 ||
-	    dpath(&p, dir, "reports", w->delivery, e) < 0 ||
+	if (deploy_path(&p, dir, "reports", NULL, e) < 0 || xio_mkdir_p(p.s, 0755, e) < 0 ||
+	    deploy_path(&p, dir, "reports", w->delivery, e) < 0 ||
 	    xio_write_atomic(p.s, body, strlen(body), 0644, e) < 0)
 		goto out;
 	rc = 0;
@@ -993,7 +730,7 @@ static void work_release(struct req_work *w)
 /* pending/DELIVERY -> done/DELIVERY, durable. */
 static int move_done(struct run *ru, const char *delivery, struct err *e)
 {
-	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, NULL, NULL, e) < 0)
+	if (deploy_path(&ru->path, ru->c->job_manager.job_ids_dir, NULL, NULL, e) < 0)
 		return -1;
 	return dirq_move(ru->path.s, delivery, "pending", "done",
 			 DIRQ_DURABLE | DIRQ_DURABLE_FROM | DIRQ_MKDIR, e) < 0 ? -1 : 0;
@@ -1006,7 +743,7 @@ static void set_aside(struct run *ru, const char *delivery, const char *why)
 	struct buf dir = BUF_INIT(PATH_MAX);
 	struct err e = ERR_INIT;
 
-	if (dpath(&dir, ru->c->job_manager.job_ids_dir, NULL, NULL, &e) == 0 &&
+	if (deploy_path(&dir, ru->c->job_manager.job_ids_dir, NULL, NULL, &e) == 0 &&
 	    dirq_set_aside(dir.s, delivery, "pending", "broken", why, &e) == 0)
 		log_error("deploy %s: request moved to broken/: %s", delivery, why);
 	else
@@ -1028,7 +765,7 @@ static int one_request(struct run *ru, const char *delivery, struct err *e)
 
 	memset(&w, 0, sizeof(w));
 	w.delivery = delivery;
-	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, "pending", delivery, e) < 0)
+	if (deploy_path(&ru->path, ru->c->job_manager.job_ids_dir, "pending", delivery, e) < 0)
 		goto out;
 	if (xio_read_file(ru->path.s, &text, 1, e) < 0 ||
 	    deploy_req_parse(text.s, text.len, &w.req, e) < 0) {
@@ -1082,7 +819,7 @@ out:
 static int list_pending(struct run *ru, char ***names, size_t *n,
 			struct err *e)
 {
-	if (dpath(&ru->path, ru->c->job_manager.job_ids_dir, NULL, NULL, e) < 0)
+	if (deploy_path(&ru->path, ru->c->job_manager.job_ids_dir, NULL, NULL, e) < 0)
 		return -1;
 	return dirq_list(ru->path.s, "pending", 1, names, n, e);
 }
@@ -1093,8 +830,8 @@ static int lock_take(const char *dir, int *fd, struct err *e)
 	int rc = -1;
 
 	*fd = -1;
-	if (dpath(&p, dir, NULL, NULL, e) == 0 && xio_mkdir_p(p.s, 0755, e) == 0 &&
-	    dpath(&p, dir, "deploy.lock", NULL, e) == 0)
+	if (deploy_path(&p, dir, NULL, NULL, e) == 0 && xio_mkdir_p(p.s, 0755, e) == 0 &&
+	    deploy_path(&p, dir, "deploy.lock", NULL, e) == 0)
 		rc = xio_lock(p.s, fd, e);
 	buf_release(&p);
 	return rc;
@@ -1153,7 +890,7 @@ int deploy_run(const struct conf *c, struct github *gh,
 	rc = list_pending(&ru, &names, &n, e);
 	if (rc == 0 && n) {
 		uploader(&ru);
-		ledger_load(&ru);
+		ledger_load(&ru.ledger, c->job_manager.job_ids_dir);
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		struct err re = ERR_INIT;
@@ -1174,7 +911,7 @@ int deploy_run(const struct conf *c, struct github *gh,
 		github_free(ru.gh);
 	if (ru.s3)
 		s3_close(ru.s3);
-	free(ru.ledger);
+	ledger_free(&ru.ledger);
 	buf_release(&ru.path);
 	close(fd);
 	st->ms = clock_mono_ms() - t0;

@@ -113,6 +113,11 @@ int deploy_req_render(const struct deploy_req *r, struct buf *out,
 int deploy_req_parse(const char *text, size_t len, struct deploy_req *r,
 		     struct err *e);
 
+/* out = job_ids_dir/deploy[/sub[/name]] (out cleared first): 0, or -1
+ * ERR_TOOBIG. */
+int deploy_path(struct buf *out, const char *dir, const char *sub,
+		const char *name, struct err *e);
+
 /* Writes deploy/pending/<delivery> atomically (directories made as
  * needed) unless pending/ or done/ already holds that delivery: 1 written,
  * 0 there already (nothing changed), -1 e. */

@@ -57,6 +57,8 @@ Suite *slurmq_suite(void);
 Suite *gitcache_suite(void);
 Suite *result_suite(void);
 Suite *cdoc_suite(void);
+Suite *ledger_suite(void);
+Suite *sign_suite(void);
 Suite *mindex_suite(void);
 Suite *manager_suite(void);
 Suite *s3_suite(void);
