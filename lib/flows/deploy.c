@@ -508,6 +508,15 @@ static int record_up(struct run *ru, const struct req_work *w, size_t ci,
 	return ledger_add(&ru->ledger, ru->c->job_manager.job_ids_dir, &n, e);
 }
 
+/* The tarball and its metadata signed, when there is a signing_command. */
+static int sign_both(const struct conf_strv *sc, const char *tarball,
+		     const char *meta, struct err *e)
+{
+	if (!sc->n)
+		return 0;
+	return sign_file(sc, tarball, e) < 0 || sign_file(sc, meta, e) < 0 ? -1 : 0;
+}
+
 static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 		      struct row *row)
 {
@@ -537,9 +546,7 @@ static int upload_one(struct run *ru, struct req_work *w, size_t ci,
 	    buf_addf(&mpath, "%s/%s.meta.txt", sdir.s, cd->t.name) < 0 ||
 	    write_meta(ru, w, ci, url.s, mpath.s, &e) < 0)
 		goto fail;
-	if (d->signing_command.n &&
-	    (sign_file(&d->signing_command, w->cpath[ci], &e) < 0 ||
-	     sign_file(&d->signing_command, mpath.s, &e) < 0)) {
+	if (sign_both(&d->signing_command, w->cpath[ci], mpath.s, &e) < 0) {
 		row_say(row, 0, "not uploaded yet: signing failed: %s; tried again "
 			"by the next manager run", e.msg);
 		goto out;

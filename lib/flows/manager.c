@@ -22,7 +22,7 @@
 #include "jobrec.h"
 #include "jobstate.h"
 #include "log.h"
-#include "manager_iter.h"
+#include "manager_int.h"
 #include "mindex.h"
 #include "names.h"
 #include "num.h"

@@ -2,7 +2,7 @@
  * their final [STATE]), broken/ (with a .reason), and the temporary files
  * of writers that died swept away (see manager.h).
  * Layer: flows (README, "Map of the code"). */
-#include "manager_iter.h"
+#include "manager_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,8 +3,9 @@
 # deliberately broken input, and the tree as it is passes them.  In a temp
 # copy, never in the tree:
 #   - scripts/check-style: strcpy, fork outside lib/base/spawn.c, an
-#     include pointing up a layer, a folder of lib/ that is no layer ->
-#     exit 1 naming file:line;
+#     include pointing up a layer, a folder of lib/ that is no layer, a
+#     private header (NAME_int.h) included outside its module -> exit 1
+#     naming file:line;
 #   - scripts/include-graph: an include cycle (build <-> route) -> exit 1
 #     naming it;
 #   - scripts/check-static (the commands of `make check-static`): a
@@ -89,6 +90,13 @@ run st "$tree/scripts/check-style" "$tree/lib"
 is "check-style: a folder of lib/ that is no layer -> exit 1" "$st_rc" 1
 like "check-style: ... named" "$st_out" 'lib/misc/ is not a layer'
 rm -rf "$tree/lib/misc"
+# a module's private header (s3_int.h) included by another module
+printf '#include "s3_int.h"\n' >>"$tree/lib/adapters/github.c"
+run st "$tree/scripts/check-style" "$tree/lib"
+is "check-style: a private header outside its module -> exit 1" "$st_rc" 1
+like "check-style: ... named" "$st_out" \
+	'lib/adapters/github\.c:[0-9]+: private header: s3_int\.h is for lib/adapters/s3\*\.c alone'
+sed -i '$d' "$tree/lib/adapters/github.c"
 run st "$tree/scripts/check-style" "$tree/lib"
 is "check-style: the tree passes again" "$st_rc" 0
 
@@ -97,6 +105,9 @@ run ig sh -c "cd '$tree' && scripts/include-graph"
 is "include-graph: the tree has no cycle" "$ig_rc" 0
 like "include-graph: prints the edges" "$ig_out" '^route -> build$'
 like "include-graph: ... and says so" "$ig_out" 'no cycle'
+# a private header is its module's: s3_multipart -> s3, no s3_int module
+like "include-graph: a module's files point at it" "$ig_out" '^s3_multipart -> s3$'
+unlike "include-graph: ... its private header is no module" "$ig_out" 's3_int'
 # build.c including route.h again: the cycle this module split removed
 printf '#include "route.h"\n' >>"$tree/lib/flows/build.c"
 run ig sh -c "cd '$tree' && scripts/include-graph"

@@ -1,10 +1,10 @@
-/* manager_iter.h - what one manager iteration holds, shared by the files
+/* manager_int.h - what one manager iteration holds, shared by the files
  * of the manager (manager.c: reading, deciding, reporting;
  * manager_records.c: moving records and sweeping what dead writers left).
  * Private to lib/flows/manager*.c: nothing else includes it.
  */
-#ifndef EESSI_MANAGER_ITER_H
-#define EESSI_MANAGER_ITER_H
+#ifndef EESSI_MANAGER_INT_H
+#define EESSI_MANAGER_INT_H
 
 #include <stddef.h>
 
