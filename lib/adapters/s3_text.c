@@ -1,6 +1,6 @@
 /* s3_text.c - S3's pure half: object keys (checked, URL-encoded) and the
  * few XML answers the uploads read (s3.h).  No I/O: unit-tested alone
- * (t/unit/test_s3.c) and fuzzed (fuzz_s3xml).
+ * (t/unit/adapters/test_s3.c) and fuzzed (fuzz_s3xml).
  * Layer: adapters (README, "Map of the code"). */
 #include "s3.h"
 

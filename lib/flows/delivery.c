@@ -1,8 +1,9 @@
-/* delivery.c - what every handler of a delivery shares (flows layer, below
- * route and build): the handling context, the note for the log line, the
+/* delivery.c - what every handler of a delivery shares (below route and
+ * build): the handling context, the note for the log line, the
  * GitHub client opened on first use, and the once-only comment - an
  * intent journalled before the post, the comment looked for by its marker
- * before any second post. */
+ * before any second post.
+ * Layer: flows (README, "Map of the code"). */
 #include "delivery.h"
 
 #include <json.h>

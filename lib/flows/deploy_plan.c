@@ -1,7 +1,7 @@
 /* deploy_plan.c - bot:deploy's pure half: requests as text, EESSI's
  * tarball names, object keys in the original bot's layout, the plan under
  * upload_policy and the metadata beside each tarball (deploy.h).  No I/O:
- * unit-tested alone (t/unit/test_deploy.c) and fuzzed (fuzz_deploy).
+ * unit-tested alone (t/unit/flows/test_deploy.c) and fuzzed (fuzz_deploy).
  * Layer: flows (README, "Map of the code"). */
 #include "deploy.h"
 

@@ -29,8 +29,8 @@
  *      not saved and the next iteration tries again (GitHub answering 404
  *      or 410, the comment is gone: logged once, and the document saved
  *      as if the edit had been made).
- * Records are read once: <job_ids_dir>/manager.index keeps what each says
- * (comment id, job directory) for later iterations.  Temporary files of
+ * Records are read once: <job_ids_dir>/manager.index (lib/state/mindex.h)
+ * keeps what each says (comment id, job directory) for later iterations.  Temporary files of
  * writers that died (NAME.tmp.XXXXXX, an hour old) are removed from
  * submitted/, comments/ and job_ids_dir; younger ones are skipped (a build
  * may be writing a record).

@@ -1,5 +1,6 @@
-/* route.c - what the bot does with each kind of delivery (flows layer):
- * the table of (event, action) handlers and of PR-comment commands. */
+/* route.c - what the bot does with each kind of delivery: the table of
+ * (event, action) handlers and of PR-comment commands.
+ * Layer: flows (README, "Map of the code"). */
 #include "route.h"
 
 #include <inttypes.h>

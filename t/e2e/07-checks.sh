@@ -4,7 +4,7 @@
 # copy, never in the tree:
 #   - scripts/check-style: strcpy, fork outside lib/base/spawn.c, an
 #     include pointing up a layer, a folder of lib/ that is no layer, a
-#     private header (NAME_int.h) included outside its module -> exit 1
+#     file not saying its layer, a private header (NAME_int.h) included outside its module -> exit 1
 #     naming file:line;
 #   - scripts/include-graph: an include cycle (build <-> route) -> exit 1
 #     naming it;
@@ -90,6 +90,12 @@ run st "$tree/scripts/check-style" "$tree/lib"
 is "check-style: a folder of lib/ that is no layer -> exit 1" "$st_rc" 1
 like "check-style: ... named" "$st_out" 'lib/misc/ is not a layer'
 rm -rf "$tree/lib/misc"
+# a file of lib/ whose opening comment does not name its layer
+sed -i '1,3s/Layer: state/Layer: core/' "$tree/lib/state/dirq.c"
+run st "$tree/scripts/check-style" "$tree/lib"
+is "check-style: a file not saying its layer -> exit 1" "$st_rc" 1
+like "check-style: ... named" "$st_out" "lib/state/dirq\.c:1: layer: the opening comment does not say 'Layer: state'"
+cp -p "$TOP/lib/state/dirq.c" "$tree/lib/state/dirq.c"
 # a module's private header (s3_int.h) included by another module
 printf '#include "s3_int.h"\n' >>"$tree/lib/adapters/github.c"
 run st "$tree/scripts/check-style" "$tree/lib"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t/tools/capture-slurm.sh - captures the real Slurm output that
-# t/unit/test_slurmq.c parses (lib/adapters/slurmq.c: squeue, sacct, scontrol release).
+# t/unit/adapters/test_slurmq.c parses (lib/adapters/slurmq.c: squeue, sacct, scontrol release).
 #
 # README: made with slurm-wlm 22.05.8 (Debian 12) on the private cluster of
 # t/lib/slurm.sh with accounting (slurm_start --accounting; 2 CPUs, one node,
