@@ -2198,3 +2198,17 @@ const struct conf_arch_target *conf_arch_target(const struct conf *c,
 			return &a->arch_target_map[i];
 	return NULL;
 }
+
+const char *conf_upload_policy_name(enum conf_upload_policy p)
+{
+	if ((unsigned)p < sizeof(upload_names) / sizeof(upload_names[0]) - 1)
+		return upload_names[p];
+	return "?";
+}
+
+const char *conf_chatlevel_name(enum conf_chatlevel l)
+{
+	if ((unsigned)l < sizeof(chat_names) / sizeof(chat_names[0]) - 1)
+		return chat_names[l];
+	return "?";
+}

@@ -193,6 +193,11 @@ void conf_env_from_process(struct conf_env *env);
 
 /* 1 if login is in the list (GitHub logins compare case-insensitively),
  * else 0. */
+/* The names app.cfg spells these with ("once", "basic"); "?" out of
+ * range. */
+const char *conf_upload_policy_name(enum conf_upload_policy p);
+const char *conf_chatlevel_name(enum conf_chatlevel l);
+
 int conf_has_login(const struct conf_strv *logins, const char *login);
 
 /* The arch_target_map entry for target, or NULL. */

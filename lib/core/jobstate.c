@@ -28,8 +28,8 @@ enum job_state jobstate_of(const char *name)
 {
 	if (!name || !*name)
 		return JS_OTHER;
-	for (unsigned s = 1; s < JS_COUNT; s++)
-		if (strcmp(names[s], name) == 0)
+	for (unsigned s = 1; s < JS_COUNT; s++) /* first letters differ mostly */
+		if (names[s][0] == name[0] && strcmp(names[s], name) == 0)
 			return (enum job_state)s;
 	return JS_OTHER;
 }

@@ -627,21 +627,6 @@ static void carry_out(struct run *ru, struct req_work *w)
 	}
 }
 
-static const char *policy_name(enum conf_upload_policy p)
-{
-	switch (p) {
-	case CONF_UPLOAD_ALL:
-		return "all";
-	case CONF_UPLOAD_LATEST:
-		return "latest";
-	case CONF_UPLOAD_ONCE:
-		return "once";
-	case CONF_UPLOAD_NONE:
-		return "none";
-	}
-	return "?";
-}
-
 /* The reply's text: the marker it was posted with, then the table. */
 static int render(const struct run *ru, const struct req_work *w, int all_final,
 		  struct buf *out)
@@ -652,7 +637,7 @@ static int render(const struct run *ru, const struct req_work *w, int all_final,
 	if (buf_addf(out, "<!-- eessi-bot reply-to=delivery:%s instance=%s -->\n"
 		     "@%s deploy (upload_policy %s, bucket `%s`, instance `%s`): %s\n\n",
 		     w->delivery, c->github.app_name, w->req.sender,
-		     policy_name(c->deploycfg.upload_policy),
+		     conf_upload_policy_name(c->deploycfg.upload_policy),
 		     c->deploycfg.bucket_name ? c->deploycfg.bucket_name : "",
 		     c->github.app_name,
 		     all_final ? "done" : "in progress, updated by each manager run") < 0)

@@ -22,6 +22,7 @@
 #include "github.h"
 #include "log.h"
 #include "names.h"
+#include "report.h"
 #include "status.h"
 
 #define REPLY_CAP ((size_t)64 * 1024)
@@ -53,6 +54,10 @@ static int cmd_help(struct delivery_ctx *ctx, const struct event *ev,
 		    const struct command *cmd, struct run *run);
 static int cmd_build(struct delivery_ctx *ctx, const struct event *ev,
 		     const struct command *cmd, struct run *run);
+static int cmd_status(struct delivery_ctx *ctx, const struct event *ev,
+		      const struct command *cmd, struct run *run);
+static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
+			   const struct command *cmd, struct run *run);
 
 /* The commands this instance carries out; bot: help lists exactly these. */
 static const struct command_row command_rows[] = {
@@ -61,6 +66,12 @@ static const struct command_row command_rows[] = {
 	  "build the pull request (merged onto its base branch) for the "
 	  "matching targets of this instance; no filter: all of them (needs "
 	  "build permission)" },
+	{ CMD_STATUS, cmd_status, "bot: status [arch:A] [repo:R] [inst:I] [accel:X]",
+	  "this instance's builds of this pull request, one row per target "
+	  "(its latest attempt), from its own records (anyone)" },
+	{ CMD_SHOW_CONFIG, cmd_show_config, "bot: show_config [inst:I]",
+	  "what this instance builds (targets, their sbatch arguments), its "
+	  "upload policy and chat level, and who may build and deploy (anyone)" },
 };
 
 static const struct command_row *command_row(enum command_id id)
@@ -97,6 +108,105 @@ static int cmd_build(struct delivery_ctx *ctx, const struct event *ev,
 {
 	(void)ev;
 	return build_add_line(ctx->c, cmd, &run->build);
+}
+
+/* A line the command cannot take: said in the reply, nothing else done. */
+static int line_refused(const struct command *cmd, struct run *run,
+			const char *why)
+{
+	run->said = run->acted = 1;
+	if (buf_addf(&run->reply, "Line %d, `bot: %s ", cmd->line,
+		     command_word(cmd->id)) < 0 ||
+	    status_code_text(&run->reply, cmd->args, 200) < 0 ||
+	    buf_addf(&run->reply, "`: %s\n\n", why) < 0)
+		return -1;
+	return 0;
+}
+
+/* The filters of a status or show_config line.  0 with f (and, for target
+ * filters, keys of the matching targets: *keys malloc'ed, NULL for "every
+ * target"); 1 another instance's line or the line refused (said); -1 no
+ * memory. */
+static int line_filters(struct delivery_ctx *ctx, const struct command *cmd,
+			struct run *run, int targets_ok, struct target **found,
+			size_t *n)
+{
+	struct filters f;
+	char why[512];
+	int some = 0, m;
+
+	*found = NULL;
+	*n = 0;
+	if (cmd->too_long)
+		return line_refused(cmd, run, "the line is too long.") < 0 ? -1 : 1;
+	if (filter_parse(cmd->args, &f, why, sizeof(why)) < 0)
+		return line_refused(cmd, run, why) < 0 ? -1 : 1;
+	for (size_t i = 0; i < f.n; i++)
+		some |= f.f[i].kind != FILTER_INST;
+	if (some && !targets_ok)
+		return line_refused(cmd, run, "takes no filter but inst:.") < 0 ? -1 : 1;
+	if (!(*found = calloc(TARGET_MAX, sizeof(**found))))
+		return -1;
+	m = target_match(ctx->c, &f, *found, TARGET_MAX, n);
+	if (m == 1) /* another instance's line: it answers */
+		return 1;
+	if (m < 0)
+		return line_refused(cmd, run, "matches more targets than one "
+				    "instance may have.") < 0 ? -1 : 1;
+	if (!some) {
+		free(*found);
+		*found = NULL;
+	}
+	return 0;
+}
+
+static int cmd_status(struct delivery_ctx *ctx, const struct event *ev,
+		      const struct command *cmd, struct run *run)
+{
+	struct target *found = NULL;
+	struct report_row *rows = NULL;
+	const char **keys = NULL;
+	struct err e = ERR_INIT;
+	size_t n = 0, nrows = 0;
+	int rc = line_filters(ctx, cmd, run, 1, &found, &n);
+
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	if (found && !(keys = calloc(n ? n : 1, sizeof(*keys))))
+		goto out;
+	for (size_t i = 0; found && i < n; i++)
+		keys[i] = found[i].key;
+	if (report_rows(ctx->c, ev->repo, ev->issue, keys, n, &rows, &nrows, &e) < 0) {
+		log_error("bot: status: %s", e.msg);
+		rc = line_refused(cmd, run, "the records could not be read; the "
+				  "bot's log says why.");
+		goto out;
+	}
+	run->said = run->acted = 1;
+	rc = report_status_text(ctx->c->github.app_name, rows, nrows, &run->reply) < 0 ||
+	     buf_adds(&run->reply, "\n") < 0 ? -1 : 0;
+out:
+	free(rows);
+	free(keys);
+	free(found);
+	return rc < 0 ? -1 : 0;
+}
+
+static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
+			   const struct command *cmd, struct run *run)
+{
+	struct target *found = NULL;
+	size_t n = 0;
+	int rc = line_filters(ctx, cmd, run, 0, &found, &n);
+
+	(void)ev;
+	free(found);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	run->said = run->acted = 1;
+	return report_config_text(ctx->c, &run->reply) < 0 ||
+	       buf_adds(&run->reply, "\n") < 0 ? -1 : 0;
 }
 
 static int unknown_command(const struct command *cmd, struct run *run)

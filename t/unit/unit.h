@@ -44,6 +44,7 @@ Suite *event_suite(void);
 Suite *effects_suite(void);
 Suite *build_suite(void);
 Suite *route_suite(void);
+Suite *report_suite(void);
 Suite *httpc_suite(void);
 Suite *appjwt_suite(void);
 Suite *github_suite(void);
