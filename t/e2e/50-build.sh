@@ -12,6 +12,9 @@
 #   kill -9 of the consumer around sbatch -> exactly one job per target
 #   after the manager's iteration recovers the request;
 #   a released job runs the job script in its directory;
+#   bot: status and bot: show_config from anyone: the PR's builds from the
+#     records (latest attempt per target), what the instance builds; a
+#     filter, another instance's line, a hostile argument; 2 GitHub calls;
 #   each request's status comment has its document in
 #   job_ids_dir/comments/<ID>.json, a row per target with the jobs squeue
 #   shows, written once (a redelivery leaves it alone).
@@ -149,12 +152,13 @@ seed["reset"] = True
 seed["users"] = ["alice", "mallory"]
 seed["collaborators"] = {repo: {"alice": "admin"}}
 seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
-                    for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7)]
+                    for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7,
+                              7, 7, 7, 7, 7, 7)]
 print(json.dumps(seed))
 PY
 gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 17 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 23 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
@@ -616,5 +620,63 @@ check "job: output in the job directory" test -f "$OUT"
 like "job: ran the PR's bot/build.sh" "$(cat "$OUT")" 'bot/build.sh stub'
 like "job: TMPDIR under local_tmp" "$(cat "$OUT")" "TMPDIR=$T_TMP/node-tmp/"
 check "job: a result file" test -f "$JD1/_bot_job$ID1.result"
+
+
+# --- bot: status and bot: show_config, from anyone ----------------------------------
+# ask COMMENT-INDEX BODY [LOGIN]: the command sent and handled; its reply
+ask() {
+	local d
+	comment_payload "$T_TMP/ask.json" "${CIDS[$1]}" 7 "$2" "${3:-mallory}"
+	d=$(uuid)
+	gh_reset_calls
+	is "$2: answered 202" "$(send issue_comment "$T_TMP/ask.json" "$d")" 202
+	check "$2: handled" wait_handled "$d"
+	check "$2: entry done" test -e "$D/spool/done/$d"
+	ASKED=$(reply_body "${CIDS[$1]}")
+	CALLS=$(gh_calls | gh_py 'str(len([c for c in d if not c["path"].endswith("/access_tokens")]))')
+}
+NJOBS_BEFORE=$(all_jobs)
+NREC_BEFORE=$(ls "$D/jobs/ids/submitted" | wc -l)
+# the latest attempt of each target: the last crash round's jobs ($DK)
+LATEST=$(grep -l "delivery = $DK" "$D"/jobs/ids/submitted/* | xargs -n1 basename | sort -n)
+ask 17 'bot: status'
+note "bot: status: $CALLS GitHub calls"
+is "status: 2 GitHub calls (the reaction, the reply)" "$CALLS" 2
+is "status: one reply" "$(replies_to "${CIDS[17]}")" 1
+is "status: the eyes reaction" "$(reactions_on "${CIDS[17]}")" 1
+like "status: this instance's builds" "$ASKED" 'Builds of this pull request by instance `e2e-cluster`'
+is "status: one row per target (4)" "$(printf '%s\n' "$ASKED" | grep -c '^| linux/')" 4
+for id in $LATEST; do
+	like "status: job $id, the latest attempt, shown" "$ASKED" "\| $id \(attempt [0-9]+\) \|"
+done
+like "status: zen2's row" "$ASKED" '^\| linux/x86_64/amd/zen2 for eessi.io-2023.06-software \| [a-z]+ \|'
+like "status: the commit built" "$ASKED" "\| \`[0-9a-f]{12}\` \|"
+ask 18 'bot: status arch:aarch64'
+is "status arch:aarch64: one row" "$(printf '%s\n' "$ASKED" | grep -c '^| linux/')" 1
+like "status arch:aarch64: neoverse_v1's" "$ASKED" '^\| linux/aarch64/neoverse_v1 for'
+ask 19 'bot: status inst:another-cluster'
+is "status for another instance: no reply" "$(replies_to "${CIDS[19]}")" 0
+is "status for another instance: no reaction" "$(reactions_on "${CIDS[19]}")" 0
+is "status for another instance: no GitHub call" "$CALLS" 0
+ask 20 'bot: status arch:$(id) `x`'
+like "status with a hostile filter: the problem named" "$ASKED" \
+	'Line 1, `bot: status arch:\$\(id\) \?x\?`: `arch:\$\(id\)`: a value may hold only'
+unlike "status with a hostile filter: no table" "$ASKED" '^\| target'
+ask 21 'bot: show_config'
+note "bot: show_config: $CALLS GitHub calls"
+is "show_config: 2 GitHub calls (the reaction, the reply)" "$CALLS" 2
+like "show_config: the instance" "$ASKED" 'Configuration of instance `e2e-cluster`'
+like "show_config: zen2 with its repository, accelerator, node type, sbatch" "$ASKED" \
+	"^\| \`linux/x86_64/amd/zen2\` \| \`$R23\` \| \`nvidia/cc80\` \| \`zen2-node\` \| \`--time=12\` \|"
+like "show_config: generic's two repositories" "$ASKED" "\`$R23\` \`$R25\`"
+like "show_config: the upload policy" "$ASKED" '^- upload policy: `[a-z]+`'
+like "show_config: who may build" "$ASKED" '^- may build: `alice`'
+unlike "show_config: no path of this host" "$ASKED" "$T_TMP|/srv|/home|/etc"
+unlike "show_config: no site-wide sbatch parameter" "$ASKED" 'nice=7|--hold'
+unlike "show_config: no proxy" "$ASKED" 'proxy'
+ask 22 'bot: show_config arch:zen2'
+like "show_config with a target filter: refused" "$ASKED" 'takes no filter but inst:'
+is "status and show_config: no job submitted" "$(all_jobs)" "$NJOBS_BEFORE"
+is "status and show_config: no record written" "$(ls "$D/jobs/ids/submitted" | wc -l)" "$NREC_BEFORE"
 
 done_testing
