@@ -43,8 +43,12 @@ struct run {
 typedef int (*command_fn)(struct delivery_ctx *ctx, const struct event *ev,
 			  const struct command *cmd, struct run *run);
 
+/* Who may use a command: the rule check_build() and bot: help both read. */
+enum command_who { WHO_ANYONE, WHO_BUILD };
+
 struct command_row {
 	enum command_id id;
+	enum command_who who;
 	command_fn fn;
 	const char *usage;  /* as written in a comment */
 	const char *help;   /* one line for bot: help */
@@ -61,18 +65,32 @@ static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
 
 /* The commands this instance carries out; bot: help lists exactly these. */
 static const struct command_row command_rows[] = {
-	{ CMD_HELP, cmd_help, "bot: help", "this list" },
-	{ CMD_BUILD, cmd_build, "bot: build [arch:A] [repo:R] [inst:I] [accel:X]",
+	{ CMD_HELP, WHO_ANYONE, cmd_help, "bot: help", "this list" },
+	{ CMD_BUILD, WHO_BUILD, cmd_build,
+	  "bot: build [arch:A] [repo:R] [inst:I] [accel:X]",
 	  "build the pull request (merged onto its base branch) for the "
-	  "matching targets of this instance; no filter: all of them (needs "
-	  "build permission)" },
-	{ CMD_STATUS, cmd_status, "bot: status [arch:A] [repo:R] [inst:I] [accel:X]",
+	  "matching targets of this instance; no filter: all of them" },
+	{ CMD_STATUS, WHO_ANYONE, cmd_status,
+	  "bot: status [arch:A] [repo:R] [inst:I] [accel:X]",
 	  "this instance's builds of this pull request, one row per target "
-	  "(its latest attempt), from its own records (anyone)" },
-	{ CMD_SHOW_CONFIG, cmd_show_config, "bot: show_config [inst:I]",
+	  "(its latest attempt), from its own records" },
+	{ CMD_SHOW_CONFIG, WHO_ANYONE, cmd_show_config, "bot: show_config [inst:I]",
 	  "what this instance builds (targets, their sbatch arguments), its "
-	  "upload policy and chat level, and who may build and deploy (anyone)" },
+	  "upload policy and chat level, and who may build and deploy" },
 };
+
+static const char *who_text(enum command_who w)
+{
+	return w == WHO_BUILD ? "the logins of `build_permission`" : "anyone";
+}
+
+/* 1 if user may use the command of row (NULL: an unknown command). */
+static int may_use(const struct delivery_ctx *ctx, const struct command_row *row,
+		   const char *user)
+{
+	return !row || row->who == WHO_ANYONE ||
+	       conf_has_login(&ctx->c->buildenv.build_permission, user);
+}
 
 static const struct command_row *command_row(enum command_id id)
 {
@@ -93,12 +111,12 @@ static int cmd_help(struct delivery_ctx *ctx, const struct event *ev,
 	(void)cmd;
 	run->said = run->acted = 1;
 	if (buf_addf(&run->reply, "Commands of bot instance `%s`, one per line "
-		     "in a pull request comment:\n\n| command | what it does |\n"
-		     "|---|---|\n", ctx->c->github.app_name) < 0)
+		     "in a pull request comment:\n\n| command | what it does | "
+		     "who may |\n|---|---|---|\n", ctx->c->github.app_name) < 0)
 		return -1;
 	for (i = 0; i < sizeof(command_rows) / sizeof(command_rows[0]); i++)
-		if (buf_addf(&run->reply, "| `%s` | %s |\n", command_rows[i].usage,
-			     command_rows[i].help) < 0)
+		if (buf_addf(&run->reply, "| `%s` | %s | %s |\n", command_rows[i].usage,
+			     command_rows[i].help, who_text(command_rows[i].who)) < 0)
 			return -1;
 	return buf_adds(&run->reply, "\n");
 }
@@ -258,7 +276,7 @@ static int check_build(struct delivery_ctx *ctx, const struct event *ev,
 
 	if (b->lines == 0)
 		return 0;
-	if (!conf_has_login(&ctx->c->buildenv.build_permission, user)) {
+	if (!may_use(ctx, command_row(CMD_BUILD), user)) {
 		log_info("build refused: %s is not in build_permission", user);
 		b->lines = 0;
 		if (!*refusal)
