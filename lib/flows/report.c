@@ -5,6 +5,7 @@
 #include "report.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,8 @@ static void take(struct collect *k, int live)
 	k->cids[i] = live ? r->pr_comment_id : 0;
 }
 
-static void read_dir(struct collect *k, const char *sub)
+/* 0, or -1 with e when dir/sub is there but cannot be read (none: 0). */
+static int read_dir(struct collect *k, const char *sub, struct err *err)
 {
 	const char *dir = k->c->job_manager.job_ids_dir;
 	struct err e = ERR_INIT;
@@ -125,8 +127,10 @@ static void read_dir(struct collect *k, const char *sub)
 	DIR *d;
 
 	buf_clear(&k->path);
-	if (buf_addf(&k->path, "%s/%s", dir, sub) < 0 || !(d = opendir(k->path.s)))
-		return;
+	if (buf_addf(&k->path, "%s/%s", dir, sub) < 0)
+		return err_set(err, ERR_TOOBIG, "job_ids_dir path too long");
+	if (!(d = opendir(k->path.s)))
+		return errno == ENOENT ? 0 : err_sys(err, "%s", k->path.s);
 	while ((de = readdir(d))) {
 		if (names_jobid(de->d_name, strlen(de->d_name), &id) < 0)
 			continue;
@@ -140,6 +144,7 @@ static void read_dir(struct collect *k, const char *sub)
 		take(k, strcmp(sub, "submitted") == 0);
 	}
 	closedir(d);
+	return 0;
 }
 
 /* A live row's state as its status document shows it. */
@@ -183,6 +188,7 @@ int report_rows(const struct conf *c, const char *repo, long long pr,
 		size_t *nrows, struct err *e)
 {
 	struct collect k;
+	int rc;
 
 	*rows = NULL;
 	*nrows = 0;
@@ -194,18 +200,20 @@ int report_rows(const struct conf *c, const char *repo, long long pr,
 	k.nkeys = nkeys;
 	buf_init(&k.path, 8192);
 	buf_init(&k.text, RECORD_CAP);
-	read_dir(&k, "submitted");
-	read_dir(&k, "finished");
-	live_states(&k);
-	if (k.n)
-		qsort(k.rows, k.n, sizeof(*k.rows), cmp_row);
+	rc = read_dir(&k, "submitted", e) < 0 || read_dir(&k, "finished", e) < 0 ? -1 : 0;
+	if (rc == 0) {
+		live_states(&k);
+		if (k.n)
+			qsort(k.rows, k.n, sizeof(*k.rows), cmp_row);
+		*rows = k.rows;
+		*nrows = k.n;
+	} else {
+		free(k.rows);
+	}
 	buf_release(&k.path);
 	buf_release(&k.text);
 	free(k.cids);
-	*rows = k.rows;
-	*nrows = k.n;
-	(void)e;
-	return 0;
+	return rc;
 }
 
 int report_status_text(const char *instance, const struct report_row *rows,

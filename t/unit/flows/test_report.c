@@ -159,6 +159,14 @@ START_TEST(rows_latest_attempt_live_state)
 	ck_assert_int_eq(report_status_text("cluster-a", rows, n, &out), 0);
 	ck_assert_str_eq(out.s, "Instance `cluster-a` has built nothing of this pull request.\n");
 	free(rows);
+	/* submitted/ there but no directory: an error, not "nothing built" */
+	unit_rm_rf(path);
+	snprintf(path, sizeof(path), "%s/submitted", dir);
+	unit_rm_rf(path);
+	ck_assert_int_eq(xio_write_atomic(path, "x", 1, 0644, &e), 0);
+	ck_assert_int_eq(report_rows(c, "o/r", 7, NULL, 0, &rows, &n, &e), -1);
+	ck_assert_ptr_null(rows);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/submitted"));
 	buf_release(&out);
 	conf_free(c);
 	unit_rm_rf(dir);
