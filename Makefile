@@ -202,7 +202,8 @@ FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
 	result cdoc ids index s3xml deploy
 FUZZ_LIB := buf clock command conf dirq err event hmac ini jobrec jobstate log names num slurm \
 	slurmq spawn spool target webhook xio result cdoc status mindex manager manager_args manager_decide manager_records github \
-	httpc appjwt s3 s3_text s3_creds s3_multipart sign ledger deploy deploy_plan deploy_queue
+	httpc appjwt s3 s3_text s3_creds s3_multipart sign ledger deploy deploy_plan deploy_queue report cancel \
+	delivery effects
 FUZZ_LIBA := $(BUILD)/fuzz/libfuzz.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 

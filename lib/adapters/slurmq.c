@@ -538,3 +538,42 @@ out:
 	buf_release(&errout);
 	return rc;
 }
+
+int slurmq_cancel(const char *scancel_command, const long long *ids,
+		  size_t nids, int *ran, struct err *e)
+{
+	struct buf out = BUF_INIT(ERR_CAP), errout = BUF_INIT(ERR_CAP);
+	struct buf check = BUF_INIT(BUF_CAP_LINE * 2);
+	const char **argv = NULL;
+	char (*num)[24] = NULL;
+	int rc = -1, status;
+
+	*ran = 0;
+	if (!scancel_command || !*scancel_command)
+		return err_set(e, ERR_CONFIG, "scancel: no command");
+	if (join_ids("scancel", ids, nids, SLURMQ_IDS_MAX, &check, e) < 0)
+		goto out;
+	rc = 0;
+	if (nids == 0)
+		goto out;
+	rc = -1;
+	if (!(argv = calloc(nids + 2, sizeof(*argv))) ||
+	    !(num = calloc(nids, sizeof(*num)))) {
+		err_set(e, ERR_NOMEM, "scancel: out of memory");
+		goto out;
+	}
+	argv[0] = scancel_command;
+	for (size_t i = 0; i < nids; i++) {
+		snprintf(num[i], sizeof(num[i]), "%lld", ids[i]);
+		argv[i + 1] = num[i];
+	}
+	rc = run(argv, &out, &errout, &status, e);
+	*ran = status >= 0 || e->code == ERR_TIMEOUT; /* killed mid-way: maybe */
+out:
+	free(argv);
+	free(num);
+	buf_release(&out);
+	buf_release(&errout);
+	buf_release(&check);
+	return rc;
+}

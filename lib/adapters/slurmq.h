@@ -157,4 +157,13 @@ int slurmq_release(const char *scontrol_command, const long long *ids,
 		   size_t nids, long long *failed, size_t *nfailed,
 		   struct err *e);
 
+/* Runs `scancel ID...` once for ids[0..nids) (each 1..4294967295, at most
+ * SLURMQ_IDS_MAX; the ids as separate arguments, never a shell).  0 when
+ * it exited 0.  -1 with e otherwise; *ran says whether scancel ran at all
+ * (1: it may have cancelled some - it names what it could not, e.g. "Job/
+ * step already completing or completed" - or it timed out; 0: it did not
+ * start, nothing was cancelled). */
+int slurmq_cancel(const char *scancel_command, const long long *ids,
+		  size_t nids, int *ran, struct err *e);
+
 #endif

@@ -456,6 +456,8 @@ static const struct field schema[] = {
 	    job_manager.poll_interval),
 	STR("job_manager", "scontrol_command", F_ABS, "/usr/bin/scontrol",
 	    NULL, job_manager.scontrol_command),
+	STR("job_manager", "scancel_command", F_ABS, "/usr/bin/scancel",
+	    NULL, job_manager.scancel_command),
 	STR("job_manager", "sacct_command", F_ABS, NULL, NULL,
 	    job_manager.sacct_command),
 	INT("job_manager", "pending_reason_after", 0, 600, 0, WEEK,

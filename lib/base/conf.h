@@ -159,6 +159,7 @@ struct conf {
 		char *poll_command;
 		long long poll_interval; /* seconds, 1..86400 */
 		char *scontrol_command;
+		char *scancel_command; /* bot: cancel */
 		char *sacct_command; /* NULL: no accounting queries */
 		long long pending_reason_after; /* s, 0..604800, default 600 */
 		long long lost_after; /* s, 0..604800, default 900 */

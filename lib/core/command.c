@@ -13,6 +13,7 @@ static const struct {
 	{ CMD_BUILD, "build" },
 	{ CMD_SHOW_CONFIG, "show_config" },
 	{ CMD_STATUS, "status" },
+	{ CMD_CANCEL, "cancel" },
 };
 
 const char *command_word(enum command_id id)

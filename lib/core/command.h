@@ -19,6 +19,7 @@ enum command_id {
 	CMD_BUILD,
 	CMD_SHOW_CONFIG,
 	CMD_STATUS,
+	CMD_CANCEL,
 };
 
 #define COMMAND_MAX 16        /* commands taken from one comment */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cancel.h"
 #include "clock.h"
 #include "conf.h"
 #include "github.h"
@@ -625,6 +626,19 @@ out:
 	buf_release(&text);
 }
 
+/* "cancelled by LOGIN" first in the note of a job Slurm cancelled at
+ * `bot: cancel` (lib/flows/cancel.h). */
+static void cancelled_note(struct iter *it, const struct job *j, struct buf *note)
+{
+	char login[48], text[80];
+
+	if (j->step.end != SQ_CANCELLED ||
+	    !cancel_by(it->c->job_manager.job_ids_dir, j->id, login, sizeof(login)))
+		return;
+	snprintf(text, sizeof(text), "cancelled by %s", login);
+	note_add(note, text);
+}
+
 /* Step 7: a job that ended, with what it left behind. */
 static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 {
@@ -655,6 +669,7 @@ static void finish(struct iter *it, struct job *j, struct cdoc_row *row)
 			 result_status_name(r.status));
 		snprintf(row->slurm, sizeof(row->slurm), "%s",
 			 j->step.end == SQ_OTHER ? "" : slurmq_state_name(j->step.end));
+		cancelled_note(it, j, &note);
 		result_note(&note, &r, &tmp);
 		if (j->step.exit_code > 0 || j->step.exit_signal > 0) {
 			buf_clear(&tmp);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "conf.h"
 #include "jobrec.h"
 #include "log.h"
@@ -165,6 +166,7 @@ static void place_record(struct iter *it, struct job *j, struct buf *from)
 	}
 	if ((x = mindex_find(&it->ix, j->id)))
 		x->moved = 1;
+	cancel_forget(dir, j->id); /* its row says who cancelled it */
 	it->st->finished++;
 }
 

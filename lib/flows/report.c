@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "jobrec.h"
+#include "jobstate.h"
 #include "log.h"
 #include "names.h"
 #include "status.h"
@@ -32,6 +33,10 @@ struct collect {
 	struct report_row *rows;
 	long long *cids;   /* rows[i]'s status comment; 0: record in finished/ */
 	size_t n, cap;
+	int every;         /* report_jobs(): every job into jobs */
+	struct report_job *jobs;
+	long long *jcids;  /* jobs[i]'s status comment; 0: in finished/ */
+	size_t njobs, capjobs;
 	struct buf path, text;
 	struct jobrec r;
 };
@@ -86,6 +91,34 @@ static void name_of(const struct jobrec *r, char *out, size_t size)
 	buf_release(&name);
 }
 
+/* report_jobs(): the record as one more job. */
+static void take_job(struct collect *k, int live)
+{
+	const struct jobrec *r = &k->r;
+	struct report_job *j;
+
+	if (k->njobs == k->capjobs) {
+		size_t cap = k->capjobs ? k->capjobs * 2 : 16;
+		struct report_job *v;
+		long long *c;
+
+		if (cap > ROWS_MAX * 64 || !(v = realloc(k->jobs, cap * sizeof(*v))))
+			return;
+		k->jobs = v;
+		if (!(c = realloc(k->jcids, cap * sizeof(*c))))
+			return;
+		k->jcids = c;
+		k->capjobs = cap;
+	}
+	j = &k->jobs[k->njobs];
+	memset(j, 0, sizeof(*j));
+	j->id = r->job_id;
+	snprintf(j->key, sizeof(j->key), "%s", r->target_key);
+	snprintf(j->state, sizeof(j->state), "%s", r->state);
+	j->over = !live;
+	k->jcids[k->njobs++] = live ? r->pr_comment_id : 0;
+}
+
 /* One record of submitted/ (live) or finished/ taken in. */
 static void take(struct collect *k, int live)
 {
@@ -97,6 +130,10 @@ static void take(struct collect *k, int live)
 	    strcmp(r->repo, k->repo) != 0 || r->pr_number != k->pr ||
 	    !key_wanted(k, r->target_key))
 		return;
+	if (k->every) {
+		take_job(k, live);
+		return;
+	}
 	if (!(row = row_of(k, r->target_key, &i))) {
 		log_warn("bot: status: more than %d targets; the rest left out",
 			 ROWS_MAX);
@@ -147,34 +184,127 @@ static int read_dir(struct collect *k, const char *sub, struct err *err)
 	return 0;
 }
 
+/* The status documents read one at a time: rows of one comment come
+ * together, so each is loaded about once. */
+struct doc_cache {
+	struct cdoc doc;
+	long long loaded;  /* its comment id; -1 could not be read */
+};
+
+/* The row of job id in the document of comment cid, or NULL. */
+static const struct cdoc_row *doc_row(const struct collect *k,
+				      struct doc_cache *dc, long long cid,
+				      long long id)
+{
+	struct err e = ERR_INIT;
+
+	if (cid != dc->loaded) {
+		cdoc_release(&dc->doc);
+		memset(&dc->doc, 0, sizeof(dc->doc));
+		dc->loaded = cdoc_load(k->c->job_manager.job_ids_dir, cid,
+				       &dc->doc, &e) == 0 ? cid : -1;
+	}
+	return dc->loaded > 0 ? cdoc_row_by_job(&dc->doc, id) : NULL;
+}
+
+/* A live job's state as its status document shows it. */
+static void live_job_states(struct collect *k)
+{
+	struct doc_cache dc;
+	const struct cdoc_row *dr;
+
+	memset(&dc, 0, sizeof(dc));
+	for (size_t i = 0; i < k->njobs; i++) {
+		struct report_job *j = &k->jobs[i];
+
+		if (!k->jcids[i])
+			continue;
+		if ((dr = doc_row(k, &dc, k->jcids[i], j->id)))
+			snprintf(j->state, sizeof(j->state), "%s", dr->state);
+		j->over = jobstate_over(jobstate_of(j->state));
+	}
+	cdoc_release(&dc.doc);
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	long long x = ((const struct report_job *)a)->id;
+	long long y = ((const struct report_job *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static void live_states(struct collect *k);
+
+/* Reads the records of repo#pr for this instance into k (every: each job,
+ * else a row per target), the live states from the documents.  0, or -1
+ * e (k's results then freed).  k's scratch is released either way. */
+static int collect(struct collect *k, const struct conf *c, const char *repo,
+		   long long pr, const char *const *keys, size_t nkeys,
+		   int every, struct err *e)
+{
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->c = c;
+	k->repo = repo;
+	k->pr = pr;
+	k->keys = keys;
+	k->nkeys = nkeys;
+	k->every = every;
+	buf_init(&k->path, 8192);
+	buf_init(&k->text, RECORD_CAP);
+	rc = read_dir(k, "submitted", e) < 0 || read_dir(k, "finished", e) < 0 ? -1 : 0;
+	if (rc < 0) {
+		free(k->rows);
+		free(k->jobs);
+		k->rows = NULL;
+		k->jobs = NULL;
+		k->n = k->njobs = 0;
+	} else if (every) {
+		live_job_states(k);
+	} else {
+		live_states(k);
+	}
+	buf_release(&k->path);
+	buf_release(&k->text);
+	free(k->cids);
+	free(k->jcids);
+	return rc;
+}
+
+int report_jobs(const struct conf *c, const char *repo, long long pr,
+		const char *const *keys, size_t nkeys, struct report_job **jobs,
+		size_t *n, struct err *e)
+{
+	struct collect k;
+	int rc = collect(&k, c, repo, pr, keys, nkeys, 1, e);
+
+	if (k.njobs)
+		qsort(k.jobs, k.njobs, sizeof(*k.jobs), cmp_job);
+	*jobs = k.jobs;
+	*n = k.njobs;
+	return rc;
+}
+
 /* A live row's state as its status document shows it. */
 static void live_states(struct collect *k)
 {
-	struct cdoc doc;
-	struct err e = ERR_INIT;
-	long long loaded = 0;
+	struct doc_cache dc;
+	const struct cdoc_row *dr;
 
-	memset(&doc, 0, sizeof(doc));
+	memset(&dc, 0, sizeof(dc));
 	for (size_t i = 0; i < k->n; i++) {
 		struct report_row *row = &k->rows[i];
-		const struct cdoc_row *dr;
 
-		if (!k->cids[i])
+		if (!k->cids[i] || !(dr = doc_row(k, &dc, k->cids[i], row->job_id)))
 			continue;
-		if (k->cids[i] != loaded) {
-			cdoc_release(&doc);
-			memset(&doc, 0, sizeof(doc));
-			loaded = cdoc_load(k->c->job_manager.job_ids_dir, k->cids[i],
-					   &doc, &e) == 0 ? k->cids[i] : -1;
-		}
-		if (loaded > 0 && (dr = cdoc_row_by_job(&doc, row->job_id))) {
-			snprintf(row->state, sizeof(row->state), "%s", dr->state);
-			snprintf(row->result, sizeof(row->result), "%s", dr->result);
-			if (dr->changed_at > 0)
-				row->changed_at = dr->changed_at;
-		}
+		snprintf(row->state, sizeof(row->state), "%s", dr->state);
+		snprintf(row->result, sizeof(row->result), "%s", dr->result);
+		if (dr->changed_at > 0)
+			row->changed_at = dr->changed_at;
 	}
-	cdoc_release(&doc);
+	cdoc_release(&dc.doc);
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -188,31 +318,12 @@ int report_rows(const struct conf *c, const char *repo, long long pr,
 		size_t *nrows, struct err *e)
 {
 	struct collect k;
-	int rc;
+	int rc = collect(&k, c, repo, pr, keys, nkeys, 0, e);
 
-	*rows = NULL;
-	*nrows = 0;
-	memset(&k, 0, sizeof(k));
-	k.c = c;
-	k.repo = repo;
-	k.pr = pr;
-	k.keys = keys;
-	k.nkeys = nkeys;
-	buf_init(&k.path, 8192);
-	buf_init(&k.text, RECORD_CAP);
-	rc = read_dir(&k, "submitted", e) < 0 || read_dir(&k, "finished", e) < 0 ? -1 : 0;
-	if (rc == 0) {
-		live_states(&k);
-		if (k.n)
-			qsort(k.rows, k.n, sizeof(*k.rows), cmp_row);
-		*rows = k.rows;
-		*nrows = k.n;
-	} else {
-		free(k.rows);
-	}
-	buf_release(&k.path);
-	buf_release(&k.text);
-	free(k.cids);
+	if (k.n)
+		qsort(k.rows, k.n, sizeof(*k.rows), cmp_row);
+	*rows = k.rows;
+	*nrows = k.n;
 	return rc;
 }
 

@@ -38,6 +38,22 @@ int report_rows(const struct conf *c, const char *repo, long long pr,
 		const char *const *keys, size_t nkeys, struct report_row **rows,
 		size_t *nrows, struct err *e);
 
+/* One job of a PR (any attempt), for `bot: cancel`. */
+struct report_job {
+	long long id;
+	char key[512];                /* its target's key */
+	char state[32];               /* as its status document shows it */
+	int over;                     /* finished or lost (or in finished/) */
+};
+
+/* Every job of repo#pr for this instance, from submitted/ (state from the
+ * status document) and finished/ (over), narrowed to keys as
+ * report_rows() does; in job id order.  0 with *jobs (free()) and *n, or
+ * -1 e (a records directory there but unreadable). */
+int report_jobs(const struct conf *c, const char *repo, long long pr,
+		const char *const *keys, size_t nkeys, struct report_job **jobs,
+		size_t *n, struct err *e);
+
 /* The reply's text for rows (pure): a Markdown table | target | state |
  * result | job | commit | since |, or a sentence when there are none.
  * 0, or -1 (out's cap). */

@@ -9,10 +9,12 @@
 #include <json.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
 #include "build.h"
+#include "cancel.h"
 #include "command.h"
 #include "conf.h"
 #include "delivery.h"
@@ -62,6 +64,8 @@ static int cmd_status(struct delivery_ctx *ctx, const struct event *ev,
 		      const struct command *cmd, struct run *run);
 static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
 			   const struct command *cmd, struct run *run);
+static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
+		      const struct command *cmd, struct run *run);
 
 /* The commands this instance carries out; bot: help lists exactly these. */
 static const struct command_row command_rows[] = {
@@ -77,6 +81,11 @@ static const struct command_row command_rows[] = {
 	{ CMD_SHOW_CONFIG, WHO_ANYONE, cmd_show_config, "bot: show_config [inst:I]",
 	  "what this instance builds (targets, their sbatch arguments), its "
 	  "upload policy and chat level, and who may build and deploy" },
+	{ CMD_CANCEL, WHO_BUILD, cmd_cancel,
+	  "bot: cancel [arch:A] [repo:R] [inst:I] [accel:X] | job:ID ...",
+	  "cancel (one scancel) this pull request's jobs of this instance that "
+	  "are pending or running: those of the matching targets, or the jobs "
+	  "named; jobs that are over are named and left alone" },
 };
 
 static const char *who_text(enum command_who w)
@@ -146,8 +155,8 @@ static int line_refused(const struct command *cmd, struct run *run,
  * target"); 1 another instance's line or the line refused (said); -1 no
  * memory. */
 static int line_filters(struct delivery_ctx *ctx, const struct command *cmd,
-			struct run *run, int targets_ok, struct target **found,
-			size_t *n)
+			const char *args, struct run *run, int targets_ok,
+			struct target **found, size_t *n)
 {
 	struct filters f;
 	char why[512];
@@ -157,7 +166,7 @@ static int line_filters(struct delivery_ctx *ctx, const struct command *cmd,
 	*n = 0;
 	if (cmd->too_long)
 		return line_refused(cmd, run, "the line is too long.") < 0 ? -1 : 1;
-	if (filter_parse(cmd->args, &f, why, sizeof(why)) < 0)
+	if (filter_parse(args, &f, why, sizeof(why)) < 0)
 		return line_refused(cmd, run, why) < 0 ? -1 : 1;
 	for (size_t i = 0; i < f.n; i++)
 		some |= f.f[i].kind != FILTER_INST;
@@ -186,7 +195,7 @@ static int cmd_status(struct delivery_ctx *ctx, const struct event *ev,
 	const char **keys = NULL;
 	struct err e = ERR_INIT;
 	size_t n = 0, nrows = 0;
-	int rc = line_filters(ctx, cmd, run, 1, &found, &n);
+	int rc = line_filters(ctx, cmd, cmd->args, run, 1, &found, &n);
 
 	if (rc != 0)
 		goto out;
@@ -216,7 +225,7 @@ static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
 {
 	struct target *found = NULL;
 	size_t n = 0;
-	int rc = line_filters(ctx, cmd, run, 0, &found, &n);
+	int rc = line_filters(ctx, cmd, cmd->args, run, 0, &found, &n);
 
 	(void)ev;
 	free(found);
@@ -225,6 +234,83 @@ static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
 	run->said = run->acted = 1;
 	return report_config_text(ctx->c, &run->reply) < 0 ||
 	       buf_adds(&run->reply, "\n") < 0 ? -1 : 0;
+}
+
+/* The words of a cancel line: job:ID words into ids, the rest (filters)
+ * into rest.  0; 1 refused (said); -1 no memory. */
+static int cancel_words(const struct command *cmd, struct run *run,
+			long long *ids, size_t *nids, struct buf *rest)
+{
+	const char *p = cmd->args;
+	char why[160], shown[40];
+
+	*nids = 0;
+	while (*p) {
+		size_t n = strcspn(p, " \t");
+
+		if (n > 4 && strncasecmp(p, "job:", 4) == 0) {
+			if (*nids == CANCEL_IDS_MAX)
+				return line_refused(cmd, run, "names too many jobs.") < 0 ? -1 : 1;
+			if (names_jobid(p + 4, n - 4, &ids[*nids]) < 0) {
+				names_shown(shown, sizeof(shown), p, n, 32);
+				for (char *q = shown; *q; q++)
+					if (*q == '`')
+						*q = '?';
+				snprintf(why, sizeof(why), "`%s`: not a job id.", shown);
+				return line_refused(cmd, run, why) < 0 ? -1 : 1;
+			}
+			(*nids)++;
+		} else if (n && (buf_add(rest, p, n) < 0 || buf_adds(rest, " ") < 0)) {
+			return -1;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return 0;
+}
+
+static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
+		      const struct command *cmd, struct run *run)
+{
+	const char *refusal = ctx->c->buildenv.no_build_permission_comment;
+	long long ids[CANCEL_IDS_MAX];
+	struct buf rest = BUF_INIT(COMMAND_ARGS_MAX + 64);
+	struct target *found = NULL;
+	const char **keys = NULL;
+	struct cancel_ask a = { 0 };
+	size_t n = 0, nids = 0;
+	int rc;
+
+	if (!may_use(ctx, command_row(CMD_CANCEL), ev->comment_user)) {
+		log_info("cancel refused: %s is not in build_permission",
+			 ev->comment_user);
+		if (!*refusal)
+			return 0;
+		run->said = 1;
+		return buf_addf(&run->reply, "%s\n\n", refusal);
+	}
+	if (cmd->too_long)
+		rc = line_refused(cmd, run, "the line is too long.") < 0 ? -1 : 1;
+	else if ((rc = cancel_words(cmd, run, ids, &nids, &rest)) == 0)
+		rc = line_filters(ctx, cmd, rest.s, run, nids == 0, &found, &n);
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	if (found && !(keys = calloc(n ? n : 1, sizeof(*keys))))
+		goto out;
+	for (size_t i = 0; found && i < n; i++)
+		keys[i] = found[i].key;
+	a.ids = ids;
+	a.nids = nids;
+	a.keys = keys;
+	a.nkeys = n;
+	run->said = run->acted = 1;
+	rc = cancel_run(ctx, ev, ev->comment_user, &a, &run->reply);
+out:
+	free(keys);
+	free(found);
+	buf_release(&rest);
+	return rc < 0 ? -1 : 0;
 }
 
 static int unknown_command(const struct command *cmd, struct run *run)

@@ -12,6 +12,9 @@
 #   kill -9 of the consumer around sbatch -> exactly one job per target
 #   after the manager's iteration recovers the request;
 #   a released job runs the job script in its directory;
+#   bot: cancel: refused without permission, a hostile job:, a job of
+#     another PR, then one scancel for the held and running jobs of PR 10,
+#     rows "cancelled by alice" after the manager's iteration, no job left;
 #   bot: status and bot: show_config from anyone: the PR's builds from the
 #     records (latest attempt per target), what the instance builds; a
 #     filter, another instance's line, a hostile argument; 2 GitHub calls;
@@ -56,6 +59,13 @@ _git "$GITREPO_WORK" checkout -q -b pr-9 main &&
 	PR9_HEAD=$(_git "$GITREPO_WORK" rev-parse HEAD) &&
 	_git "$GITREPO_WORK" push -q "$GITREPO" "$PR9_HEAD:refs/pull/9/head" &&
 	_git "$GITREPO_WORK" checkout -q main || bail "no PR 9"
+# PR 10's build script runs for ten minutes: jobs to cancel while they run
+_git "$GITREPO_WORK" checkout -q -b pr-10 main &&
+	printf '#!/bin/bash\necho "bot/build.sh of PR 10: sleeping"\nsleep 600\n' \
+		>"$GITREPO_WORK/bot/build.sh" &&
+	_gitrepo_commit "$GITREPO_WORK" 2024-01-08T00:00:00Z "A build that takes its time" &&
+	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/10/head" &&
+	_git "$GITREPO_WORK" checkout -q main || bail "no PR 10"
 mkdir -p "$T_TMP/remote/e2e-org"
 ln -s "$GITREPO" "$T_TMP/remote/e2e-org/software-layer.git"
 
@@ -75,6 +85,17 @@ config_bundle = eessi-2025.06-cfg.tar.gz
 container = docker://ghcr.io/eessi/build-node:debian12
 EOF
 printf 'bundle\n' >"$T_TMP/repos/$R23/eessi-2023.06-cfg.tar.gz"
+
+# scancel behind a wrapper that counts calls and keeps their arguments
+cat >"$T_TMP/scancel" <<EOF
+#!/bin/sh
+n=\$(( \$(cat "$T_TMP/scancel.count" 2>/dev/null || echo 0) + 1 ))
+echo "\$n" >"$T_TMP/scancel.count"
+echo "\$*" >"$T_TMP/scancel.args.\$n"
+exec "$T_SLURM_BIN/scancel" "\$@"
+EOF
+chmod 0755 "$T_TMP/scancel"
+scancels() { cat "$T_TMP/scancel.count" 2>/dev/null || echo 0; }
 
 # sbatch behind a wrapper that counts calls, keeps each call's environment
 # and, when $T_TMP/stall.N exists, stalls after the Nth submission (the job
@@ -137,6 +158,7 @@ event_handler = { spool_dir = "$D/spool"; log_file = "$LOG"; };
 job_manager = {
   job_ids_dir = "$D/jobs/ids";
   poll_command = "$T_SLURM_BIN/squeue";
+  scancel_command = "$T_TMP/scancel";
   log_file = "$D/manager.log";
 };
 EOF
@@ -153,12 +175,12 @@ seed["users"] = ["alice", "mallory"]
 seed["collaborators"] = {repo: {"alice": "admin"}}
 seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
                     for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7,
-                              7, 7, 7, 7, 7, 7)]
+                              7, 7, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10)]
 print(json.dumps(seed))
 PY
 gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 23 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 29 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
@@ -623,10 +645,10 @@ check "job: a result file" test -f "$JD1/_bot_job$ID1.result"
 
 
 # --- bot: status and bot: show_config, from anyone ----------------------------------
-# ask COMMENT-INDEX BODY [LOGIN]: the command sent and handled; its reply
+# ask COMMENT-INDEX BODY [LOGIN [PR]]: the command sent and handled; its reply
 ask() {
 	local d
-	comment_payload "$T_TMP/ask.json" "${CIDS[$1]}" 7 "$2" "${3:-mallory}"
+	comment_payload "$T_TMP/ask.json" "${CIDS[$1]}" "${4:-7}" "$2" "${3:-mallory}"
 	d=$(uuid)
 	gh_reset_calls
 	is "$2: answered 202" "$(send issue_comment "$T_TMP/ask.json" "$d")" 202
@@ -678,5 +700,50 @@ ask 22 'bot: show_config arch:zen2'
 like "show_config with a target filter: refused" "$ASKED" 'takes no filter but inst:'
 is "status and show_config: no job submitted" "$(all_jobs)" "$NJOBS_BEFORE"
 is "status and show_config: no record written" "$(ls "$D/jobs/ids/submitted" | wc -l)" "$NREC_BEFORE"
+
+
+# --- bot: cancel ---------------------------------------------------------------------
+comment_payload "$T_TMP/cb.json" "${CIDS[23]}" 10 'bot: build'
+DC=$(uuid)
+is "cancel: PR 10 built (202)" "$(send issue_comment "$T_TMP/cb.json" "$DC")" 202
+check "cancel: the build handled" wait_handled "$DC"
+is "cancel: 4 held jobs of PR 10" "$(jobs_of "$DC" | grep -c 'PENDING JobHeldUser')" 4
+RUN10=$(jobs_of "$DC" | awk 'NR == 1 { print $1 }')
+scontrol release "$RUN10"
+check "cancel: one of them running (its build sleeps)" \
+	wait_until 60 sh -c "squeue -h -j $RUN10 -o %T | grep -qx RUNNING"
+ask 24 'bot: cancel' mallory 10
+like "cancel without permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
+is "cancel without permission: no scancel" "$(scancels)" 0
+is "cancel without permission: no reaction" "$(reactions_on "${CIDS[24]}")" 0
+ask 25 'bot: cancel job:$(id) `x`' alice 10
+like "cancel with a hostile job: the word named" "$ASKED" 'job:\$\(id\)`: not a job id'
+is "cancel with a hostile job: no scancel" "$(scancels)" 0
+ask 26 "bot: cancel job:1 job:$ID1" alice 10
+like "cancel of other PRs' jobs: named" "$ASKED" "Not a job of this pull request here: 1, $ID1"
+like "cancel of other PRs' jobs: nothing to cancel" "$ASKED" 'Nothing to cancel'
+is "cancel of other PRs' jobs: no scancel" "$(scancels)" 0
+is "cancel, refused or wrong: PR 10's jobs untouched" \
+	"$(jobs_of "$DC" | grep -cE 'PENDING|RUNNING')" 4
+ask 27 'bot: cancel' alice 10
+note "bot: cancel: $CALLS GitHub calls"
+is "cancel: one scancel" "$(scancels)" 1
+is "cancel: for the 4 jobs, running and held" \
+	"$(tr ' ' '\n' <"$T_TMP/scancel.args.1" | sort -n | tr '\n' ' ')" \
+	"$(jobs_of "$DC" | awk '{ print $1 }' | sort -n | tr '\n' ' ')"
+like "cancel: the reply names them" "$ASKED" "Cancelled 4 jobs of this pull request: [0-9, ]*$RUN10"
+is "cancel: 2 GitHub calls (the reaction, the reply)" "$CALLS" 2
+check "cancel: no job of PR 10 pending or running" \
+	wait_until 30 sh -c "! squeue -h -t all -o '%T %k' | grep ':$DC:' | grep -qE 'PENDING|RUNNING|COMPLETING'"
+iteration
+SB10=$(status_body "$DC")
+is "cancel: 4 rows say 'cancelled by alice'" "$(printf '%s\n' "$SB10" | grep -c 'cancelled by alice')" 4
+is "cancel: the rows are over" "$(doc_of "$(status_id "$DC")" | sed 's/.*states=//')" \
+	'finished,finished,finished,finished'
+is "cancel: the markers gone with the records" "$(ls "$D/jobs/ids/cancelled" | wc -l)" 0
+ask 28 'bot: cancel' alice 10
+like "cancel again: nothing to cancel" "$ASKED" 'Nothing to cancel'
+like "cancel again: the jobs that are over named" "$ASKED" 'Over already, left alone: [0-9]+, [0-9]+, [0-9]+, [0-9]+\.'
+is "cancel again: no scancel" "$(scancels)" 1
 
 done_testing

@@ -45,6 +45,7 @@ Suite *effects_suite(void);
 Suite *build_suite(void);
 Suite *route_suite(void);
 Suite *report_suite(void);
+Suite *cancel_suite(void);
 Suite *httpc_suite(void);
 Suite *appjwt_suite(void);
 Suite *github_suite(void);

@@ -147,6 +147,25 @@ START_TEST(rows_latest_attempt_live_state)
 	ck_assert_ptr_nonnull(strstr(out.s, "| linux/x86_64/amd/zen2 | running |  | 102 | `aaaaaaaaaaaa` | 2026-11-18 "));
 	ck_assert_ptr_nonnull(strstr(out.s, "| linux/x86_64/generic | held |  | 103 (attempt 2) |"));
 	free(rows);
+	/* every job, for bot: cancel: over or not by the document */
+	{
+		struct report_job *jobs = NULL;
+		size_t nj = 0;
+
+		ck_assert_int_eq(report_jobs(c, "o/r", 7, NULL, 0, &jobs, &nj, &e), 0);
+		ck_assert_uint_eq(nj, 3);
+		ck_assert_int_eq(jobs[0].id, 100);
+		ck_assert_int_eq(jobs[0].over, 1);
+		ck_assert_int_eq(jobs[1].id, 102);
+		ck_assert_str_eq(jobs[1].state, "running");
+		ck_assert_int_eq(jobs[1].over, 0);
+		ck_assert_int_eq(jobs[2].id, 103);
+		ck_assert_int_eq(jobs[2].over, 0);
+		free(jobs);
+		ck_assert_int_eq(report_jobs(c, "o/r", 7, only, 1, &jobs, &nj, &e), 0);
+		ck_assert_uint_eq(nj, 2); /* generic's two attempts */
+		free(jobs);
+	}
 	/* narrowed to one target */
 	ck_assert_int_eq(report_rows(c, "o/r", 7, only, 1, &rows, &n, &e), 0);
 	ck_assert_uint_eq(n, 1);
