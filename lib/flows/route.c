@@ -281,20 +281,22 @@ static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
 	size_t n = 0, nids = 0;
 	int rc;
 
-	if (!may_use(ctx, command_row(CMD_CANCEL), ev->comment_user)) {
-		log_info("cancel refused: %s is not in build_permission",
-			 ev->comment_user);
-		if (!*refusal)
-			return 0;
-		run->said = 1;
-		return buf_addf(&run->reply, "%s\n\n", refusal);
-	}
 	if (cmd->too_long)
 		rc = line_refused(cmd, run, "the line is too long.") < 0 ? -1 : 1;
 	else if ((rc = cancel_words(cmd, run, ids, &nids, &rest)) == 0)
 		rc = line_filters(ctx, cmd, rest.s, run, nids == 0, &found, &n);
-	if (rc != 0)
+	if (rc != 0) /* wrong, or another instance's line */
 		goto out;
+	if (!may_use(ctx, command_row(CMD_CANCEL), ev->comment_user)) {
+		log_info("cancel refused: %s is not in build_permission",
+			 ev->comment_user);
+		rc = 0;
+		if (*refusal) {
+			run->said = 1;
+			rc = buf_addf(&run->reply, "%s\n\n", refusal);
+		}
+		goto out;
+	}
 	rc = -1;
 	if (found && !(keys = calloc(n ? n : 1, sizeof(*keys))))
 		goto out;

@@ -175,12 +175,12 @@ seed["users"] = ["alice", "mallory"]
 seed["collaborators"] = {repo: {"alice": "admin"}}
 seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
                     for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7,
-                              7, 7, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10)]
+                              7, 7, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10, 10)]
 print(json.dumps(seed))
 PY
 gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 29 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 30 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
@@ -716,6 +716,9 @@ ask 24 'bot: cancel' mallory 10
 like "cancel without permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
 is "cancel without permission: no scancel" "$(scancels)" 0
 is "cancel without permission: no reaction" "$(reactions_on "${CIDS[24]}")" 0
+ask 29 'bot: cancel inst:another-cluster' mallory 10
+is "cancel for another instance: no reply, not even a refusal" "$(replies_to "${CIDS[29]}")" 0
+is "cancel for another instance: no scancel" "$(scancels)" 0
 ask 25 'bot: cancel job:$(id) `x`' alice 10
 like "cancel with a hostile job: the word named" "$ASKED" 'job:\$\(id\)`: not a job id'
 is "cancel with a hostile job: no scancel" "$(scancels)" 0
