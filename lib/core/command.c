@@ -14,6 +14,7 @@ static const struct {
 	{ CMD_SHOW_CONFIG, "show_config" },
 	{ CMD_STATUS, "status" },
 	{ CMD_CANCEL, "cancel" },
+	{ CMD_RETRY, "retry" },
 };
 
 const char *command_word(enum command_id id)

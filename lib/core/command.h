@@ -20,6 +20,7 @@ enum command_id {
 	CMD_SHOW_CONFIG,
 	CMD_STATUS,
 	CMD_CANCEL,
+	CMD_RETRY,
 };
 
 #define COMMAND_MAX 16        /* commands taken from one comment */

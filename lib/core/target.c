@@ -416,3 +416,32 @@ int target_describe(const struct conf *c, struct buf *out)
 	}
 	return 0;
 }
+
+int target_of(const struct conf *c, const char *arch, const char *repo_id,
+	      const char *accel, struct target *out)
+{
+	const struct conf_arch_target *a = conf_arch_target(c, arch);
+	const char *ids[REPO_IDS_MAX];
+	size_t n, i;
+
+	memset(out, 0, sizeof(*out));
+	if (!a || !repo_id || !accel)
+		return -1;
+	n = repo_ids(c, a, ids, REPO_IDS_MAX);
+	for (i = 0; i < n && strcmp(ids[i], repo_id) != 0; i++)
+		;
+	if (i == n)
+		return -1;
+	out->arch = a;
+	out->repo_id = ids[i];
+	out->accel = "";
+	if (*accel) {
+		for (i = 0; i < a->accelerators.n && strcmp(a->accelerators.v[i], accel) != 0; i++)
+			;
+		if (i == a->accelerators.n)
+			return -1;
+		out->accel = a->accelerators.v[i];
+	}
+	target_names(out);
+	return 0;
+}

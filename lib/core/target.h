@@ -101,6 +101,12 @@ int target_match(const struct conf *c, const struct filters *f,
 struct buf;
 int target_describe(const struct conf *c, struct buf *out);
 
+/* The target (arch target, repository id, accelerator: "" none) as the
+ * configuration has it now, its names filled in: 0, or -1 when the
+ * instance no longer builds it (its strings then point into c). */
+int target_of(const struct conf *c, const char *arch, const char *repo_id,
+	      const char *accel, struct target *out);
+
 /* Fills dir, key and name of t from arch, repo_id and accel. */
 void target_names(struct target *t);
 

@@ -69,6 +69,12 @@ static int line_problem(struct build_req *req, const struct command *cmd,
 	return 0;
 }
 
+int build_add_targets(struct build_req *req, const struct target *t, size_t n)
+{
+	req->lines++;
+	return take(req, t, n);
+}
+
 int build_add_line(const struct conf *c, const struct command *cmd,
 		   struct build_req *req)
 {

@@ -57,6 +57,10 @@ struct build_req {
 int build_add_line(const struct conf *c, const struct command *cmd,
 		   struct build_req *req);
 
+/* Takes targets t[0..n) as one more build line (`bot: retry`): 0, 1 when
+ * the request would pass TARGET_MAX, -1 no memory. */
+int build_add_targets(struct build_req *req, const struct target *t, size_t n);
+
 /* Takes every target of the instance (the label: no filters). */
 int build_add_all(const struct conf *c, struct build_req *req);
 

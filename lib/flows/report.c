@@ -151,6 +151,9 @@ static void take(struct collect *k, int live)
 	snprintf(row->result, sizeof(row->result), "%s", r->result);
 	row->changed_at = r->changed_at;
 	snprintf(row->commit, sizeof(row->commit), "%s", r->merge_sha);
+	snprintf(row->arch, sizeof(row->arch), "%s", r->target);
+	snprintf(row->repo_id, sizeof(row->repo_id), "%s", r->repo_id);
+	snprintf(row->accel, sizeof(row->accel), "%s", r->accelerator);
 	k->cids[i] = live ? r->pr_comment_id : 0;
 }
 
@@ -325,6 +328,12 @@ int report_rows(const struct conf *c, const char *repo, long long pr,
 	*rows = k.rows;
 	*nrows = k.n;
 	return rc;
+}
+
+int report_failed(const struct report_row *row)
+{
+	return jobstate_over(jobstate_of(row->state)) &&
+	       strcmp(row->result, "SUCCESS") != 0;
 }
 
 int report_status_text(const char *instance, const struct report_row *rows,

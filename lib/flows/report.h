@@ -24,6 +24,9 @@ struct report_row {
 	long long changed_at;
 	char commit[65];              /* the merge commit built */
 	int attempts;                 /* jobs of this target for the PR */
+	char arch[256];               /* what the target is made of (its */
+	char repo_id[129];            /* record's target, repo_id and */
+	char accel[129];              /* accelerator): `bot: retry` */
 };
 
 /* The rows of repo#pr for this instance (github.app_name), one per
@@ -53,6 +56,10 @@ struct report_job {
 int report_jobs(const struct conf *c, const char *repo, long long pr,
 		const char *const *keys, size_t nkeys, struct report_job **jobs,
 		size_t *n, struct err *e);
+
+/* 1 if a retry takes row: its latest attempt is over and did not
+ * succeed (failed, unknown, cancelled, lost). */
+int report_failed(const struct report_row *row);
 
 /* The reply's text for rows (pure): a Markdown table | target | state |
  * result | job | commit | since |, or a sentence when there are none.

@@ -66,6 +66,8 @@ static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
 			   const struct command *cmd, struct run *run);
 static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
 		      const struct command *cmd, struct run *run);
+static int cmd_retry(struct delivery_ctx *ctx, const struct event *ev,
+		     const struct command *cmd, struct run *run);
 
 /* The commands this instance carries out; bot: help lists exactly these. */
 static const struct command_row command_rows[] = {
@@ -86,6 +88,11 @@ static const struct command_row command_rows[] = {
 	  "cancel (one scancel) this pull request's jobs of this instance that "
 	  "are pending or running: those of the matching targets, or the jobs "
 	  "named; jobs that are over are named and left alone" },
+	{ CMD_RETRY, WHO_BUILD, cmd_retry,
+	  "bot: retry [arch:A] [repo:R] [inst:I] [accel:X]",
+	  "build again, from the pull request as it is now, the matching "
+	  "targets whose latest attempt is over and did not succeed (failed, "
+	  "unknown, cancelled or lost)" },
 };
 
 static const char *who_text(enum command_who w)
@@ -236,6 +243,20 @@ static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
 	       buf_adds(&run->reply, "\n") < 0 ? -1 : 0;
 }
 
+/* The refusal of a command that needs build permission: 0 (said, or
+ * nothing to say), -1 (the reply's cap). */
+static int refuse(struct delivery_ctx *ctx, const char *user, const char *what,
+		  struct run *run)
+{
+	const char *refusal = ctx->c->buildenv.no_build_permission_comment;
+
+	log_info("%s refused: %s is not in build_permission", what, user);
+	if (!*refusal)
+		return 0;
+	run->said = 1;
+	return buf_addf(&run->reply, "%s\n\n", refusal);
+}
+
 /* The words of a cancel line: job:ID words into ids, the rest (filters)
  * into rest.  0; 1 refused (said); -1 no memory. */
 static int cancel_words(const struct command *cmd, struct run *run,
@@ -272,7 +293,6 @@ static int cancel_words(const struct command *cmd, struct run *run,
 static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
 		      const struct command *cmd, struct run *run)
 {
-	const char *refusal = ctx->c->buildenv.no_build_permission_comment;
 	long long ids[CANCEL_IDS_MAX];
 	struct buf rest = BUF_INIT(COMMAND_ARGS_MAX + 64);
 	struct target *found = NULL;
@@ -288,13 +308,7 @@ static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
 	if (rc != 0) /* wrong, or another instance's line */
 		goto out;
 	if (!may_use(ctx, command_row(CMD_CANCEL), ev->comment_user)) {
-		log_info("cancel refused: %s is not in build_permission",
-			 ev->comment_user);
-		rc = 0;
-		if (*refusal) {
-			run->said = 1;
-			rc = buf_addf(&run->reply, "%s\n\n", refusal);
-		}
+		rc = refuse(ctx, ev->comment_user, "cancel", run);
 		goto out;
 	}
 	rc = -1;
@@ -312,6 +326,72 @@ out:
 	free(keys);
 	free(found);
 	buf_release(&rest);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The targets of rows a retry takes into the run's build; what it cannot
+ * take (no longer configured) or that nothing is to retry, said. */
+static int retry_rows(struct delivery_ctx *ctx, const struct report_row *rows,
+		      size_t n, struct run *run)
+{
+	struct target t;
+	size_t taken = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!report_failed(&rows[i]))
+			continue;
+		if (target_of(ctx->c, rows[i].arch, rows[i].repo_id, rows[i].accel, &t) < 0) {
+			run->said = 1;
+			if (buf_addf(&run->reply, "`%s` failed but is no longer a target "
+				     "of instance `%s`: not retried.\n\n", rows[i].target,
+				     ctx->c->github.app_name) < 0)
+				return -1;
+			continue;
+		}
+		if (build_add_targets(&run->build, &t, 1) < 0)
+			return -1;
+		taken++;
+	}
+	if (taken)
+		return 0;
+	run->said = run->acted = 1;
+	return buf_addf(&run->reply, "Nothing to retry on instance `%s`: the latest "
+			"attempt of every matching target succeeded or is not over "
+			"yet (`bot: status` shows them).\n\n", ctx->c->github.app_name);
+}
+
+static int cmd_retry(struct delivery_ctx *ctx, const struct event *ev,
+		     const struct command *cmd, struct run *run)
+{
+	struct target *found = NULL;
+	struct report_row *rows = NULL;
+	const char **keys = NULL;
+	struct err e = ERR_INIT;
+	size_t n = 0, nrows = 0;
+	int rc = line_filters(ctx, cmd, cmd->args, run, 1, &found, &n);
+
+	if (rc != 0) /* wrong, or another instance's line */
+		goto out;
+	if (!may_use(ctx, command_row(CMD_RETRY), ev->comment_user)) {
+		rc = refuse(ctx, ev->comment_user, "retry", run);
+		goto out;
+	}
+	rc = -1;
+	if (found && !(keys = calloc(n ? n : 1, sizeof(*keys))))
+		goto out;
+	for (size_t i = 0; found && i < n; i++)
+		keys[i] = found[i].key;
+	if (report_rows(ctx->c, ev->repo, ev->issue, keys, n, &rows, &nrows, &e) < 0) {
+		log_error("bot: retry: %s", e.msg);
+		rc = line_refused(cmd, run, "the records could not be read; the "
+				  "bot's log says why.");
+		goto out;
+	}
+	rc = retry_rows(ctx, rows, nrows, run);
+out:
+	free(rows);
+	free(keys);
+	free(found);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -15,6 +15,9 @@
 #   bot: cancel: refused without permission, a hostile job:, a job of
 #     another PR, then one scancel for the held and running jobs of PR 10,
 #     rows "cancelled by alice" after the manager's iteration, no job left;
+#   bot: retry after one of PR 11's four targets failed: refused without
+#     permission, then exactly one new job (the failed target), then
+#     nothing to retry while it is not over;
 #   bot: status and bot: show_config from anyone: the PR's builds from the
 #     records (latest attempt per target), what the instance builds; a
 #     filter, another instance's line, a hostile argument; 2 GitHub calls;
@@ -66,6 +69,18 @@ _git "$GITREPO_WORK" checkout -q -b pr-10 main &&
 	_gitrepo_commit "$GITREPO_WORK" 2024-01-08T00:00:00Z "A build that takes its time" &&
 	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/10/head" &&
 	_git "$GITREPO_WORK" checkout -q main || bail "no PR 10"
+# PR 11's check-build.sh fails the aarch64 target, passes the others
+_git "$GITREPO_WORK" checkout -q -b pr-11 main &&
+	cat >"$GITREPO_WORK/bot/check-build.sh" <<'SH' &&
+#!/bin/bash
+status=SUCCESS
+grep -q 'software_subdir = aarch64' cfg/job.cfg && status=FAILURE
+printf '[RESULT]\nstatus = %s\ncomment_description = check-build: %s\nartefacts = \n' \
+	"$status" "$status" >"_bot_job${SLURM_JOB_ID}.result"
+SH
+	_gitrepo_commit "$GITREPO_WORK" 2024-01-09T00:00:00Z "A check that fails on aarch64" &&
+	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/11/head" &&
+	_git "$GITREPO_WORK" checkout -q main || bail "no PR 11"
 mkdir -p "$T_TMP/remote/e2e-org"
 ln -s "$GITREPO" "$T_TMP/remote/e2e-org/software-layer.git"
 
@@ -175,12 +190,13 @@ seed["users"] = ["alice", "mallory"]
 seed["collaborators"] = {repo: {"alice": "admin"}}
 seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
                     for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7,
-                              7, 7, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10, 10)]
+                              7, 7, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10, 10,
+                              11, 11, 11, 11)]
 print(json.dumps(seed))
 PY
 gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 30 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 34 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
@@ -650,6 +666,7 @@ ask() {
 	local d
 	comment_payload "$T_TMP/ask.json" "${CIDS[$1]}" "${4:-7}" "$2" "${3:-mallory}"
 	d=$(uuid)
+	ASKED_D=$d
 	gh_reset_calls
 	is "$2: answered 202" "$(send issue_comment "$T_TMP/ask.json" "$d")" 202
 	check "$2: handled" wait_handled "$d"
@@ -748,5 +765,35 @@ ask 28 'bot: cancel' alice 10
 like "cancel again: nothing to cancel" "$ASKED" 'Nothing to cancel'
 like "cancel again: the jobs that are over named" "$ASKED" 'Over already, left alone: [0-9]+, [0-9]+, [0-9]+, [0-9]+\.'
 is "cancel again: no scancel" "$(scancels)" 1
+
+
+# --- bot: retry ----------------------------------------------------------------------
+completed_of() { jobs_of "$1" | grep -c ' COMPLETED '; }
+comment_payload "$T_TMP/cr.json" "${CIDS[30]}" 11 'bot: build'
+DR=$(uuid)
+is "retry: PR 11 built (202)" "$(send issue_comment "$T_TMP/cr.json" "$DR")" 202
+check "retry: the build handled" wait_handled "$DR"
+is "retry: 4 jobs of PR 11" "$(njobs_of "$DR")" 4
+scontrol release "$(jobs_of "$DR" | awk '{ print $1 }' | paste -sd,)"
+four_done() { test "$(completed_of "$DR")" = 4; }
+check "retry: the 4 jobs ran to the end" wait_until 120 four_done
+iteration
+like "retry: aarch64's row failed" "$(status_body "$DR")" '^\| linux/aarch64/neoverse_v1[^|]*\| [0-9]+ \| FAILURE \(COMPLETED\)'
+is "retry: 3 rows succeeded" "$(status_body "$DR" | grep -c '| SUCCESS (COMPLETED)')" 3
+NSB=$(cat "$T_TMP/sbatch.count")
+ask 31 'bot: retry' mallory 11
+like "retry without permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
+is "retry without permission: no job" "$(cat "$T_TMP/sbatch.count")" "$NSB"
+ask 32 'bot: retry' alice 11
+DRR=$ASKED_D
+is "retry: exactly one new job" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
+is "retry: of the failed target" \
+	"$(grep -h '^target = ' $(grep -l "delivery = $DRR" "$D"/jobs/ids/submitted/*) | sort | uniq -c | awk '{ print $1, $4 }')" \
+	'1 linux/aarch64/neoverse_v1'
+is "retry: one status comment, one row" "$(status_comments "$DRR") $(status_body "$DRR" | grep -c '^| linux/')" '1 1'
+is "retry: no reply beside the status comment" "$(replies_to "${CIDS[32]}")" 0
+ask 33 'bot: retry' alice 11
+like "retry again: nothing to retry while the new attempt runs" "$ASKED" 'Nothing to retry on instance `e2e-cluster`'
+is "retry again: no job" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
 
 done_testing

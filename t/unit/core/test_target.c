@@ -324,6 +324,33 @@ START_TEST(match_accelerators)
 }
 END_TEST
 
+/* target_of(): a target from its parts as a record keeps them, while
+ * the configuration still has it (bot: retry). */
+START_TEST(target_of_parts)
+{
+	struct conf *c = load(arch_map, repo_map);
+	struct target t;
+
+	ck_assert_int_eq(target_of(c, "linux/x86_64/amd/zen3", "eessi.io-2023.06-software",
+				   "nvidia/cc90", &t), 0);
+	ck_assert_str_eq(t.dir, "eessi.io-2023.06-software/linux_x86_64_amd_zen3_nvidia_cc90");
+	ck_assert_str_eq(t.name, "linux/x86_64/amd/zen3 (nvidia/cc90) for eessi.io-2023.06-software");
+	ck_assert_int_eq(target_of(c, "linux/x86_64/amd/zen2", "eessi.io-2025.06", "", &t), 0);
+	ck_assert_str_eq(t.accel, "");
+	/* no longer configured: the arch, the pair, the accelerator */
+	ck_assert_int_eq(target_of(c, "linux/x86_64/amd/zen4", "eessi.io-2025.06", "", &t), -1);
+	ck_assert_int_eq(target_of(c, "linux/x86_64/amd/zen3", "eessi.io-2025.06", "", &t), -1);
+	ck_assert_int_eq(target_of(c, "linux/x86_64/amd/zen3", "eessi.io-2023.06-software",
+				   "nvidia/cc70", &t), -1);
+	ck_assert_int_eq(target_of(c, "linux/x86_64/generic", "", "", &t), -1); /* not in the map */
+	conf_free(c);
+	c = load(arch_map, NULL);
+	ck_assert_int_eq(target_of(c, "linux/x86_64/generic", "", "", &t), 0);
+	ck_assert_str_eq(t.dir, "linux_x86_64_generic");
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(match_repo_targets)
 {
 	struct conf *c = load(arch_map, repo_map);
@@ -539,6 +566,7 @@ Suite *target_suite(void)
 	tcase_add_test(tc, match_keeps_first_of_same_dir);
 	tcase_add_test(tc, names_shapes);
 	tcase_add_test(tc, describe_lists_targets);
+	tcase_add_test(tc, target_of_parts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -166,6 +166,24 @@ START_TEST(rows_latest_attempt_live_state)
 		ck_assert_uint_eq(nj, 2); /* generic's two attempts */
 		free(jobs);
 	}
+	/* what a retry takes: over and not a success */
+	{
+		struct report_row r;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(r.state, sizeof(r.state), "finished");
+		snprintf(r.result, sizeof(r.result), "FAILURE");
+		ck_assert_int_eq(report_failed(&r), 1);
+		snprintf(r.result, sizeof(r.result), "UNKNOWN");
+		ck_assert_int_eq(report_failed(&r), 1);
+		snprintf(r.result, sizeof(r.result), "SUCCESS");
+		ck_assert_int_eq(report_failed(&r), 0);
+		snprintf(r.state, sizeof(r.state), "lost");
+		r.result[0] = '\0';
+		ck_assert_int_eq(report_failed(&r), 1);
+		snprintf(r.state, sizeof(r.state), "running");
+		ck_assert_int_eq(report_failed(&r), 0);
+	}
 	/* narrowed to one target */
 	ck_assert_int_eq(report_rows(c, "o/r", 7, only, 1, &rows, &n, &e), 0);
 	ck_assert_uint_eq(n, 1);
