@@ -148,7 +148,7 @@ static int scancel_once(struct delivery_ctx *ctx, const char *user,
 {
 	const char *dir = ctx->c->job_manager.job_ids_dir;
 	struct buf done = BUF_INIT(64);
-	struct err e = ERR_INIT;
+	struct err e = ERR_INIT, je = ERR_INIT;
 	char count[24];
 	int ran = 0, rc;
 
@@ -166,13 +166,15 @@ static int scancel_once(struct delivery_ctx *ctx, const char *user,
 		if (!ran) {
 			for (size_t i = 0; i < pk->ngo; i++)
 				cancel_forget(dir, pk->go[i]);
-			return buf_addf(reply, "Nothing was cancelled: Slurm's scancel "
-					"failed (the bot's log says why)");
+			return buf_addf(reply, "Nothing was cancelled: %s (the bot's "
+					"log says why)", e.code == ERR_CHILD ||
+					e.code == ERR_TIMEOUT ? "Slurm's scancel failed"
+					: "the cancel could not be prepared");
 		}
 	}
 	snprintf(count, sizeof(count), "%zu", pk->ngo);
-	if (effects_put(ctx->fx, FX_KEY, count, &e) < 0)
-		log_error("bot: cancel: journal: %s", e.msg);
+	if (effects_put(ctx->fx, FX_KEY, count, &je) < 0)
+		log_error("bot: cancel: journal: %s", je.msg);
 	if (buf_addf(reply, "Cancelled %zu job%s of this pull request: ", pk->ngo,
 		     pk->ngo == 1 ? "" : "s") < 0 || list(reply, pk->go, pk->ngo) < 0 ||
 	    buf_addf(reply, " (each row will say \"cancelled by %s\" once the "

@@ -194,35 +194,60 @@ static int line_filters(struct delivery_ctx *ctx, const struct command *cmd,
 	return 0;
 }
 
+/* The keys of the targets line_filters() found (*keys NULL when it found
+ * "every target": no filter).  0, or -1 no memory. */
+static int found_keys(const struct target *found, size_t n, const char ***keys)
+{
+	*keys = NULL;
+	if (!found)
+		return 0;
+	if (!(*keys = calloc(n ? n : 1, sizeof(**keys))))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		(*keys)[i] = found[i].key;
+	return 0;
+}
+
+/* The report rows of ev's PR for the targets line_filters() found: 0
+ * with *rows (free()); 1 the records could not be read (said); -1 no
+ * memory. */
+static int line_rows(struct delivery_ctx *ctx, const struct event *ev,
+		     const struct command *cmd, struct run *run,
+		     const struct target *found, size_t n,
+		     struct report_row **rows, size_t *nrows)
+{
+	const char **keys = NULL;
+	struct err e = ERR_INIT;
+	int rc;
+
+	*rows = NULL;
+	*nrows = 0;
+	if (found_keys(found, n, &keys) < 0)
+		return -1;
+	rc = report_rows(ctx->c, ev->repo, ev->issue, keys, n, rows, nrows, &e);
+	free(keys);
+	if (rc == 0)
+		return 0;
+	log_error("bot: %s: %s", command_word(cmd->id), e.msg);
+	return line_refused(cmd, run, "the records could not be read; the bot's "
+			    "log says why.") < 0 ? -1 : 1;
+}
+
 static int cmd_status(struct delivery_ctx *ctx, const struct event *ev,
 		      const struct command *cmd, struct run *run)
 {
 	struct target *found = NULL;
 	struct report_row *rows = NULL;
-	const char **keys = NULL;
-	struct err e = ERR_INIT;
 	size_t n = 0, nrows = 0;
 	int rc = line_filters(ctx, cmd, cmd->args, run, 1, &found, &n);
 
-	if (rc != 0)
-		goto out;
-	rc = -1;
-	if (found && !(keys = calloc(n ? n : 1, sizeof(*keys))))
-		goto out;
-	for (size_t i = 0; found && i < n; i++)
-		keys[i] = found[i].key;
-	if (report_rows(ctx->c, ev->repo, ev->issue, keys, n, &rows, &nrows, &e) < 0) {
-		log_error("bot: status: %s", e.msg);
-		rc = line_refused(cmd, run, "the records could not be read; the "
-				  "bot's log says why.");
-		goto out;
+	if (rc == 0 && (rc = line_rows(ctx, ev, cmd, run, found, n, &rows, &nrows)) == 0) {
+		run->said = run->acted = 1;
+		rc = report_status_text(ctx->c->github.app_name, rows, nrows,
+					&run->reply) < 0 ||
+		     buf_adds(&run->reply, "\n") < 0 ? -1 : 0;
 	}
-	run->said = run->acted = 1;
-	rc = report_status_text(ctx->c->github.app_name, rows, nrows, &run->reply) < 0 ||
-	     buf_adds(&run->reply, "\n") < 0 ? -1 : 0;
-out:
 	free(rows);
-	free(keys);
 	free(found);
 	return rc < 0 ? -1 : 0;
 }
@@ -312,10 +337,8 @@ static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
 		goto out;
 	}
 	rc = -1;
-	if (found && !(keys = calloc(n ? n : 1, sizeof(*keys))))
+	if (found_keys(found, n, &keys) < 0)
 		goto out;
-	for (size_t i = 0; found && i < n; i++)
-		keys[i] = found[i].key;
 	a.ids = ids;
 	a.nids = nids;
 	a.keys = keys;
@@ -365,32 +388,17 @@ static int cmd_retry(struct delivery_ctx *ctx, const struct event *ev,
 {
 	struct target *found = NULL;
 	struct report_row *rows = NULL;
-	const char **keys = NULL;
-	struct err e = ERR_INIT;
 	size_t n = 0, nrows = 0;
 	int rc = line_filters(ctx, cmd, cmd->args, run, 1, &found, &n);
 
 	if (rc != 0) /* wrong, or another instance's line */
 		goto out;
-	if (!may_use(ctx, command_row(CMD_RETRY), ev->comment_user)) {
+	if (!may_use(ctx, command_row(CMD_RETRY), ev->comment_user))
 		rc = refuse(ctx, ev->comment_user, "retry", run);
-		goto out;
-	}
-	rc = -1;
-	if (found && !(keys = calloc(n ? n : 1, sizeof(*keys))))
-		goto out;
-	for (size_t i = 0; found && i < n; i++)
-		keys[i] = found[i].key;
-	if (report_rows(ctx->c, ev->repo, ev->issue, keys, n, &rows, &nrows, &e) < 0) {
-		log_error("bot: retry: %s", e.msg);
-		rc = line_refused(cmd, run, "the records could not be read; the "
-				  "bot's log says why.");
-		goto out;
-	}
-	rc = retry_rows(ctx, rows, nrows, run);
+	else if ((rc = line_rows(ctx, ev, cmd, run, found, n, &rows, &nrows)) == 0)
+		rc = retry_rows(ctx, rows, nrows, run);
 out:
 	free(rows);
-	free(keys);
 	free(found);
 	return rc < 0 ? -1 : 0;
 }
