@@ -196,16 +196,29 @@ _slurm_sacctmgr() {
 	timeout 30 sacctmgr -i "$@" >>"$T_SLURM_DIR/log/sacctmgr.log" 2>&1
 }
 
+# _slurm_port TAKEN...: a free port that is none of TAKEN (free_port may
+# hand out the same port twice: slurmctld and slurmd on one port make a
+# cluster that never comes up, "slurmd_req: invalid request msg type").
+_slurm_port() {
+	local p
+	while :; do
+		p=$(free_port)
+		case " $* " in *" $p "*) ;; *) echo "$p"; return 0 ;; esac
+	done
+}
+
 # _slurm_write_conf FIRST_JOB_ID ACCOUNTING
 _slurm_write_conf() {
-	local d=$T_SLURM_DIR
-	_slurm_dbd_port=$(free_port)
+	local d=$T_SLURM_DIR ctld slurmd
+	_slurm_dbd_port=$(_slurm_port ${_slurm_db_port:-})
+	ctld=$(_slurm_port ${_slurm_db_port:-} "$_slurm_dbd_port")
+	slurmd=$(_slurm_port ${_slurm_db_port:-} "$_slurm_dbd_port" "$ctld")
 	{
 		cat <<EOF
 ClusterName=$T_SLURM_CLUSTER
 SlurmctldHost=$_slurm_host(127.0.0.1)
-SlurmctldPort=$(free_port)
-SlurmdPort=$(free_port)
+SlurmctldPort=$ctld
+SlurmdPort=$slurmd
 AuthType=auth/munge
 AuthInfo=socket=$T_SLURM_MUNGE
 SlurmUser=root
