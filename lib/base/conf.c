@@ -89,7 +89,8 @@ struct field {
 	size_t off_n; /* T_GLIST: where the count lives */
 };
 
-static const char *const chat_names[] = {"minimal", "basic", "chatty", NULL};
+static const char *const chat_names[] = {"incognito", "minimal", "basic",
+					"chatty", NULL};
 static const char *const upload_names[] = {"all", "latest", "once", "none",
 					   NULL};
 static const char *const log_names[] = {"error", "warn", "info", "debug",

@@ -42,7 +42,14 @@ struct conf_strv {
 	size_t n;
 };
 
-enum conf_chatlevel { CONF_CHAT_MINIMAL, CONF_CHAT_BASIC, CONF_CHAT_CHATTY };
+/* Which comments the bot writes (README, "Chat levels"): each level adds
+ * to the one before. */
+enum conf_chatlevel {
+	CONF_CHAT_INCOGNITO, /* none: not even the status comment */
+	CONF_CHAT_MINIMAL,   /* the status comments (builds, deploys) */
+	CONF_CHAT_BASIC,     /* + replies to commands, refusals, the reaction */
+	CONF_CHAT_CHATTY     /* + acknowledgements of what was received */
+};
 
 /* buildenv.job_handover_protocol: how a submitted job gets to run. */
 enum conf_handover {

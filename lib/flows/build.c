@@ -892,7 +892,8 @@ static int publish_all(struct job_plan *p, struct build_req *req,
 
 	if (doc_body(doc, body, e) < 0)
 		return -1;
-	if (github_comment_edit(delivery_github(ctx, p->ev, e), p->ev->repo,
+	if (!cdoc_is_local(p->status_id) &&
+	    github_comment_edit(delivery_github(ctx, p->ev, e), p->ev->repo,
 				p->status_id, body->s, &e2) < 0)
 		log_error("status comment %lld not updated: %s", p->status_id, e2.msg);
 	save_doc(p, doc);
@@ -905,6 +906,18 @@ static int publish_all(struct job_plan *p, struct build_req *req,
 	}
 	buf_release(&dir);
 	return rc;
+}
+
+/* Step 3: the status comment, or with chatlevel incognito a document
+ * only the bot sees (lib/state/cdoc.h, a local id). */
+static int status_comment(struct job_plan *p, const char *body, struct err *e)
+{
+	if (p->ctx->c->bot_control.chatlevel == CONF_CHAT_INCOGNITO) {
+		p->status_id = cdoc_local_id(p->ev->delivery);
+		return 0;
+	}
+	return delivery_comment_once(p->ctx, p->ev, "status", body,
+				     &p->status_id, e);
 }
 
 int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user,
@@ -930,7 +943,7 @@ int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user
 	rc = -1;
 	if (doc_init(&p, req, &doc, e) < 0 || doc_body(&doc, &body, e) < 0)
 		goto out;
-	if ((rc = delivery_comment_once(ctx, ev, "status", body.s, &p.status_id, e)) != 0 ||
+	if ((rc = status_comment(&p, body.s, e)) != 0 ||
 	    (rc = load_repos(&p, req, &doc, e)) != 0 ||
 	    (rc = submit_all(&p, req, &doc, &ok, e)) != 0 ||
 	    (rc = publish_all(&p, req, &doc, &body, e)) != 0)

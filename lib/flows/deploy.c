@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdoc.h"
 #include "clock.h"
 #include "dirq.h"
 #include "github.h"
@@ -662,6 +663,19 @@ static int render(const struct run *ru, const struct req_work *w, int all_final,
 	return 0;
 }
 
+/* The reply edited on GitHub (the run's client opened when needed). */
+static int report_edit(struct run *ru, const struct req_work *w, const char *body,
+		       struct err *e)
+{
+	if (!ru->gh) {
+		if (github_open(ru->c, &ru->gh, e) < 0)
+			return -1;
+		ru->own_gh = 1;
+	}
+	github_set_installation(ru->gh, w->req.installation);
+	return github_comment_edit(ru->gh, w->req.repo, w->req.comment_id, body, e);
+}
+
 /* ONE edit of the reply when its text changed; the text kept in
  * deploy/reports/DELIVERY.  0 edited or unchanged (*edited), -1 e. */
 static int report(struct run *ru, const struct req_work *w, const char *body,
@@ -679,16 +693,12 @@ static int report(struct run *ru, const struct req_work *w, const char *body,
 		rc = 0;
 		goto out;
 	}
-	if (!ru->gh) {
-		if (github_open(ru->c, &ru->gh, e) < 0)
-			goto out;
-		ru->own_gh = 1;
-	}
-	github_set_installation(ru->gh, w->req.installation);
-	if (github_comment_edit(ru->gh, w->req.repo, w->req.comment_id, body, e) < 0) {
+	if (cdoc_is_local(w->req.comment_id)) {
+		/* chatlevel incognito: no comment to edit; the report is kept */
+	} else if (report_edit(ru, w, body, e) < 0) {
 		int st = github_last_status(ru->gh);
 
-		if (st != 404 && st != 410)
+		if (!ru->gh || (st != 404 && st != 410))
 			goto out;
 		log_warn("deploy: reply %lld in %s is gone (%d): the report is "
 			 "kept without it", w->req.comment_id, w->req.repo, st);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cdoc.h"
 #include "ini.h"
 #include "names.h"
 #include "num.h"
@@ -323,7 +324,8 @@ int deploy_metadata(const struct deploy_meta *m, struct buf *out,
 	    jadd(pay, "url", jstr(m->url)) < 0 ||
 	    jadd(pr, "repo", jstr(m->req->repo)) < 0 ||
 	    jadd(pr, "pr", jnum(m->req->pr)) < 0 ||
-	    jadd(pr, "pr_comment_id", jnum(m->req->comment_id)) < 0 ||
+	    jadd(pr, "pr_comment_id", jnum(cdoc_is_local(m->req->comment_id)
+						 ? 0 : m->req->comment_id)) < 0 ||
 	    jadd(pr, "url", jstr(url)) < 0 ||
 	    jadd(job, "id", jnum(m->job_id)) < 0 ||
 	    jadd(job, "target", jstr(m->target)) < 0 ||

@@ -761,7 +761,7 @@ static void publish(struct iter *it, struct comment *cm)
 
 	if (!cm->loaded)
 		goto out;
-	if (cm->changed) {
+	if (cm->changed && !cdoc_is_local(cm->id)) {
 		if (cdoc_body(&cm->doc, &body) < 0) {
 			manager_fail(it, "comment %lld: body too long", cm->id);
 			goto out;

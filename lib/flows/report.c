@@ -432,11 +432,13 @@ int report_config_text(const struct conf *c, struct buf *out)
 	if (buf_addf(out, "Configuration of instance `%s`:\n\n",
 		     c->github.app_name) < 0 || target_rows(c, out) < 0 ||
 	    buf_addf(out, "\n- upload policy: `%s`\n- chat level: `%s`\n"
-		     "- may build: ",
+		     "- may give commands (`command_permission`): ",
 		     conf_upload_policy_name(c->deploycfg.upload_policy),
 		     conf_chatlevel_name(c->bot_control.chatlevel)) < 0 ||
+	    logins(out, &c->bot_control.command_permission) < 0 ||
+	    buf_adds(out, "\n- may build (`build_permission`): ") < 0 ||
 	    logins(out, &c->buildenv.build_permission) < 0 ||
-	    buf_adds(out, "\n- may deploy: ") < 0 ||
+	    buf_adds(out, "\n- may deploy (`deploy_permission`): ") < 0 ||
 	    logins(out, &c->deploycfg.deploy_permission) < 0 ||
 	    buf_adds(out, "\n") < 0)
 		return -1;

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "build.h"
 #include "cancel.h"
+#include "cdoc.h"
 #include "command.h"
 #include "conf.h"
 #include "delivery.h"
@@ -45,8 +46,11 @@ struct run {
 typedef int (*command_fn)(struct delivery_ctx *ctx, const struct event *ev,
 			  const struct command *cmd, struct run *run);
 
-/* Who may use a command: the rule check_build() and bot: help both read. */
-enum command_who { WHO_ANYONE, WHO_BUILD };
+/* Who may use a command: the rule check_build(), refuse() and bot: help
+ * all read.  WHO_ACTING: a login of both bot_control.command_permission
+ * (who may give the bot commands in comments at all, as in the original
+ * bot) and buildenv.build_permission. */
+enum command_who { WHO_ANYONE, WHO_ACTING };
 
 struct command_row {
 	enum command_id id;
@@ -72,7 +76,7 @@ static int cmd_retry(struct delivery_ctx *ctx, const struct event *ev,
 /* The commands this instance carries out; bot: help lists exactly these. */
 static const struct command_row command_rows[] = {
 	{ CMD_HELP, WHO_ANYONE, cmd_help, "bot: help", "this list" },
-	{ CMD_BUILD, WHO_BUILD, cmd_build,
+	{ CMD_BUILD, WHO_ACTING, cmd_build,
 	  "bot: build [arch:A] [repo:R] [inst:I] [accel:X]",
 	  "build the pull request (merged onto its base branch) for the "
 	  "matching targets of this instance; no filter: all of them" },
@@ -83,12 +87,12 @@ static const struct command_row command_rows[] = {
 	{ CMD_SHOW_CONFIG, WHO_ANYONE, cmd_show_config, "bot: show_config [inst:I]",
 	  "what this instance builds (targets, their sbatch arguments), its "
 	  "upload policy and chat level, and who may build and deploy" },
-	{ CMD_CANCEL, WHO_BUILD, cmd_cancel,
+	{ CMD_CANCEL, WHO_ACTING, cmd_cancel,
 	  "bot: cancel [arch:A] [repo:R] [inst:I] [accel:X] | job:ID ...",
 	  "cancel (one scancel) this pull request's jobs of this instance that "
 	  "are pending or running: those of the matching targets, or the jobs "
 	  "named; jobs that are over are named and left alone" },
-	{ CMD_RETRY, WHO_BUILD, cmd_retry,
+	{ CMD_RETRY, WHO_ACTING, cmd_retry,
 	  "bot: retry [arch:A] [repo:R] [inst:I] [accel:X]",
 	  "build again, from the pull request as it is now, the matching "
 	  "targets whose latest attempt is over and did not succeed (failed, "
@@ -97,7 +101,8 @@ static const struct command_row command_rows[] = {
 
 static const char *who_text(enum command_who w)
 {
-	return w == WHO_BUILD ? "the logins of `build_permission`" : "anyone";
+	return w == WHO_ACTING ? "the logins of both `command_permission` and "
+				 "`build_permission`" : "anyone";
 }
 
 /* 1 if user may use the command of row (NULL: an unknown command). */
@@ -105,7 +110,14 @@ static int may_use(const struct delivery_ctx *ctx, const struct command_row *row
 		   const char *user)
 {
 	return !row || row->who == WHO_ANYONE ||
-	       conf_has_login(&ctx->c->buildenv.build_permission, user);
+	       (conf_has_login(&ctx->c->bot_control.command_permission, user) &&
+		conf_has_login(&ctx->c->buildenv.build_permission, user));
+}
+
+/* Whether the chat level lets the bot write what needs level. */
+static int chat(const struct delivery_ctx *ctx, enum conf_chatlevel level)
+{
+	return ctx->c->bot_control.chatlevel >= level;
 }
 
 static const struct command_row *command_row(enum command_id id)
@@ -271,10 +283,19 @@ static int cmd_show_config(struct delivery_ctx *ctx, const struct event *ev,
 /* The refusal of a command that needs build permission: 0 (said, or
  * nothing to say), -1 (the reply's cap). */
 static int refuse(struct delivery_ctx *ctx, const char *user, const char *what,
-		  struct run *run)
+		  int by_comment, struct run *run)
 {
 	const char *refusal = ctx->c->buildenv.no_build_permission_comment;
 
+	if (by_comment &&
+	    !conf_has_login(&ctx->c->bot_control.command_permission, user)) {
+		log_info("%s refused: %s is not in command_permission", what, user);
+		run->said = 1;
+		return buf_addf(&run->reply, "Account `%s` may not give commands "
+				"to instance `%s` (`command_permission`); `bot: "
+				"%s` is refused.\n\n", user, ctx->c->github.app_name,
+				what);
+	}
 	log_info("%s refused: %s is not in build_permission", what, user);
 	if (!*refusal)
 		return 0;
@@ -333,7 +354,7 @@ static int cmd_cancel(struct delivery_ctx *ctx, const struct event *ev,
 	if (rc != 0) /* wrong, or another instance's line */
 		goto out;
 	if (!may_use(ctx, command_row(CMD_CANCEL), ev->comment_user)) {
-		rc = refuse(ctx, ev->comment_user, "cancel", run);
+		rc = refuse(ctx, ev->comment_user, "cancel", 1, run);
 		goto out;
 	}
 	rc = -1;
@@ -394,7 +415,7 @@ static int cmd_retry(struct delivery_ctx *ctx, const struct event *ev,
 	if (rc != 0) /* wrong, or another instance's line */
 		goto out;
 	if (!may_use(ctx, command_row(CMD_RETRY), ev->comment_user))
-		rc = refuse(ctx, ev->comment_user, "retry", run);
+		rc = refuse(ctx, ev->comment_user, "retry", 1, run);
 	else if ((rc = line_rows(ctx, ev, cmd, run, found, n, &rows, &nrows)) == 0)
 		rc = retry_rows(ctx, rows, nrows, run);
 out:
@@ -448,17 +469,14 @@ static int check_build(struct delivery_ctx *ctx, const struct event *ev,
 		       const char *user, struct run *run)
 {
 	struct build_req *b = &run->build;
-	const char *refusal = ctx->c->buildenv.no_build_permission_comment;
+	int by_comment = ev->comment_id != 0;
 
 	if (b->lines == 0)
 		return 0;
-	if (!may_use(ctx, command_row(CMD_BUILD), user)) {
-		log_info("build refused: %s is not in build_permission", user);
+	if (by_comment ? !may_use(ctx, command_row(CMD_BUILD), user)
+		       : !conf_has_login(&ctx->c->buildenv.build_permission, user)) {
 		b->lines = 0;
-		if (!*refusal)
-			return 0;
-		run->said = 1;
-		return buf_addf(&run->reply, "%s\n\n", refusal);
+		return refuse(ctx, user, "build", by_comment, run);
 	}
 	if (ev->closed) {
 		log_info("build refused: pull request #%lld is closed", ev->issue);
@@ -477,7 +495,23 @@ static int check_build(struct delivery_ctx *ctx, const struct event *ev,
 	return 0;
 }
 
-/* The effects of a run: the reaction, the build, the reply - each once. */
+/* At chatlevel chatty, a build request is acknowledged in the reply
+ * (besides its status comment). */
+static int acknowledge(struct delivery_ctx *ctx, const struct event *ev,
+		       struct run *run)
+{
+	if (!chat(ctx, CONF_CHAT_CHATTY) || !run->build.lines)
+		return 0;
+	run->said = 1;
+	return buf_addf(&run->reply, "Received %s: a build of %zu target%s of "
+			"instance `%s`; the status comment follows %s jobs.\n\n",
+			ev->comment_id ? "your request" : "the label `" BUILD_LABEL "`",
+			run->build.n, run->build.n == 1 ? "" : "s",
+			ctx->c->github.app_name, run->build.n == 1 ? "its" : "their");
+}
+
+/* The effects of a run, each once: the reaction and the reply (chatlevel
+ * basic and up), the build (its status comment from minimal up). */
 static int carry_out(struct delivery_ctx *ctx, const struct event *ev,
 		     const char *user, struct run *run, long long *reply_id,
 		     struct err *e)
@@ -485,8 +519,11 @@ static int carry_out(struct delivery_ctx *ctx, const struct event *ev,
 	int rc;
 
 	*reply_id = 0;
+	if (acknowledge(ctx, ev, run) < 0)
+		return err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
 	if (!delivery_github(ctx, ev, e) ||
-	    (run->acted && ev->comment_id && react(ctx, ev, e) < 0))
+	    (run->acted && ev->comment_id && chat(ctx, CONF_CHAT_BASIC) &&
+	     react(ctx, ev, e) < 0))
 		return -1;
 	if (run->build.lines &&
 	    (rc = build_run(ctx, ev, user, &run->build, &run->reply, &run->said,
@@ -494,6 +531,11 @@ static int carry_out(struct delivery_ctx *ctx, const struct event *ev,
 		return rc;
 	if (!run->said)
 		return 0;
+	if (!chat(ctx, CONF_CHAT_BASIC)) {
+		log_info("reply not written (chatlevel %s)",
+			 conf_chatlevel_name(ctx->c->bot_control.chatlevel));
+		return 0;
+	}
 	return delivery_comment_once(ctx, ev, "reply", run->reply.s, reply_id, e);
 }
 
@@ -602,7 +644,8 @@ static int on_deploy_label(struct delivery_ctx *ctx, const struct event *ev,
 
 	if (!conf_has_login(&d->deploy_permission, ev->sender)) {
 		log_info("deploy refused: %s is not in deploy_permission", ev->sender);
-		if (!d->no_deploy_permission_comment || !*d->no_deploy_permission_comment) {
+		if (!d->no_deploy_permission_comment || !*d->no_deploy_permission_comment ||
+		    !chat(ctx, CONF_CHAT_BASIC)) {
 			delivery_note(ctx, "label %s by %s: refused, no reply", DEPLOY_LABEL,
 				   ev->sender);
 			rc = 0;
@@ -625,8 +668,10 @@ static int on_deploy_label(struct delivery_ctx *ctx, const struct event *ev,
 		     "upload_policy %s; this comment shows a row per artefact\n",
 		     ev->sender, policy_word(d->upload_policy)) < 0)
 		goto toobig;
-	if (!delivery_github(ctx, ev, e) ||
-	    (rc = delivery_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
+	if (!chat(ctx, CONF_CHAT_MINIMAL))
+		reply_id = cdoc_local_id(ev->delivery); /* incognito: no comment */
+	else if (!delivery_github(ctx, ev, e) ||
+		 (rc = delivery_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
 		goto out;
 	memset(&req, 0, sizeof(req));
 	snprintf(req.repo, sizeof(req.repo), "%s", ev->repo);

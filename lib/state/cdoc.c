@@ -616,6 +616,20 @@ int cdoc_parse(const char *text, size_t len, struct cdoc *d, struct err *e)
 
 /* ---- on disk ------------------------------------------------------------- */
 
+long long cdoc_local_id(const char *delivery)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (const char *p = delivery; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return CDOC_LOCAL_MIN + (long long)(h % (unsigned long long)(CDOC_LOCAL_MIN - 1));
+}
+
+int cdoc_is_local(long long id)
+{
+	return id >= CDOC_LOCAL_MIN;
+}
+
 int cdoc_path(const char *job_ids_dir, long long comment_id, struct buf *out)
 {
 	if (comment_id <= 0)

@@ -85,6 +85,19 @@ struct cdoc {
 	size_t n;
 };
 
+/* A document with no comment on GitHub (chatlevel "incognito": the bot
+ * writes nothing, the manager follows the jobs all the same) has a local
+ * id in [CDOC_LOCAL_MIN, 2^53 - 1], far above any id GitHub gives (about
+ * 2^32 in 2026), made from the delivery id so that a rerun makes the same
+ * one.  Nothing with a local id is ever sent to GitHub. */
+#define CDOC_LOCAL_MIN (1LL << 52)
+
+/* The local id of a delivery's status document (FNV-1a of the id). */
+long long cdoc_local_id(const char *delivery);
+
+/* 1 if id is a local id (no comment on GitHub), else 0. */
+int cdoc_is_local(long long id);
+
 /* Frees what d holds and zeroes it; safe twice and on a zeroed struct. */
 void cdoc_release(struct cdoc *d);
 

@@ -106,7 +106,7 @@ is "help: one eyes reaction on the command" "$(reactions_on "${CIDS[0]}")" 1
 REPLY=$(gh_state | gh_py "[c for c in d['comments'] if c['body'].startswith('<!-- eessi-bot reply-to=${CIDS[0]} ')][0]['body']")
 like "help: reply lists bot: help" "$REPLY" '\| `bot: help` \| this list \|'
 like "help: reply names the instance" "$REPLY" 'instance `e2e-cluster`'
-like "help: who may build" "$REPLY" '^\| `bot: build [^|]*` \| [^|]* \| the logins of `build_permission` \|$'
+like "help: who may build" "$REPLY" '^\| `bot: build [^|]*` \| [^|]* \| the logins of both `command_permission` and `build_permission` \|$'
 like "help: who may ask for the status" "$REPLY" '^\| `bot: status [^|]*` \| [^|]* \| anyone \|$'
 like "help: bot: show_config listed" "$REPLY" '^\| `bot: show_config \[inst:I\]` \|'
 like "help: reply mentions the asker" "$REPLY" '@alice'

@@ -143,6 +143,7 @@ github = {
   token_cache_dir = "$D/tokens";
   git_url = "file://$T_TMP/remote";
 };
+bot_control = { command_permission = [ "alice", "carol" ]; };
 buildenv = {
   build_job_script = "$TOP/scripts/bot-build.slurm";
   submit_command = "$T_TMP/sbatch";
@@ -186,17 +187,17 @@ gitrepo_seed_json software-layer "$REPO" alice >"$T_TMP/repo-seed.json"
 import json, sys
 seed = json.load(open(sys.argv[1])); repo = sys.argv[2]
 seed["reset"] = True
-seed["users"] = ["alice", "mallory"]
+seed["users"] = ["alice", "mallory", "carol"]
 seed["collaborators"] = {repo: {"alice": "admin"}}
 seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
                     for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7,
                               7, 7, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10, 10,
-                              11, 11, 11, 11)]
+                              11, 11, 11, 11) + (7,) * 16]
 print(json.dumps(seed))
 PY
 gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 34 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 50 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
@@ -383,10 +384,21 @@ D4=$(uuid)
 send issue_comment "$T_TMP/c2.json" "$D4" >/dev/null
 check "no permission: handled" wait_handled "$D4"
 is "no permission: one reply" "$(replies_to "${CIDS[1]}")" 1
-like "no permission: the configured text" "$(reply_body "${CIDS[1]}")" 'Only maintainers may build on e2e-cluster'
+like "no permission: command_permission's refusal" "$(reply_body "${CIDS[1]}")" \
+	'Account `mallory` may not give commands to instance `e2e-cluster` \(`command_permission`\)'
 is "no permission: no status comment" "$(status_comments "$D4")" 0
 is "no permission: no reaction" "$(reactions_on "${CIDS[1]}")" 0
 is "no permission: no job" "$(all_jobs)" "$BEFORE"
+# carol may give commands (command_permission) but not build
+comment_payload "$T_TMP/c2c.json" "${CIDS[34]}" 7 'bot: build arch:zen2' carol
+D4C=$(uuid)
+send issue_comment "$T_TMP/c2c.json" "$D4C" >/dev/null
+check "no build permission: handled" wait_handled "$D4C"
+is "no build permission: one reply" "$(replies_to "${CIDS[34]}")" 1
+like "no build permission: the configured text" "$(reply_body "${CIDS[34]}")" 'Only maintainers may build on e2e-cluster'
+is "no build permission: no status comment" "$(status_comments "$D4C")" 0
+is "no build permission: no reaction" "$(reactions_on "${CIDS[34]}")" 0
+is "no build permission: no job" "$(all_jobs)" "$BEFORE"
 
 comment_payload "$T_TMP/c3.json" "${CIDS[2]}" 7 $'bot: build arc:zen2\nbot: build arch:zen2'
 D5=$(uuid)
@@ -709,7 +721,8 @@ like "show_config: zen2 with its repository, accelerator, node type, sbatch" "$A
 	"^\| \`linux/x86_64/amd/zen2\` \| \`$R23\` \| \`nvidia/cc80\` \| \`zen2-node\` \| \`--time=12\` \|"
 like "show_config: generic's two repositories" "$ASKED" "\`$R23\` \`$R25\`"
 like "show_config: the upload policy" "$ASKED" '^- upload policy: `[a-z]+`'
-like "show_config: who may build" "$ASKED" '^- may build: `alice`'
+like "show_config: who may give commands" "$ASKED" '^- may give commands \(`command_permission`\): `alice`, `carol`$'
+like "show_config: who may build" "$ASKED" '^- may build \(`build_permission`\): `alice`$'
 unlike "show_config: no path of this host" "$ASKED" "$T_TMP|/srv|/home|/etc"
 unlike "show_config: no site-wide sbatch parameter" "$ASKED" 'nice=7|--hold'
 unlike "show_config: no proxy" "$ASKED" 'proxy'
@@ -730,9 +743,12 @@ scontrol release "$RUN10"
 check "cancel: one of them running (its build sleeps)" \
 	wait_until 60 sh -c "squeue -h -j $RUN10 -o %T | grep -qx RUNNING"
 ask 24 'bot: cancel' mallory 10
-like "cancel without permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
+like "cancel without permission: command_permission's refusal" "$ASKED" 'Account `mallory` may not give commands'
 is "cancel without permission: no scancel" "$(scancels)" 0
 is "cancel without permission: no reaction" "$(reactions_on "${CIDS[24]}")" 0
+ask 35 'bot: cancel' carol 10
+like "cancel without build permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
+is "cancel without build permission: no scancel" "$(scancels)" 0
 ask 29 'bot: cancel inst:another-cluster' mallory 10
 is "cancel for another instance: no reply, not even a refusal" "$(replies_to "${CIDS[29]}")" 0
 is "cancel for another instance: no scancel" "$(scancels)" 0
@@ -782,8 +798,11 @@ like "retry: aarch64's row failed" "$(status_body "$DR")" '^\| linux/aarch64/neo
 is "retry: 3 rows succeeded" "$(status_body "$DR" | grep -c '| SUCCESS (COMPLETED)')" 3
 NSB=$(cat "$T_TMP/sbatch.count")
 ask 31 'bot: retry' mallory 11
-like "retry without permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
+like "retry without permission: command_permission's refusal" "$ASKED" 'Account `mallory` may not give commands'
 is "retry without permission: no job" "$(cat "$T_TMP/sbatch.count")" "$NSB"
+ask 36 'bot: retry' carol 11
+like "retry without build permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
+is "retry without build permission: no job" "$(cat "$T_TMP/sbatch.count")" "$NSB"
 ask 32 'bot: retry' alice 11
 DRR=$ASKED_D
 is "retry: exactly one new job" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
@@ -795,5 +814,53 @@ is "retry: no reply beside the status comment" "$(replies_to "${CIDS[32]}")" 0
 ask 33 'bot: retry' alice 11
 like "retry again: nothing to retry while the new attempt runs" "$ASKED" 'Nothing to retry on instance `e2e-cluster`'
 is "retry again: no job" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
+
+# --- chat levels: which comments each level writes, counted on the stand-in ----------
+# One comment with `bot: help` and a build of one target, at each level; the
+# consumer reads app.cfg each time it starts.
+kinds() { # kinds: "COMMENTS REACTIONS EDITS" since the last gh_reset_calls
+	gh_calls | gh_py 'str(sum(1 for c in d if c["method"] == "POST" and c["path"].endswith("/comments"))) + " " + str(sum(1 for c in d if c["method"] == "POST" and c["path"].endswith("/reactions"))) + " " + str(sum(1 for c in d if c["method"] == "PATCH"))'
+}
+chat_case() { # chat_case LEVEL CID-INDEX
+	sed -i "s/^bot_control = .*/bot_control = { command_permission = [ \"alice\", \"carol\" ]; chatlevel = \"$1\"; };/" "$D/app.cfg"
+	check "$1: the lingering consumer (old configuration) is gone" \
+		wait_until 60 consumer_gone "$BIN" "$D/spool"
+	ask "$2" $'bot: help\nbot: build arch:zen2' alice 7
+	CHAT_D=$ASKED_D
+	CHAT_KINDS=$(kinds)
+	CHAT_JOB=$(job_ids_of "$CHAT_D")
+	gh_reset_calls
+}
+chat_case incognito 37
+note "incognito: comments reactions edits = $CHAT_KINDS"
+is "incognito: no comment, no reaction, no edit" "$CHAT_KINDS" "0 0 0"
+is "incognito: the job is submitted all the same" "$(njobs_of "$CHAT_D")" 1
+is "incognito: no reply" "$(replies_to "${CIDS[37]}")" 0
+LOCAL_DOC=$(sed -n 's/^pr_comment_id = //p' "$D/jobs/ids/submitted/$CHAT_JOB")
+check "incognito: the record's comment id is a local one (>= 2^52)" test "${LOCAL_DOC:-0}" -ge 4503599627370496
+check "incognito: its document is kept on disk" test -s "$D/jobs/ids/comments/$LOCAL_DOC.json"
+iteration
+like "incognito: the manager follows the job (released)" "$(cat "$D/jobs/ids/comments/$LOCAL_DOC.json")" '"state": *"(released|running|pending|finished)"'
+is "incognito: no call of the manager names the local id" \
+	"$(gh_calls | gh_py "str(sum(1 for c in d if '$LOCAL_DOC' in c['path']))")" 0
+scancel "$CHAT_JOB"
+chat_case minimal 38
+note "minimal: comments reactions edits = $CHAT_KINDS"
+is "minimal: the status comment only (created, edited)" "$CHAT_KINDS" "1 0 1"
+is "minimal: a status comment" "$(status_comments "$CHAT_D")" 1
+is "minimal: no reply to bot: help" "$(replies_to "${CIDS[38]}")" 0
+scancel "$CHAT_JOB"
+chat_case basic 39
+note "basic: comments reactions edits = $CHAT_KINDS"
+is "basic: the status comment, the reply, the reaction" "$CHAT_KINDS" "2 1 1"
+like "basic: the reply lists the commands" "$(reply_body "${CIDS[39]}")" '\| `bot: help` \|'
+unlike "basic: no acknowledgement" "$(reply_body "${CIDS[39]}")" 'Received your request'
+scancel "$CHAT_JOB"
+chat_case chatty 40
+note "chatty: comments reactions edits = $CHAT_KINDS"
+is "chatty: the status comment, the reply, the reaction" "$CHAT_KINDS" "2 1 1"
+like "chatty: the reply acknowledges the build" "$(reply_body "${CIDS[40]}")" 'Received your request: a build of 1 target of instance `e2e-cluster`'
+scancel "$CHAT_JOB"
+sed -i 's/^bot_control = .*/bot_control = { command_permission = [ "alice", "carol" ]; };/' "$D/app.cfg"
 
 done_testing

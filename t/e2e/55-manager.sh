@@ -141,6 +141,7 @@ github = {
   token_cache_dir = "$D/tokens";
   git_url = "file://$T_TMP/remote";
 };
+bot_control = { command_permission = [ "alice" ]; };
 buildenv = {
   build_job_script = "$TOP/scripts/bot-build.slurm";
   submit_command = "$T_SLURM_BIN/sbatch";

@@ -433,7 +433,7 @@ static const struct bad bad_files[] = {
 		D "bad-values.cfg:4: github.app_name: invalid value (expected 1-64 letters, digits, '.', '_' or '-', got \"my bot\")",
 		D "bad-values.cfg:5: github.installation_id: out of range (expected at least 1, got -5)",
 		D "bad-values.cfg:7: github.api_url: invalid value (expected an http:// or https:// URL",
-		D "bad-values.cfg:11: bot_control.chatlevel: invalid value (expected \"minimal\", \"basic\" or \"chatty\", got \"loud\")",
+		D "bad-values.cfg:11: bot_control.chatlevel: invalid value (expected \"incognito\", \"minimal\", \"basic\" or \"chatty\", got \"loud\")",
 		D "bad-values.cfg:18: buildenv.http_proxy: invalid value",
 		D "bad-values.cfg:19: buildenv.cvmfs_customizations[0].file: not an absolute path",
 		D "bad-values.cfg:23: deploycfg.endpoint_url: invalid value",

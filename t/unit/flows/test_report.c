@@ -223,8 +223,8 @@ START_TEST(config_shown_and_not)
 	ck_assert_ptr_nonnull(strstr(out.s, "| `linux/x86_64/amd/zen2` | - | `nvidia/cc80` | `zen2-gpu` | `--constraint=zen2` `--gres=gpu:1` |"));
 	ck_assert_ptr_nonnull(strstr(out.s, "- upload policy: `latest`"));
 	ck_assert_ptr_nonnull(strstr(out.s, "- chat level: `basic`"));
-	ck_assert_ptr_nonnull(strstr(out.s, "- may build: `alice`, `bob`"));
-	ck_assert_ptr_nonnull(strstr(out.s, "- may deploy: `carol`"));
+	ck_assert_ptr_nonnull(strstr(out.s, "- may build (`build_permission`): `alice`, `bob`"));
+	ck_assert_ptr_nonnull(strstr(out.s, "- may deploy (`deploy_permission`): `carol`"));
 	/* never: paths, the bucket, the endpoint, site-wide sbatch params */
 	ck_assert_ptr_null(strstr(out.s, "/srv"));
 	ck_assert_ptr_null(strstr(out.s, "/opt"));

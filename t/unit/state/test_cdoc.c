@@ -991,6 +991,37 @@ START_TEST(load_refuses_what_is_not_a_document)
 }
 END_TEST
 
+/* chatlevel incognito: a document's local id is the delivery's, far above
+ * GitHub's ids, and parses and saves like any other. */
+START_TEST(local_ids)
+{
+	const char *a = "11111111-2222-3333-4444-555555555555";
+	const char *b = "11111111-2222-3333-4444-555555555556";
+	long long ia = cdoc_local_id(a), ib = cdoc_local_id(b);
+	struct cdoc d = { 0 }, back = { 0 };
+	struct buf json = BUF_INIT(1 << 20);
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(ia, cdoc_local_id(a));
+	ck_assert_int_ne(ia, ib);
+	ck_assert(cdoc_is_local(ia) && cdoc_is_local(ib));
+	ck_assert(ia >= CDOC_LOCAL_MIN && ia <= 9007199254740991LL);
+	ck_assert(cdoc_is_local(cdoc_local_id("")));
+	ck_assert(!cdoc_is_local(4294967296LL * 1000));
+	ck_assert(!cdoc_is_local(1));
+	d.comment_id = ia;
+	d.pr_number = 7;
+	strcpy(d.repo, "o/n");
+	strcpy(d.instance, "i");
+	strcpy(d.delivery, a);
+	ck_assert_int_eq(cdoc_to_json(&d, &json, &e), 0);
+	ck_assert_int_eq(cdoc_parse(json.s, json.len, &back, &e), 0);
+	ck_assert_int_eq(back.comment_id, ia);
+	cdoc_release(&back);
+	buf_release(&json);
+}
+END_TEST
+
 Suite *cdoc_suite(void)
 {
 	Suite *s = suite_create("cdoc");
@@ -1009,6 +1040,7 @@ Suite *cdoc_suite(void)
 	tcase_add_test(tc, notes_and_excerpts_are_clean_and_cut);
 	tcase_add_test(tc, row_same_ignores_times);
 	tcase_add_test(tc, copy_is_deep);
+	tcase_add_test(tc, local_ids);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tcase_add_test(body_tc, body_text);
