@@ -200,7 +200,7 @@ FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
 FUZZ_TARGETS := webhook event command hmac sbatch slurmq ini jobrec conf spool \
 	result cdoc ids index s3xml deploy
-FUZZ_LIB := buf clock command conf dirq err event hmac ini jobrec jobstate log names num slurm \
+FUZZ_LIB := buf clock command conf dirq err event hmac ini jobargs jobrec jobstate log names num slurm \
 	slurmq spawn spool target webhook xio result cdoc status mindex manager manager_args manager_decide manager_records github \
 	httpc appjwt s3 s3_text s3_creds s3_multipart sign ledger deploy deploy_plan deploy_queue report cancel \
 	delivery effects

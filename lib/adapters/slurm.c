@@ -140,6 +140,19 @@ int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 	return 0;
 }
 
+int slurm_argv_add(struct slurm_argv *a, const char *arg, struct err *e)
+{
+	if (a->n < 2)
+		return err_set(e, ERR_INVAL, "sbatch: no argv to add to");
+	if (a->n + 1 > SLURM_ARGV_MAX)
+		return err_set(e, ERR_TOOBIG, "sbatch: more than %d arguments",
+			       SLURM_ARGV_MAX);
+	a->v[a->n] = a->v[a->n - 1];
+	a->v[a->n - 1] = arg;
+	a->v[++a->n] = NULL;
+	return 0;
+}
+
 int slurm_parse_sbatch(const char *out, size_t len, long long *job_id,
 		       struct err *e)
 {

@@ -62,6 +62,13 @@ int slurm_sbatch_argv(const struct conf *c, const struct target *t,
 		      long long pr, const char *comment, struct slurm_argv *a,
 		      struct err *e);
 
+/* Adds arg (kept by the caller until the submission) to an argv from
+ * slurm_sbatch_argv(), before the job script, which stays last: a `bot:
+ * build` line's submitargs: (lib/core/jobargs.h) come after the site's
+ * parameters, so sbatch takes them where the two disagree.  -1
+ * ERR_TOOBIG past SLURM_ARGV_MAX. */
+int slurm_argv_add(struct slurm_argv *a, const char *arg, struct err *e);
+
 /* Parses `sbatch --parsable` output: "ID" or "ID;CLUSTER", then a newline.
  * 0 with *job_id > 0, or -1 (ERR_INVAL quoting the output, cut). */
 int slurm_parse_sbatch(const char *out, size_t len, long long *job_id,

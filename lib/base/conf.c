@@ -21,6 +21,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,31 @@ static const char *check_login(char *s)
 		return NULL;
 	return "a GitHub login: 1-39 letters, digits or single hyphens, not "
 	       "starting or ending with '-', optionally ending in [bot]";
+}
+
+/* An allow-list entry of job arguments (lib/core/jobargs.h):
+ * "KEYPATTERN=VALUEPATTERN", each a POSIX extended regular expression. */
+static const char *check_pattern_pair(char *s)
+{
+	char *eq = strchr(s, '=');
+	regex_t re;
+	int ok;
+
+	if (!eq || eq == s)
+		return "NAMEPATTERN=VALUEPATTERN: a pattern for the name, '=', a "
+		       "pattern for the value";
+	*eq = '\0';
+	ok = regcomp(&re, s, REG_EXTENDED | REG_NOSUB) == 0;
+	*eq = '=';
+	if (!ok)
+		return "the name pattern (before the first '=') is not a POSIX "
+		       "extended regular expression";
+	regfree(&re);
+	if (regcomp(&re, eq + 1, REG_EXTENDED | REG_NOSUB) != 0)
+		return "the value pattern (after the first '=') is not a POSIX "
+		       "extended regular expression";
+	regfree(&re);
+	return NULL;
 }
 
 static int has_space_or_ctl(const char *s)
@@ -406,6 +432,10 @@ static const struct field schema[] = {
 	     buildenv.build_permission),
 	STR("buildenv", "no_build_permission_comment", F_TEXT, no_build_text,
 	    NULL, buildenv.no_build_permission_comment),
+	STRV("buildenv", "allowed_jobargs", 0, NULL, check_pattern_pair,
+	     buildenv.allowed_jobargs),
+	STRV("buildenv", "allowed_submitargs", 0, NULL, check_pattern_pair,
+	     buildenv.allowed_submitargs),
 
 	GROUP("deploycfg", 0),
 	STR("deploycfg", "endpoint_url", 0, NULL, check_url,

@@ -126,6 +126,10 @@ struct conf {
 		struct conf_cvmfs *cvmfs_customizations;
 		size_t n_cvmfs_customizations;
 		struct conf_strv build_permission; /* logins; empty: nobody */
+		/* "NAMEPATTERN=VALUEPATTERN" each (lib/core/jobargs.h);
+		 * empty: no job argument is admitted */
+		struct conf_strv allowed_jobargs;
+		struct conf_strv allowed_submitargs;
 		char *no_build_permission_comment; /* may be "" (say nothing) */
 		enum conf_handover job_handover_protocol;
 		long long job_delay_begin_factor; /* 1..100, default 2 */

@@ -3,6 +3,7 @@
  * comment and the records.
  * Layer: flows (README, "Map of the code"). */
 #include "build.h"
+#include "build_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "github.h"
 #include "gitcache.h"
 #include "ini.h"
+#include "jobargs.h"
 #include "jobcfg.h"
 #include "jobrec.h"
 #include "jobstate.h"
@@ -39,20 +41,54 @@
 
 /* ---- collecting a request --------------------------------------------- */
 
-static int take(struct build_req *req, const struct target *t, size_t n)
+/* The job arguments of target i of req, or NULL. */
+static const struct jobargs *args_of(const struct build_req *req, size_t i)
 {
+	return req->args_of && req->args_of[i] ? &req->sets[req->args_of[i] - 1] : NULL;
+}
+
+static int same_args(const struct jobargs *a, const struct jobargs *b)
+{
+	static const struct jobargs none;
+
+	return jobargs_same(a ? a : &none, b ? b : &none);
+}
+
+/* Takes targets t[0..n) with job arguments ja (NULL: none): 0; 1 the
+ * request would pass TARGET_MAX; 2 a target is there already with other
+ * job arguments (its index in *clash); -1 no memory. */
+static int take(struct build_req *req, const struct target *t, size_t n,
+		const struct jobargs *ja, size_t *clash)
+{
+	unsigned char set = 0;
 	size_t i, j;
 
 	if (!req->t && !(req->t = calloc(TARGET_MAX, sizeof(*req->t))))
 		return -1;
+	if (!req->args_of && !(req->args_of = calloc(TARGET_MAX, 1)))
+		return -1;
+	if (ja && (ja->nenv || ja->nsub)) {
+		if (!req->sets && !(req->sets = calloc(COMMAND_MAX, sizeof(*req->sets))))
+			return -1;
+		if (req->nsets == COMMAND_MAX)
+			return 1;
+		req->sets[req->nsets++] = *ja;
+		set = (unsigned char)req->nsets;
+	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < req->n; j++)
 			if (strcmp(req->t[j].dir, t[i].dir) == 0)
 				break;
-		if (j < req->n)
+		if (j < req->n) {
+			if (!same_args(args_of(req, j), set ? &req->sets[set - 1] : NULL)) {
+				*clash = j;
+				return 2;
+			}
 			continue;
+		}
 		if (req->n == TARGET_MAX)
 			return 1;
+		req->args_of[req->n] = set;
 		req->t[req->n++] = t[i];
 	}
 	return 0;
@@ -71,8 +107,38 @@ static int line_problem(struct build_req *req, const struct command *cmd,
 
 int build_add_targets(struct build_req *req, const struct target *t, size_t n)
 {
+	size_t clash;
+	int rc;
+
 	req->lines++;
-	return take(req, t, n);
+	rc = take(req, t, n, NULL, &clash);
+	return rc == 2 ? 0 : rc; /* retry: targets without job arguments */
+}
+
+/* 1 if the line has inst: (instance:) words and none names this instance:
+ * the line is another instance's, whatever else it holds. */
+static int other_instance(const struct conf *c, const char *args)
+{
+	const char *p = args;
+	int seen = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, " \t"), skip = 0;
+
+		if (n > 5 && strncasecmp(p, "inst:", 5) == 0)
+			skip = 5;
+		else if (n > 9 && strncasecmp(p, "instance:", 9) == 0)
+			skip = 9;
+		if (skip) {
+			if (n - skip == strlen(c->github.app_name) &&
+			    strncasecmp(p + skip, c->github.app_name, n - skip) == 0)
+				return 0;
+			seen = 1;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return seen;
 }
 
 int build_add_line(const struct conf *c, const struct command *cmd,
@@ -80,9 +146,10 @@ int build_add_line(const struct conf *c, const struct command *cmd,
 {
 	struct filters f;
 	struct target *found = NULL;
+	struct jobargs *ja = NULL;
 	struct buf valid = BUF_INIT(8192);
-	char why[512];
-	size_t n = 0;
+	char why[512], rest[COMMAND_ARGS_MAX + 1];
+	size_t n = 0, clash = 0;
 	int rc = -1, m;
 
 	if (cmd->too_long) {
@@ -90,7 +157,18 @@ int build_add_line(const struct conf *c, const struct command *cmd,
 		rc = line_problem(req, cmd, "the line is too long.");
 		goto out;
 	}
-	if (filter_parse(cmd->args, &f, why, sizeof(why)) < 0) {
+	if (!(ja = malloc(sizeof(*ja))))
+		goto out;
+	if (other_instance(c, cmd->args)) { /* its job arguments are its own */
+		rc = 0;
+		goto out;
+	}
+	if (jobargs_take(c, cmd->args, ja, rest, sizeof(rest), why, sizeof(why)) < 0) {
+		rc = line_problem(req, cmd, why);
+		req->lines++;
+		goto out;
+	}
+	if (filter_parse(rest, &f, why, sizeof(why)) < 0) {
 		rc = line_problem(req, cmd, why);
 		req->lines++;
 		goto out;
@@ -116,12 +194,18 @@ int build_add_line(const struct conf *c, const struct command *cmd,
 		rc = line_problem(req, cmd, valid.s);
 		goto out;
 	}
-	rc = take(req, found, n);
+	rc = take(req, found, n, ja, &clash);
 	if (rc == 1)
 		rc = line_problem(req, cmd, "the request has more targets than "
 				  "one request may have.");
+	else if (rc == 2 && (buf_addf(&valid, "asks for `%s` again, with other job "
+				      "arguments than an earlier line.",
+				      req->t[clash].name) < 0 ||
+			     (rc = line_problem(req, cmd, valid.s)) < 0))
+		rc = -1;
 out:
 	free(found);
+	free(ja);
 	buf_release(&valid);
 	return rc;
 }
@@ -142,7 +226,9 @@ int build_add_all(const struct conf *c, struct build_req *req)
 			      "than one request may have.\n"
 			      : "- the instance has no target to build.\n") < 0 ? -1 : 0;
 	} else {
-		rc = take(req, found, n) == 0 ? 0 : -1;
+		size_t clash;
+
+		rc = take(req, found, n, NULL, &clash) == 0 ? 0 : -1;
 	}
 	free(found);
 	return rc;
@@ -151,8 +237,12 @@ int build_add_all(const struct conf *c, struct build_req *req)
 void build_req_release(struct build_req *req)
 {
 	free(req->t);
+	free(req->sets);
+	free(req->args_of);
 	req->t = NULL;
-	req->n = 0;
+	req->sets = NULL;
+	req->args_of = NULL;
+	req->n = req->nsets = 0;
 	buf_release(&req->why);
 }
 
@@ -172,6 +262,8 @@ struct job_plan {
 	struct buf cache_dir;
 	struct ini *repos;      /* repos.cfg, when a target has a repository */
 	long long status_id;
+	const struct jobargs *ja; /* the target being submitted: its job
+				   * arguments, or NULL */
 	/* a submitted job's row and record: "held" (hold_release) or
 	 * "submitted" (delayed_begin), with a note saying what comes next */
 	const char *job_state;
@@ -430,7 +522,7 @@ out:
  * slurm-<ID>.out, _bot_job<ID>.*.  Whatever the pull request brought
  * under them goes before anything is written: a symlink there would make
  * the bot (or Slurm, opening the job's output) write where it points. */
-static int clear_reserved(const char *dir, struct err *e)
+int build_clear_reserved(const char *dir, struct err *e)
 {
 	struct buf path = BUF_INIT(4096);
 	DIR *d = opendir(dir);
@@ -456,6 +548,49 @@ static int clear_reserved(const char *dir, struct err *e)
 		log_warn("the pull request had %d entr%s under the bot's names "
 			 "(cfg, slurm-*, _bot_job*): removed", n, n == 1 ? "y" : "ies");
 	return rc;
+}
+
+/* cfg/export_vars and cfg/submit_args of a target with job arguments
+ * (lib/core/jobargs.h): data, one KEY=VALUE per line, never shell text. */
+int build_write_jobargs(const struct jobargs *ja, const char *cfg, struct err *e)
+{
+	struct buf text = BUF_INIT(64 * 1024), path = BUF_INIT(4096);
+	int rc = -1;
+
+	if (!ja || (!ja->nenv && !ja->nsub))
+		return 0;
+	if (ja->nenv && (jobargs_env_text(ja, &text) < 0 ||
+			 buf_addf(&path, "%s/%s", cfg, BUILD_ENV_FILE) < 0 ||
+			 xio_write_atomic(path.s, text.s, text.len, 0644, e) < 0))
+		goto out;
+	buf_clear(&text);
+	buf_clear(&path);
+	if (ja->nsub && (jobargs_submit_text(ja, &text) < 0 ||
+			 buf_addf(&path, "%s/%s", cfg, BUILD_SUBMIT_FILE) < 0 ||
+			 xio_write_atomic(path.s, text.s, text.len, 0644, e) < 0))
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && !e->code)
+		err_set(e, ERR_TOOBIG, "job arguments: path too long");
+	buf_release(&text);
+	buf_release(&path);
+	return rc;
+}
+
+int build_sbatch_argv(const struct conf *c, const struct target *t, long long pr,
+		      const char *comment, const struct jobargs *ja,
+		      struct build_sbatch *sb, struct err *e)
+{
+	if (slurm_sbatch_argv(c, t, pr, comment, &sb->argv, e) < 0)
+		return -1;
+	for (size_t i = 0; ja && i < ja->nsub; i++) {
+		snprintf(sb->extra[i], sizeof(sb->extra[i]), "%s=%s", ja->sub[i].key,
+			 ja->sub[i].value);
+		if (slurm_argv_add(&sb->argv, sb->extra[i], e) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Step 4a: the job directory, made aside and renamed into place, so an
@@ -486,14 +621,15 @@ static int make_job_dir(const struct job_plan *p, const struct target *t,
 		goto out;
 	*slash = '/';
 	if (gitcache_checkout(p->cache_dir.s, p->ev->repo, p->merge_sha, tmp.s,
-			      e) < 0 || clear_reserved(tmp.s, e) < 0)
+			      e) < 0 || build_clear_reserved(tmp.s, e) < 0)
 		goto out;
 	buf_truncate(&path, path.len - strlen("/job.cfg"));
 	if (mkdir(path.s, 0755) < 0) { /* cfg/ is the bot's: new, or an error */
 		err_sys(e, "mkdir %s", path.s);
 		goto out;
 	}
-	if (*t->repo_id && copy_repo_cfg(c, t->repo_id, path.s, e) < 0)
+	if ((*t->repo_id && copy_repo_cfg(c, t->repo_id, path.s, e) < 0) ||
+	    build_write_jobargs(p->ja, path.s, e) < 0)
 		goto out;
 	if (buf_adds(&path, "/job.cfg") < 0 ||
 	    jobcfg_render(c, t, cfg.s, *t->repo_id ? p->repos : NULL, &jobcfg, e) < 0 ||
@@ -555,7 +691,7 @@ static int record_text(const struct job_plan *p, const struct target *t,
 
 /* Writes path with text unless it exists: a record the manager may have
  * changed since is never overwritten. */
-static int write_once(const char *path, const struct buf *text, struct err *e)
+int build_write_once(const char *path, const struct buf *text, struct err *e)
 {
 	struct err e2 = ERR_INIT;
 
@@ -575,7 +711,7 @@ static int job_links(const struct job_plan *p, const struct target *t,
 
 	if (record_text(p, t, dir, job_id, &text, e) < 0 ||
 	    buf_addf(&path, "%s/_bot_job%lld.metadata", dir, job_id) < 0 ||
-	    write_once(path.s, &text, e) < 0)
+	    build_write_once(path.s, &text, e) < 0)
 		goto out;
 	buf_clear(&path);
 	if (buf_addf(&path, "%s/%lld", p->ctx->c->buildenv.jobs_base_dir, job_id) < 0)
@@ -602,7 +738,7 @@ static int job_record(const struct job_plan *p, const struct target *t,
 	    xio_mkdir_p(path.s, 0755, e) < 0 ||
 	    record_text(p, t, dir, job_id, &text, e) < 0 ||
 	    buf_addf(&path, "/%lld", job_id) < 0 ||
-	    write_once(path.s, &text, e) < 0)
+	    build_write_once(path.s, &text, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -630,7 +766,7 @@ static int sbatch_once(struct job_plan *p, const struct target *t,
 		       long long *id, struct err *e)
 {
 	struct delivery_ctx *ctx = p->ctx;
-	struct slurm_argv *argv = NULL;
+	struct build_sbatch *sb = NULL;
 	struct err e2 = ERR_INIT;
 	char num[32];
 	int rc = -1;
@@ -640,13 +776,13 @@ static int sbatch_once(struct job_plan *p, const struct target *t,
 		log_error("%s: job directory: %s", t->name, e2.msg);
 		return row_set(row, NOT_SUBMITTED, e2.msg, e);
 	}
-	if (!(argv = calloc(1, sizeof(*argv))))
+	if (!(sb = calloc(1, sizeof(*sb))))
 		return err_set(e, ERR_NOMEM, "sbatch argv");
 	snprintf(num, sizeof(num), "%lld", clock_wall_ms());
 	if (effects_put(ctx->fx, intent_key, num, e) < 0 ||
-	    slurm_sbatch_argv(ctx->c, t, p->ev->issue, comment, argv, e) < 0)
+	    build_sbatch_argv(ctx->c, t, p->ev->issue, comment, p->ja, sb, e) < 0)
 		goto out;
-	if (slurm_submit(argv, dir, id, &e2) < 0) {
+	if (slurm_submit(&sb->argv, dir, id, &e2) < 0) {
 		log_error("%s: %s", t->name, e2.msg);
 		*id = 0;
 		rc = row_set(row, NOT_SUBMITTED, e2.msg, e);
@@ -655,7 +791,7 @@ static int sbatch_once(struct job_plan *p, const struct target *t,
 	log_info("job %lld submitted for %s in %s", *id, t->name, dir);
 	rc = 0;
 out:
-	free(argv);
+	free(sb);
 	return rc;
 }
 
@@ -867,6 +1003,7 @@ static int submit_all(struct job_plan *p, struct build_req *req,
 			rc = row_set(r, NOT_SUBMITTED, "job directory path too long", e);
 			continue;
 		}
+		p->ja = args_of(req, i);
 		if ((rc = submit(p, &req->t[i], dir.s, r, e)) != 0 || !r->job_id)
 			continue;
 		if (job_links(p, &req->t[i], dir.s, r->job_id, e) < 0 ||

@@ -32,12 +32,18 @@
 
 struct command;
 struct conf;
+struct jobargs;
 struct event;
 struct delivery_ctx;
 
 struct build_req {
 	struct target *t; /* the targets, each once (TARGET_MAX, malloc'ed) */
 	size_t n;
+	/* the job arguments of the lines (lib/core/jobargs.h): target i has
+	 * sets[args_of[i] - 1], or none when args_of[i] is 0 */
+	struct jobargs *sets;        /* COMMAND_MAX, malloc'ed when needed */
+	size_t nsets;
+	unsigned char *args_of;      /* TARGET_MAX, with t */
 	int lines;        /* build lines meant for this instance */
 	int bad;          /* one of them was wrong: nothing is built */
 	struct buf why;   /* what was wrong, for the reply (BUF_INIT'ed) */
@@ -51,9 +57,11 @@ struct build_req {
 #define BUILD_CLOSED_REPLY "This pull request is closed; nothing built."
 
 
-/* Takes one `bot: build` line into req: its targets, or what is wrong with
- * it (req->bad, req->why).  A line naming another instance (inst:) is
- * skipped silently.  0, or -1 when req->why is full. */
+/* Takes one `bot: build` line into req: its targets and job arguments
+ * (jobargs:, submitargs:), or what is wrong with it (req->bad, req->why):
+ * a word the site's allow-lists do not admit, or a target another line
+ * asked for with other job arguments.  A line naming another instance
+ * (inst:) is skipped silently.  0, or -1 when req->why is full. */
 int build_add_line(const struct conf *c, const struct command *cmd,
 		   struct build_req *req);
 

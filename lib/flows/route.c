@@ -77,9 +77,12 @@ static int cmd_retry(struct delivery_ctx *ctx, const struct event *ev,
 static const struct command_row command_rows[] = {
 	{ CMD_HELP, WHO_ANYONE, cmd_help, "bot: help", "this list" },
 	{ CMD_BUILD, WHO_ACTING, cmd_build,
-	  "bot: build [arch:A] [repo:R] [inst:I] [accel:X]",
+	  "bot: build [arch:A] [repo:R] [inst:I] [accel:X] "
+	  "[jobargs:NAME=VALUE] [submitargs:--OPT=VALUE]",
 	  "build the pull request (merged onto its base branch) for the "
-	  "matching targets of this instance; no filter: all of them" },
+	  "matching targets of this instance; no filter: all of them; job "
+	  "arguments (environment, sbatch) as far as the instance's allow-lists "
+	  "admit them" },
 	{ CMD_STATUS, WHO_ANYONE, cmd_status,
 	  "bot: status [arch:A] [repo:R] [inst:I] [accel:X]",
 	  "this instance's builds of this pull request, one row per target "

@@ -81,6 +81,17 @@ SH
 	_gitrepo_commit "$GITREPO_WORK" 2024-01-09T00:00:00Z "A check that fails on aarch64" &&
 	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/11/head" &&
 	_git "$GITREPO_WORK" checkout -q main || bail "no PR 11"
+# PR 12's build script keeps the job arguments it was given, as it got them
+_git "$GITREPO_WORK" checkout -q -b pr-12 main &&
+	cat >"$GITREPO_WORK/bot/build.sh" <<'SH' &&
+#!/bin/bash
+printf '%s' "${E2E_HOSTILE-unset}" >e2e-hostile.out
+printf '%s' "${SKIP_TESTS-unset}" >e2e-skip.out
+echo "bot/build.sh of PR 12 done"
+SH
+	_gitrepo_commit "$GITREPO_WORK" 2024-01-10T00:00:00Z "A build that shows its job arguments" &&
+	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/12/head" &&
+	_git "$GITREPO_WORK" checkout -q main || bail "no PR 12"
 mkdir -p "$T_TMP/remote/e2e-org"
 ln -s "$GITREPO" "$T_TMP/remote/e2e-org/software-layer.git"
 
@@ -122,6 +133,7 @@ rc=\$?
 n=\$(( \$(cat "$T_TMP/sbatch.count" 2>/dev/null || echo 0) + 1 ))
 echo "\$n" >"$T_TMP/sbatch.count"
 env >"$T_TMP/sbatch.env.\$n"
+printf '%s\n' "\$@" >"$T_TMP/sbatch.argv.\$n"
 [ -e "$T_TMP/slow" ] && sleep 0.2
 if [ -e "$T_TMP/stall.\$n" ]; then touch "$T_TMP/stalled"; sleep 120; fi
 exit \$rc
@@ -153,6 +165,8 @@ buildenv = {
   http_proxy = "http://proxy.e2e.invalid:3128/";
   build_permission = [ "alice" ];
   no_build_permission_comment = "Only maintainers may build on e2e-cluster.";
+  allowed_jobargs = [ "SKIP_TESTS=yes|no", "E2E_[A-Z]+=.*" ];
+  allowed_submitargs = [ "--time=[0-9]{1,3}", "--mem=[0-9]+M" ];
 };
 architecturetargets = {
   arch_target_map = (
@@ -814,6 +828,57 @@ is "retry: no reply beside the status comment" "$(replies_to "${CIDS[32]}")" 0
 ask 33 'bot: retry' alice 11
 like "retry again: nothing to retry while the new attempt runs" "$ASKED" 'Nothing to retry on instance `e2e-cluster`'
 is "retry again: no job" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
+
+
+# --- job arguments: jobargs:, exportvariable:, submitargs: -------------------------
+HOSTILE='$(id)`touch${IFS}/tmp/e2e-pwned`"q";'"'"'z'
+comment_payload "$T_TMP/ja.json" "${CIDS[41]}" 12 "bot: build arch:generic repo:$R23 jobargs:E2E_HOSTILE=$HOSTILE exportvariable:SKIP_TESTS=yes submitargs:--time=7"
+DJ=$(uuid)
+NSB=$(cat "$T_TMP/sbatch.count")
+is "jobargs: PR 12 built (202)" "$(send issue_comment "$T_TMP/ja.json" "$DJ")" 202
+check "jobargs: handled" wait_handled "$DJ"
+is "jobargs: one job" "$(njobs_of "$DJ")" 1
+JJ=$(job_ids_of "$DJ")
+JD=$(readlink "$D/jobs/$JJ")
+is "jobargs: cfg/export_vars holds the values as given" "$(cat "$JD/cfg/export_vars")" "E2E_HOSTILE=$HOSTILE
+SKIP_TESTS=yes"
+is "jobargs: cfg/submit_args" "$(cat "$JD/cfg/submit_args")" "--time=7"
+ARGV=$(cat "$T_TMP/sbatch.argv.$((NSB + 1))")
+is "submitargs: after the target's --time=11, before the job script" \
+	"$(printf '%s\n' "$ARGV" | grep -n -e '^--time=' -e 'bot-build.slurm$' | cut -d: -f1 | paste -sd' ')" \
+	"$(printf '%s\n' "$ARGV" | grep -n -e '^--time=11$' | cut -d: -f1) $(printf '%s\n' "$ARGV" | grep -n -e '^--time=7$' | cut -d: -f1) $(printf '%s\n' "$ARGV" | wc -l)"
+is "submitargs: Slurm took the later --time (7 minutes)" "$(squeue -h -j "$JJ" -o %l)" "7:00"
+scontrol release "$JJ"
+check "jobargs: the job ran" wait_until 120 sh -c "test -e '$JD/e2e-skip.out' && ! squeue -h -j $JJ -t PENDING,RUNNING,COMPLETING | grep -q ."
+is "jobargs: the job saw the hostile value byte for byte" "$(cat "$JD/e2e-hostile.out")" "$HOSTILE"
+is "jobargs: exportvariable: (the original's word) reached the job" "$(cat "$JD/e2e-skip.out")" yes
+check "jobargs: nothing in the value was run" test ! -e /tmp/e2e-pwned
+check "jobargs: SKIP_TESTS=yes skipped the tests (no test result written)" test ! -e "$JD/_bot_job$JJ.test"
+jobargs_refused() { # jobargs_refused CID BODY PATTERN NAME
+	local n0
+	n0=$(cat "$T_TMP/sbatch.count")
+	ask "$1" "$2" alice 12
+	like "$4: refused, the word named" "$ASKED" "$3"
+	like "$4: nothing submitted" "$ASKED" 'Nothing was submitted'
+	is "$4: no sbatch" "$(cat "$T_TMP/sbatch.count")" "$n0"
+	is "$4: no status comment" "$(status_comments "$ASKED_D")" 0
+}
+jobargs_refused 42 "bot: build arch:generic jobargs:PATH=/tmp/x" \
+	'`jobargs:PATH=/tmp/x`: not allowed on this instance \(allowed_jobargs\)' "jobargs not in the allow-list"
+jobargs_refused 43 "bot: build arch:generic submitargs:--wrap=id" \
+	'`submitargs:--wrap=id`: not allowed on this instance \(allowed_submitargs\)' "submitargs not in the allow-list"
+jobargs_refused 44 "bot: build arch:generic submitargs:time=5" \
+	'an sbatch option is written submitargs:--NAME=VALUE' "submitargs without --"
+jobargs_refused 45 "bot: build arch:generic jobargs:E2E_LONG=$(printf 'x%.0s' $(seq 300))" \
+	'a value is at most 256 printable ASCII characters' "a 300-byte value"
+jobargs_refused 46 "bot: build arch:generic jobargs:1X=\$(id)" \
+	'a job argument is written jobargs:NAME=VALUE' "a name starting with a digit"
+jobargs_refused 47 $'bot: build arch:generic repo:'"$R23"$' jobargs:E2E_A=1\nbot: build arch:generic repo:'"$R23"$' jobargs:E2E_A=2' \
+	'again, with other job arguments than an earlier line' "one target, two sets of job arguments"
+N0=$(cat "$T_TMP/sbatch.count")
+ask 48 "bot: build inst:another-cluster jobargs:PATH=/x" alice 12
+is "jobargs of another instance's line: no reply" "$(replies_to "${CIDS[48]}")" 0
+is "jobargs of another instance's line: no sbatch" "$(cat "$T_TMP/sbatch.count")" "$N0"
 
 # --- chat levels: which comments each level writes, counted on the stand-in ----------
 # One comment with `bot: help` and a build of one target, at each level; the

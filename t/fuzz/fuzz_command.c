@@ -9,16 +9,53 @@
 #include "fuzz.h"
 
 #include "command.h"
+#include "conf.h"
+#include "jobargs.h"
 #include "target.h"
+
+/* Words the allow-lists admit: any name, values of letters and digits; and
+ * sbatch's --time and --mem with anything. */
+static char env_pat[] = "[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9]*";
+static char sub_pat[] = "--(time|mem)=.*";
+static char *env_pats[] = { env_pat, NULL };
+static char *sub_pats[] = { sub_pat, NULL };
+
+static void check_jobargs(const struct jobargs *ja)
+{
+	size_t i;
+
+	if (ja->nenv > JOBARGS_MAX || ja->nsub > JOBARGS_MAX)
+		fuzz_fail("jobargs_take: too many");
+	for (i = 0; i < ja->nenv; i++)
+		if (!ja->env[i].key[0] || strlen(ja->env[i].value) > JOBARGS_VALUE_MAX ||
+		    strpbrk(ja->env[i].value, " \t\r\n"))
+			fuzz_fail("jobargs_take: env word");
+	for (i = 0; i < ja->nsub; i++)
+		if (strncmp(ja->sub[i].key, "--", 2) != 0 || strpbrk(ja->sub[i].value, " \t\r\n"))
+			fuzz_fail("jobargs_take: submit word");
+}
 
 static void check_filters(const struct command *c)
 {
+	static struct conf conf;
+	static struct jobargs ja;
 	struct filters f;
-	char why[512];
+	char why[512], rest[COMMAND_ARGS_MAX + 1];
 	size_t i;
 
+	conf.buildenv.allowed_jobargs.v = env_pats;
+	conf.buildenv.allowed_jobargs.n = 1;
+	conf.buildenv.allowed_submitargs.v = sub_pats;
+	conf.buildenv.allowed_submitargs.n = 1;
 	memset(why, 'x', sizeof(why));
-	if (filter_parse(c->args, &f, why, sizeof(why)) == 0) {
+	if (jobargs_take(&conf, c->args, &ja, rest, sizeof(rest), why, sizeof(why)) < 0) {
+		if (!memchr(why, '\0', sizeof(why)) || why[0] == '\0')
+			fuzz_fail("jobargs_take: no reason given");
+		return;
+	}
+	check_jobargs(&ja);
+	memset(why, 'x', sizeof(why));
+	if (filter_parse(rest, &f, why, sizeof(why)) == 0) {
 		if (f.n > FILTER_MAX)
 			fuzz_fail("filter_parse: too many filters");
 		for (i = 0; i < f.n; i++) {

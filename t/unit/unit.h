@@ -54,6 +54,7 @@ Suite *jobcfg_suite(void);
 Suite *jobrec_suite(void);
 Suite *status_suite(void);
 Suite *target_suite(void);
+Suite *jobargs_suite(void);
 Suite *slurm_suite(void);
 Suite *slurmq_suite(void);
 Suite *gitcache_suite(void);
