@@ -189,7 +189,8 @@ int names_jobid(const char *s, size_t n, long long *out)
 	return 0;
 }
 
-void names_shown(char *out, size_t size, const char *s, size_t n, size_t max)
+static void shown(char *out, size_t size, const char *s, size_t n, size_t max,
+		  int code)
 {
 	size_t i, shown = n > max ? max : n, o = 0;
 
@@ -199,10 +200,22 @@ void names_shown(char *out, size_t size, const char *s, size_t n, size_t max)
 	for (i = 0; i < shown && o + 1 < size; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+		out[o++] = (c < 0x20 + code || c > 0x7e || (code && c == '`'))
+				   ? '?' : (char)c;
 	}
 	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
 	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
 		out[o++] = '.';
 	out[o] = '\0';
+}
+
+void names_shown(char *out, size_t size, const char *s, size_t n, size_t max)
+{
+	shown(out, size, s, n, max, 0);
+}
+
+void names_shown_word(char *out, size_t size, const char *s, size_t n,
+		      size_t max)
+{
+	shown(out, size, s, n, max, 1);
 }

@@ -79,6 +79,11 @@ int names_jobid(const char *s, size_t n, long long *out);
  * outside printable ASCII as '?', and "..." when cut. */
 void names_shown(char *out, size_t size, const char *s, size_t n, size_t max);
 
+/* The same for a word of a PR comment shown back inside a markdown code
+ * span (`WORD`): blanks and backticks too as '?'. */
+void names_shown_word(char *out, size_t size, const char *s, size_t n,
+		      size_t max);
+
 /* 1 if c is an ASCII letter or digit. */
 int names_alnum(int c);
 

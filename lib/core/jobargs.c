@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
+
 #define WORD_SHOWN 64
 
 static int is_blank(char ch)
@@ -16,16 +18,10 @@ static int is_blank(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
-/* The word p[0..n) for a message: cut, odd bytes and backticks as '?'. */
+/* The word p[0..n) for a message (names_shown_word()). */
 static void shown(const char *p, size_t n, char out[WORD_SHOWN + 4])
 {
-	size_t i, m = n > WORD_SHOWN ? WORD_SHOWN : n;
-
-	for (i = 0; i < m; i++)
-		out[i] = (p[i] < 0x21 || p[i] > 0x7e || p[i] == '`') ? '?' : p[i];
-	if (m < n)
-		memcpy(out + m, "...", 3), m += 3;
-	out[m] = '\0';
+	names_shown_word(out, WORD_SHOWN + 4, p, n, WORD_SHOWN);
 }
 
 static int valid_key(const char *s, size_t n)
@@ -135,6 +131,20 @@ static enum word_kind kind_of(const char *p, size_t n, size_t *skip)
 	return W_OTHER;
 }
 
+/* The refusal of a word not written NAME=VALUE / --NAME=VALUE: -1. */
+static int shape(enum word_kind k, const char *word, char *why, size_t whylen)
+{
+	if (k == W_ENV)
+		snprintf(why, whylen, "`%s`: a job argument is written "
+			 "jobargs:NAME=VALUE, NAME made of letters, digits and '_' "
+			 "(not starting with a digit, at most %d)", word, JOBARGS_KEY_MAX);
+	else
+		snprintf(why, whylen, "`%s`: an sbatch option is written "
+			 "submitargs:--NAME=VALUE (NAME: lower-case letters, digits "
+			 "and '-')", word);
+	return -1;
+}
+
 /* One jobargs:/submitargs: word (without its name: s[0..n)). */
 static int take_word(const struct conf *c, enum word_kind k, const char *w,
 		     size_t wn, const char *s, size_t n, struct jobargs *ja,
@@ -146,18 +156,8 @@ static int take_word(const struct conf *c, enum word_kind k, const char *w,
 	struct jobarg a;
 
 	shown(w, wn, word);
-	if (k == W_ENV && (!eq || !valid_key(s, kn))) {
-		snprintf(why, whylen, "`%s`: a job argument is written "
-			 "jobargs:NAME=VALUE, NAME made of letters, digits and '_' "
-			 "(not starting with a digit, at most %d)", word, JOBARGS_KEY_MAX);
-		return -1;
-	}
-	if (k == W_SUB && (!eq || !valid_opt(s, kn))) {
-		snprintf(why, whylen, "`%s`: an sbatch option is written "
-			 "submitargs:--NAME=VALUE (NAME: lower-case letters, digits "
-			 "and '-')", word);
-		return -1;
-	}
+	if (!eq || !(k == W_ENV ? valid_key(s, kn) : valid_opt(s, kn)))
+		return shape(k, word, why, whylen);
 	if (!valid_value(eq + 1, vn)) {
 		snprintf(why, whylen, "`%s`: a value is at most %d printable ASCII "
 			 "characters, no blank", word, JOBARGS_VALUE_MAX);

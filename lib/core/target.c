@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "names.h"
 
 #define WORD_SHOWN 64 /* bytes of a word quoted in a reply */
 #define FILTER_KEYS "arch:, repo:, inst:, accel:"
@@ -41,22 +42,10 @@ static int is_value_char(char c)
 	       c == '-' || c == '/';
 }
 
-/* s[0..n) for a reply: at most WORD_SHOWN bytes ("..." after a cut),
- * non-printable bytes and backticks as '?'. */
+/* s[0..n) for a reply (names_shown_word()). */
 static void show(char *out, size_t size, const char *s, size_t n)
 {
-	size_t i, shown = n > WORD_SHOWN ? WORD_SHOWN : n, o = 0;
-
-	/* cppcheck-suppress knownConditionTrueFalse ; false positive of cppcheck 2.10's value flow */
-	for (i = 0; i < shown && o + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[o++] = (c < 0x21 || c > 0x7e || c == '`') ? '?' : (char)c;
-	}
-	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown < n after a cut */
-	for (i = 0; shown < n && i < 3 && o + 1 < size; i++)
-		out[o++] = '.';
-	out[o] = '\0';
+	names_shown_word(out, size, s, n, WORD_SHOWN);
 }
 
 /* Writes "`WORD`: " + fmt to why and returns -1. */

@@ -461,8 +461,8 @@ static int copy_file(const char *from, const char *to, struct err *e)
 }
 
 /* cfg/repos.cfg and the regular files of REPOS_CFG_DIR/REPO_ID/. */
-static int copy_repo_cfg(const struct conf *c, const char *repo_id,
-			 const char *cfg, struct err *e)
+int build_copy_repo_cfg(const struct conf *c, const char *repo_id,
+			const char *cfg, struct err *e)
 {
 	struct buf from = BUF_INIT(4096), to = BUF_INIT(4096);
 	DIR *d = NULL;
@@ -628,7 +628,7 @@ static int make_job_dir(const struct job_plan *p, const struct target *t,
 		err_sys(e, "mkdir %s", path.s);
 		goto out;
 	}
-	if ((*t->repo_id && copy_repo_cfg(c, t->repo_id, path.s, e) < 0) ||
+	if ((*t->repo_id && build_copy_repo_cfg(c, t->repo_id, path.s, e) < 0) ||
 	    build_write_jobargs(p->ja, path.s, e) < 0)
 		goto out;
 	if (buf_adds(&path, "/job.cfg") < 0 ||
@@ -894,12 +894,16 @@ static int plan_init(struct job_plan *p, struct delivery_ctx *ctx,
 	if (buf_addf(&p->run_dir, "%s/%s/%s/pr_%lld/event_%s/" RUN_DIR,
 		     c->buildenv.jobs_base_dir, month, ev->repo, ev->issue,
 		     ev->delivery) < 0 ||
-	    (c->buildenv.git_cache_dir
-		     ? buf_adds(&p->cache_dir, c->buildenv.git_cache_dir)
-		     : buf_addf(&p->cache_dir, "%s/.git-cache",
-				c->buildenv.jobs_base_dir)) < 0)
+	    build_cache_dir(c, &p->cache_dir) < 0)
 		return err_set(e, ERR_TOOBIG, "job directory path too long");
 	return 0;
+}
+
+int build_cache_dir(const struct conf *c, struct buf *out)
+{
+	return c->buildenv.git_cache_dir
+		       ? buf_adds(out, c->buildenv.git_cache_dir)
+		       : buf_addf(out, "%s/.git-cache", c->buildenv.jobs_base_dir);
 }
 
 static void plan_release(struct job_plan *p)

@@ -82,4 +82,47 @@ int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user
 
 void build_req_release(struct build_req *req);
 
+/* eessi-bot-resubmit (cron/resubmit.c, as the original bot's resubmit.py):
+ * job orig_dir of a build request submitted again, on its own
+ * (lib/flows/build_resubmit.c):
+ *   1. orig_dir must be a job directory the bot made, of this instance,
+ *      below jobs_base_dir: one _bot_job<ID>.metadata whose job_dir is
+ *      this directory, cfg/job.cfg, laid out .../event_ID/run_NNN/TARGET;
+ *      its target still built by the instance;
+ *   2. mod_dir (optional) is checked whole before anything is made: no
+ *      entry named as the bot names its own (cfg, _bot_job*, slurm-*) at
+ *      its top, no symlink leading out of it, only files, directories and
+ *      symlinks, at most 10,000 entries and 32 levels;
+ *   3. the pull request must be open (GitHub is asked);
+ *   4. a new EVENT/run_NNN (the next number) gets a fresh checkout of the
+ *      same merge commit from the git cache (never a later push), cfg/
+ *      made as the build makes it (with the original's job arguments),
+ *      then mod_dir's entries copied over it (replacing files or symlinks
+ *      of the checkout; never writing through a symlink);
+ *   5. sbatch (held, or delayed_begin), with the original's submitargs:;
+ *      _bot_job<NEW>.metadata and the symlink JOBS/<NEW>;
+ *   6. under the manager's lock: a row for the new job right after the
+ *      target's last row in the status comment's document (the earlier
+ *      attempts stay), the comment edited once, and the record
+ *      job_ids_dir/submitted/<NEW> that makes the manager follow it.
+ * A refusal is ERR_INVAL (or ERR_SYS naming the path) and leaves nothing
+ * behind.  Killed between sbatch and the record, the held job is not
+ * followed: scancel it and run again. */
+struct build_resubmit {
+	const char *orig_dir;      /* the job directory */
+	const char *mod_dir;       /* NULL, or files to copy over the checkout */
+	const char *operator_name; /* who runs it (a local account), for the row */
+	/* filled */
+	long long old_id, new_id;
+	long long pr;
+	char repo[141];
+	char target[512];
+	char new_dir[4096];
+	unsigned copied;           /* entries of mod_dir copied (not dirs) */
+	int edited;                /* the status comment was edited now */
+};
+
+int build_resubmit(const struct conf *c, struct build_resubmit *r,
+		   struct err *e);
+
 #endif

@@ -3,6 +3,7 @@
 #ifndef EESSI_BUILD_INT_H
 #define EESSI_BUILD_INT_H
 
+#include "buf.h"
 #include "err.h"
 #include "jobargs.h"
 #include "slurm.h"
@@ -32,6 +33,15 @@ int build_write_jobargs(const struct jobargs *ja, const char *cfg, struct err *e
 /* Removes what a pull request brought under the bot's names (cfg/,
  * slurm-*, _bot_job*) from a checkout in dir; logged. */
 int build_clear_reserved(const char *dir, struct err *e);
+
+/* cfg/repos.cfg and the regular files of REPOS_CFG_DIR/REPO_ID/ into the
+ * directory cfg. */
+int build_copy_repo_cfg(const struct conf *c, const char *repo_id,
+			const char *cfg, struct err *e);
+
+/* The git cache's directory (buildenv.git_cache_dir, or JOBS/.git-cache),
+ * appended to out.  0, or -1 (out's cap). */
+int build_cache_dir(const struct conf *c, struct buf *out);
 
 /* Writes path with text unless it exists (a record the manager may have
  * changed since is never overwritten). */

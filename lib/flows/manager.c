@@ -137,14 +137,27 @@ static void row_from_record(struct cdoc_row *row, const struct jobrec *r)
 	row->changed_at = r->changed_at;
 }
 
+/* The last row of the target with this key, or NULL. */
+static struct cdoc_row *last_of_key(struct cdoc *d, const char *key)
+{
+	for (size_t i = d->n; i-- > 0;)
+		if (strcmp(d->rows[i].key, key) == 0)
+			return &d->rows[i];
+	return NULL;
+}
+
 static int row_for(struct comment *cm, const struct jobrec *r, size_t *ri)
 {
 	struct cdoc *d = &cm->doc;
 	struct cdoc_row *row = cdoc_row_by_job(d, r->job_id);
+	struct cdoc_row *same = row ? NULL : last_of_key(d, r->target_key);
 
-	if (!row && (row = cdoc_row_by_key(d, r->target_key))) {
-		/* the build died and submitted this target again: the job of
-		 * the record is the one Slurm runs */
+	/* A row of the target with an earlier job that is not over: the
+	 * build died and submitted this target again - the job of the record
+	 * is the one Slurm runs.  Otherwise (that job is over: a later
+	 * attempt, eessi-bot-resubmit; or an older record) a row of its own. */
+	if (same && !row_over(same) && r->job_id > same->job_id) {
+		row = same;
 		log_warn("comment %lld: row %s had job %lld, now %lld", cm->id,
 			 row->target, row->job_id, r->job_id);
 		row->job_id = r->job_id;

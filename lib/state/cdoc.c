@@ -246,6 +246,18 @@ struct cdoc_row *cdoc_add_row(struct cdoc *d)
 	return &rows[d->n++];
 }
 
+struct cdoc_row *cdoc_insert_row(struct cdoc *d, size_t at)
+{
+	struct cdoc_row *row;
+
+	if (at > d->n || !cdoc_add_row(d))
+		return NULL;
+	row = &d->rows[at];
+	memmove(row + 1, row, (d->n - 1 - at) * sizeof(*row));
+	memset(row, 0, sizeof(*row));
+	return row;
+}
+
 struct cdoc_row *cdoc_row_by_job(struct cdoc *d, long long job_id)
 {
 	size_t i;

@@ -106,6 +106,11 @@ void cdoc_release(struct cdoc *d);
  * rows are then stale (keep indices). */
 struct cdoc_row *cdoc_add_row(struct cdoc *d);
 
+/* Inserts a new row (zeroed) before row index at (at == d->n: appends)
+ * and returns it, or NULL (at > d->n, more than CDOC_ROWS_MAX rows, no
+ * memory).  Rows from at on move one down: keep no index across it. */
+struct cdoc_row *cdoc_insert_row(struct cdoc *d, size_t at);
+
 /* The first row with this job id (> 0) / this target key, or NULL. */
 struct cdoc_row *cdoc_row_by_job(struct cdoc *d, long long job_id);
 struct cdoc_row *cdoc_row_by_key(struct cdoc *d, const char *key);

@@ -36,7 +36,7 @@ for p in eessi-bot-webhook eessi-bot-manager; do
 	[ -x "$BUILD/$p" ] || bail "no $BUILD/$p (make)"
 done
 mkdir -p "$T_TMP/bin"
-cp "$BUILD/eessi-bot-webhook" "$BUILD/eessi-bot-manager" "$T_TMP/bin/"
+cp "$BUILD/eessi-bot-webhook" "$BUILD/eessi-bot-manager" "$BUILD/eessi-bot-resubmit" "$T_TMP/bin/"
 BIN=$T_TMP/bin
 SECRET='build-e2e-secret'
 REPO=e2e-org/software-layer
@@ -829,6 +829,116 @@ ask 33 'bot: retry' alice 11
 like "retry again: nothing to retry while the new attempt runs" "$ASKED" 'Nothing to retry on instance `e2e-cluster`'
 is "retry again: no job" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
 
+
+
+# --- eessi-bot-resubmit ----------------------------------------------------------------
+# PR 11's aarch64 job failed (its check-build.sh fails there): submitted again
+# on its own, first refused in every way, then with -m changing bot/build.sh
+# and bot/check-build.sh.
+RS=$BIN/eessi-bot-resubmit
+JA=$(basename "$(grep -l 'target = linux/aarch64/neoverse_v1' $(grep -l "delivery = $DR" "$D"/jobs/ids/finished/*))")
+JDA=$(readlink "$D/jobs/$JA")
+EV=$(cd "$JDA/../../.." && pwd)
+like "resubmit: the failed job's directory" "$JDA" "/event_$DR/run_000/$R23/linux_aarch64_neoverse_v1\$"
+rs_snap() { ls "$EV"; cat "$T_TMP/sbatch.count"; ls "$D/jobs/ids/submitted" | wc -l; find "$T_TMP" -maxdepth 1 -name 'e2e-*' | wc -l; }
+RS0=$(rs_snap)
+rs() { # rs DIR ARGS...: runs eessi-bot-resubmit in DIR; RS_OUT, RS_RC
+	local dir=$1
+	shift
+	RS_OUT=$(cd "$dir" && "$RS" -c "$D/app.cfg" "$@" 2>&1)
+	RS_RC=$?
+}
+rs_refused() { # rs_refused NAME PATTERN DIR ARGS...
+	local name=$1 pat=$2
+	shift 2
+	rs "$@"
+	is "resubmit, $name: exit 1" "$RS_RC" 1
+	like "resubmit, $name: says why" "$RS_OUT" "$pat"
+}
+rs_refused "outside a job directory" 'is not a job directory: it has no _bot_job<ID>.metadata' "$T_TMP"
+rs_refused "the job ids directory" 'is not a job directory' "$D/jobs/ids"
+mkdir -p "$T_TMP/m-cfg/cfg" "$T_TMP/m-abs" "$T_TMP/m-up/bot" "$T_TMP/m-meta" "$T_TMP/m-slurm" "$T_TMP/m-fifo"
+ln -s /etc/passwd "$T_TMP/m-abs/passwd"
+ln -s ../../outside "$T_TMP/m-up/bot/x"
+touch "$T_TMP/m-meta/_bot_job1.metadata" "$T_TMP/m-slurm/slurm-5.out"
+mkfifo "$T_TMP/m-fifo/pipe"
+rs_refused "-m with cfg/" 'cfg is a name the bot writes in a job directory' "$JDA" -m "$T_TMP/m-cfg"
+rs_refused "-m with _bot_job*" '_bot_job1.metadata is a name the bot writes' "$JDA" -m "$T_TMP/m-meta"
+rs_refused "-m with slurm-*" 'slurm-5.out is a name the bot writes' "$JDA" -m "$T_TMP/m-slurm"
+rs_refused "-m with an absolute symlink" 'the symlink passwd -> /etc/passwd leads out of the directory' "$JDA" -m "$T_TMP/m-abs"
+rs_refused "-m with a symlink climbing out" 'the symlink bot/x -> ../../outside leads out' "$JDA" -m "$T_TMP/m-up"
+rs_refused "-m with a FIFO" 'pipe is neither a file, a directory nor a symlink' "$JDA" -m "$T_TMP/m-fifo"
+rs_refused "-m that does not exist" 'no-such-dir' "$JDA" -m "$T_TMP/no-such-dir"
+rs "$JDA" --frobnicate
+is "resubmit, a nonsense option: exit 2 (the command line)" "$RS_RC" 2
+like "resubmit, a nonsense option: named" "$RS_OUT" "unknown option '--frobnicate'"
+is "resubmit refusals: nothing made, nothing submitted" "$(rs_snap)" "$RS0"
+mkdir -p "$T_TMP/debug_1/bot"
+cat >"$T_TMP/debug_1/bot/build.sh" <<'SH'
+#!/bin/bash
+echo "the modified build.sh ran" >e2e-modified.out
+SH
+cat >"$T_TMP/debug_1/bot/check-build.sh" <<'SH'
+#!/bin/bash
+printf '[RESULT]\nstatus = SUCCESS\ncomment_description = modified check\nartefacts = \n' >"_bot_job${SLURM_JOB_ID}.result"
+SH
+ln -s build.sh "$T_TMP/debug_1/bot/build-link.sh"
+NSB=$(cat "$T_TMP/sbatch.count")
+rs "$JDA" -m "$T_TMP/debug_1"
+note "resubmit: $RS_OUT"
+is "resubmit -m: exit 0" "$RS_RC" 0
+NEWID=$(printf '%s\n' "$RS_OUT" | sed -n 's/^job \([0-9][0-9]*\) submitted .*/\1/p')
+like "resubmit -m: says the new job and the one it repeats" "$RS_OUT" "again as job $JA with the files of -m"
+is "resubmit -m: one sbatch" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
+NJD=$(readlink "$D/jobs/$NEWID")
+is "resubmit -m: its own run_001 directory beside run_000" "$NJD" "$EV/run_001/$R23/linux_aarch64_neoverse_v1"
+is "resubmit -m: held" "$(squeue -h -j "$NEWID" -o %r)" JobHeldUser
+is "resubmit -m: the same merge commit, from the cache" "$(git -C "$NJD" rev-parse HEAD)" "$(git -C "$JDA" rev-parse HEAD)"
+check "resubmit -m: bot/build.sh from -m" cmp -s "$NJD/bot/build.sh" "$T_TMP/debug_1/bot/build.sh"
+is "resubmit -m: a symlink inside -m kept as one" "$(readlink "$NJD/bot/build-link.sh")" build.sh
+check "resubmit -m: the original untouched" cmp -s "$JDA/bot/check-build.sh" <(git -C "$JDA" show HEAD:bot/check-build.sh)
+like "resubmit -m: cfg/job.cfg made for the new directory" "$(cat "$NJD/cfg/job.cfg")" "repos_cfg_dir = $NJD/cfg\$"
+check "resubmit -m: the repository's settings in cfg/" test -s "$NJD/cfg/repos.cfg"
+check "resubmit -m: metadata beside the job" test -s "$NJD/_bot_job$NEWID.metadata"
+check "resubmit -m: the manager's record" test -s "$D/jobs/ids/submitted/$NEWID"
+like "resubmit -m: the record ties the same status comment" "$(cat "$D/jobs/ids/submitted/$NEWID")" "pr_comment_id = $(status_id "$DR")"
+SB=$(status_body "$DR")
+is "resubmit -m: the status comment has both attempts of aarch64" "$(printf '%s\n' "$SB" | grep -c '^| linux/aarch64/neoverse_v1')" 2
+like "resubmit -m: the first still FAILURE" "$SB" "^\| linux/aarch64/neoverse_v1[^|]*\| $JA \| FAILURE"
+like "resubmit -m: the new one held, who and what said" "$SB" "\| $NEWID \| held.*resubmitted by [a-z0-9_-]+ on the login node: job $JA again, with modified files \(run_001\)"
+iteration
+check "resubmit -m: the manager released it; it ran to the end" \
+	wait_until 120 sh -c "squeue -h -t all -j $NEWID -o %T | grep -qx COMPLETED"
+iteration
+SB=$(status_body "$DR")
+like "resubmit -m: the manager finished it: SUCCESS (the modified check)" "$SB" "^\| linux/aarch64/neoverse_v1[^|]*\| $NEWID \| SUCCESS \(COMPLETED\)"
+like "resubmit -m: the earlier attempt still shown" "$SB" "^\| linux/aarch64/neoverse_v1[^|]*\| $JA \| FAILURE"
+is "resubmit -m: the changed script ran" "$(cat "$NJD/e2e-modified.out")" "the modified build.sh ran"
+check "resubmit -m: the record moved to finished/" test -e "$D/jobs/ids/finished/$NEWID"
+# without -m, from -o, and a second time: run_002
+rs "$T_TMP" -o "$JDA"
+is "resubmit -o: exit 0" "$RS_RC" 0
+NEWID2=$(printf '%s\n' "$RS_OUT" | sed -n 's/^job \([0-9][0-9]*\) submitted .*/\1/p')
+is "resubmit -o: run_002" "$(readlink "$D/jobs/$NEWID2")" "$EV/run_002/$R23/linux_aarch64_neoverse_v1"
+cmp -s "$EV/run_002/$R23/linux_aarch64_neoverse_v1/bot/build.sh" "$JDA/bot/build.sh"
+is "resubmit -o: the pull request's own bot/build.sh" $? 0
+is "resubmit -o: three aarch64 rows now" "$(status_body "$DR" | grep -c '^| linux/aarch64/neoverse_v1')" 3
+scancel "$NEWID2"
+# a closed pull request
+"$T_PYTHON" - "$T_TMP/repo-seed.json" 11 closed >"$T_TMP/close11.json" <<'PY'
+import json, sys
+seed = json.load(open(sys.argv[1]))
+pulls = [p for p in seed["pulls"] if p["number"] == int(sys.argv[2])]
+for p in pulls:
+    p["state"] = sys.argv[3]
+print(json.dumps({"reset": False, "pulls": pulls}))
+PY
+gh_seed "$T_TMP/close11.json" >/dev/null
+RS1=$(rs_snap)
+rs_refused "a closed pull request" "pull request $REPO#11 is closed: job $JA is not submitted again" "$JDA"
+is "resubmit of a closed PR: nothing made, nothing submitted" "$(rs_snap)" "$RS1"
+sed -i 's/"closed"/"open"/' "$T_TMP/close11.json"
+gh_seed "$T_TMP/close11.json" >/dev/null
 
 # --- job arguments: jobargs:, exportvariable:, submitargs: -------------------------
 HOSTILE='$(id)`touch${IFS}/tmp/e2e-pwned`"q";'"'"'z'

@@ -1011,9 +1011,9 @@ START_TEST(local_ids)
 	ck_assert(!cdoc_is_local(1));
 	d.comment_id = ia;
 	d.pr_number = 7;
-	strcpy(d.repo, "o/n");
-	strcpy(d.instance, "i");
-	strcpy(d.delivery, a);
+	snprintf(d.repo, sizeof(d.repo), "o/n");
+	snprintf(d.instance, sizeof(d.instance), "i");
+	snprintf(d.delivery, sizeof(d.delivery), "%s", a);
 	ck_assert_int_eq(cdoc_to_json(&d, &json, &e), 0);
 	ck_assert_int_eq(cdoc_parse(json.s, json.len, &back, &e), 0);
 	ck_assert_int_eq(back.comment_id, ia);
