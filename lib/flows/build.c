@@ -115,6 +115,18 @@ int build_add_targets(struct build_req *req, const struct target *t, size_t n)
 	return rc == 2 ? 0 : rc; /* retry: targets without job arguments */
 }
 
+/* A line whose filters match no target: said with what the instance
+ * builds (text: scratch space). */
+static int no_target(const struct conf *c, const struct command *cmd,
+		     struct build_req *req, struct buf *text)
+{
+	if (buf_addf(text, "matches no target of instance `%s`; its targets: ",
+		     c->github.app_name) < 0 ||
+	    target_describe(c, text) < 0 || buf_adds(text, ".") < 0)
+		return -1;
+	return line_problem(req, cmd, text->s);
+}
+
 /* 1 if the line has inst: (instance:) words and none names this instance:
  * the line is another instance's, whatever else it holds. */
 static int other_instance(const struct conf *c, const char *args)
@@ -163,12 +175,8 @@ int build_add_line(const struct conf *c, const struct command *cmd,
 		rc = 0;
 		goto out;
 	}
-	if (jobargs_take(c, cmd->args, ja, rest, sizeof(rest), why, sizeof(why)) < 0) {
-		rc = line_problem(req, cmd, why);
-		req->lines++;
-		goto out;
-	}
-	if (filter_parse(rest, &f, why, sizeof(why)) < 0) {
+	if (jobargs_take(c, cmd->args, ja, rest, sizeof(rest), why, sizeof(why)) < 0 ||
+	    filter_parse(rest, &f, why, sizeof(why)) < 0) {
 		rc = line_problem(req, cmd, why);
 		req->lines++;
 		goto out;
@@ -187,11 +195,7 @@ int build_add_line(const struct conf *c, const struct command *cmd,
 		goto out;
 	}
 	if (n == 0) {
-		if (buf_addf(&valid, "matches no target of instance `%s`; its "
-			     "targets: ", c->github.app_name) < 0 ||
-		    target_describe(c, &valid) < 0 || buf_adds(&valid, ".") < 0)
-			goto out;
-		rc = line_problem(req, cmd, valid.s);
+		rc = no_target(c, cmd, req, &valid);
 		goto out;
 	}
 	rc = take(req, found, n, ja, &clash);

@@ -215,6 +215,45 @@ static int link_inside(const char *rel, const char *target)
 	return 1;
 }
 
+/* The symlink name in the directory dfd (rel from the -m root) must stay
+ * inside -m. */
+static int check_link(const struct rs *s, int dfd, const char *name,
+		      const char *rel, struct err *e)
+{
+	char target[PATH_MAX];
+	ssize_t tl = readlinkat(dfd, name, target, sizeof(target) - 1);
+
+	if (tl < 0)
+		return err_sys(e, "-m %s/%s", s->mod, rel);
+	target[tl] = '\0';
+	if (!link_inside(rel, target))
+		return err_set(e, ERR_INVAL, "-m %s: the symlink %s -> %s leads out "
+			       "of the directory", s->mod, rel, target);
+	return 0;
+}
+
+static int mod_check(struct rs *s, const char *rel, int depth, size_t *count,
+		     struct err *e);
+
+/* One entry of the -m tree (name in the directory dfd, rel from its root):
+ * a file, a directory (checked in turn) or a symlink staying inside. */
+static int check_entry(struct rs *s, int dfd, const char *name, const char *rel,
+		       int depth, size_t *count, struct err *e)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(e, "-m %s/%s", s->mod, rel);
+	if (S_ISLNK(st.st_mode))
+		return check_link(s, dfd, name, rel, e);
+	if (S_ISDIR(st.st_mode))
+		return mod_check(s, rel, depth + 1, count, e);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, ERR_INVAL, "-m %s: %s is neither a file, a directory "
+			       "nor a symlink", s->mod, rel);
+	return 0;
+}
+
 /* Checks the -m tree below rel ("" the root): nothing is created before
  * all of it has passed. */
 static int mod_check(struct rs *s, const char *rel, int depth, size_t *count,
@@ -236,10 +275,6 @@ static int mod_check(struct rs *s, const char *rel, int depth, size_t *count,
 		goto out;
 	}
 	while ((de = readdir(d))) {
-		struct stat st;
-		char target[PATH_MAX];
-		ssize_t tl;
-
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (++*count > MOD_ENTRIES_MAX) {
@@ -258,30 +293,8 @@ static int mod_check(struct rs *s, const char *rel, int depth, size_t *count,
 				"come from -m", s->mod, de->d_name);
 			goto out;
 		}
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			err_sys(e, "-m %s/%s", s->mod, child.s);
+		if (check_entry(s, dirfd(d), de->d_name, child.s, depth, count, e) < 0)
 			goto out;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			tl = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-			if (tl < 0) {
-				err_sys(e, "-m %s/%s", s->mod, child.s);
-				goto out;
-			}
-			target[tl] = '\0';
-			if (!link_inside(child.s, target)) {
-				err_set(e, ERR_INVAL, "-m %s: the symlink %s -> %s leads "
-					"out of the directory", s->mod, child.s, target);
-				goto out;
-			}
-		} else if (S_ISDIR(st.st_mode)) {
-			if (mod_check(s, child.s, depth + 1, count, e) < 0)
-				goto out;
-		} else if (!S_ISREG(st.st_mode)) {
-			err_set(e, ERR_INVAL, "-m %s: %s is neither a file, a directory "
-				"nor a symlink", s->mod, child.s);
-			goto out;
-		}
 	}
 	rc = 0;
 out:

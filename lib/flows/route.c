@@ -636,6 +636,31 @@ static const char *policy_word(enum conf_upload_policy p)
 /* The bot:deploy label: permission first, then one reply and the request
  * the next manager run carries out (lib/flows/deploy.h).  Both are idempotent:
  * the reply through the journal, the request by its delivery id. */
+static int deploy_refused(struct delivery_ctx *ctx, const struct event *ev,
+			  struct buf *reply, struct err *e)
+{
+	const char *text = ctx->c->deploycfg.no_deploy_permission_comment;
+	long long reply_id = 0;
+	int rc;
+
+	log_info("deploy refused: %s is not in deploy_permission", ev->sender);
+	if (!text || !*text || !chat(ctx, CONF_CHAT_BASIC)) {
+		delivery_note(ctx, "label %s by %s: refused, no reply", DEPLOY_LABEL,
+			      ev->sender);
+		return 0;
+	}
+	if (reply_marker(ctx, ev, reply) < 0 ||
+	    buf_addf(reply, "@%s\n\n%s\n", ev->sender, text) < 0)
+		return err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes", REPLY_CAP);
+	if (!delivery_github(ctx, ev, e))
+		return -1;
+	if ((rc = delivery_comment_once(ctx, ev, "reply", reply->s, &reply_id, e)) != 0)
+		return rc;
+	delivery_note(ctx, "label %s by %s: refused; reply %lld", DEPLOY_LABEL,
+		      ev->sender, reply_id);
+	return 0;
+}
+
 static int on_deploy_label(struct delivery_ctx *ctx, const struct event *ev,
 			   struct err *e)
 {
@@ -646,23 +671,7 @@ static int on_deploy_label(struct delivery_ctx *ctx, const struct event *ev,
 	int rc = -1, q;
 
 	if (!conf_has_login(&d->deploy_permission, ev->sender)) {
-		log_info("deploy refused: %s is not in deploy_permission", ev->sender);
-		if (!d->no_deploy_permission_comment || !*d->no_deploy_permission_comment ||
-		    !chat(ctx, CONF_CHAT_BASIC)) {
-			delivery_note(ctx, "label %s by %s: refused, no reply", DEPLOY_LABEL,
-				   ev->sender);
-			rc = 0;
-			goto out;
-		}
-		if (reply_marker(ctx, ev, &reply) < 0 ||
-		    buf_addf(&reply, "@%s\n\n%s\n", ev->sender,
-			     d->no_deploy_permission_comment) < 0)
-			goto toobig;
-		if (!delivery_github(ctx, ev, e) ||
-		    (rc = delivery_comment_once(ctx, ev, "reply", reply.s, &reply_id, e)) != 0)
-			goto out;
-		delivery_note(ctx, "label %s by %s: refused; reply %lld", DEPLOY_LABEL,
-			   ev->sender, reply_id);
+		rc = deploy_refused(ctx, ev, &reply, e);
 		goto out;
 	}
 	if (reply_marker(ctx, ev, &reply) < 0 ||

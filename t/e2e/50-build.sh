@@ -206,12 +206,12 @@ seed["collaborators"] = {repo: {"alice": "admin"}}
 seed["comments"] = [{"repo": repo, "issue": n, "user": "alice", "body": "bot: build"}
                     for n in (7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7,
                               7, 7, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10, 10,
-                              11, 11, 11, 11) + (7,) * 16]
+                              11, 11, 11, 11) + (7,) * 22]
 print(json.dumps(seed))
 PY
 gh_seed "$T_TMP/seed.json" >/dev/null || bail "stand-in not seeded"
 CIDS=($(gh_state | gh_py '" ".join(str(c["id"]) for c in d["comments"])'))
-[ "${#CIDS[@]}" -eq 50 ] || bail "seeded comments missing: ${CIDS[*]}"
+[ "${#CIDS[@]}" -eq 56 ] || bail "seeded comments missing: ${CIDS[*]}"
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 json_str() { printf '%s' "$1" | "$T_PYTHON" -c 'import json,sys; print(json.dumps(sys.stdin.read()))'; }
@@ -704,6 +704,9 @@ NJOBS_BEFORE=$(all_jobs)
 NREC_BEFORE=$(ls "$D/jobs/ids/submitted" | wc -l)
 # the latest attempt of each target: the last crash round's jobs ($DK)
 LATEST=$(grep -l "delivery = $DK" "$D"/jobs/ids/submitted/* | xargs -n1 basename | sort -n)
+ask 49 'bot: help' mallory 7
+note "bot: help: $CALLS GitHub calls"
+is "help: 2 GitHub calls (the reaction, the reply)" "$CALLS" 2
 ask 17 'bot: status'
 note "bot: status: $CALLS GitHub calls"
 is "status: 2 GitHub calls (the reaction, the reply)" "$CALLS" 2
@@ -817,8 +820,12 @@ is "retry without permission: no job" "$(cat "$T_TMP/sbatch.count")" "$NSB"
 ask 36 'bot: retry' carol 11
 like "retry without build permission: the configured reply" "$ASKED" 'Only maintainers may build on e2e-cluster'
 is "retry without build permission: no job" "$(cat "$T_TMP/sbatch.count")" "$NSB"
+ask 50 'bot: retry arch:$(id) `x`' alice 11
+like "retry with a hostile filter: the word named, made harmless" "$ASKED" 'arch:\$\(id\)'
+is "retry with a hostile filter: no job" "$(cat "$T_TMP/sbatch.count")" "$NSB"
 ask 32 'bot: retry' alice 11
 DRR=$ASKED_D
+note "bot: retry: $CALLS GitHub calls (the reaction, the PR, the status comment and its edit)"
 is "retry: exactly one new job" "$(cat "$T_TMP/sbatch.count")" "$((NSB + 1))"
 is "retry: of the failed target" \
 	"$(grep -h '^target = ' $(grep -l "delivery = $DRR" "$D"/jobs/ids/submitted/*) | sort | uniq -c | awk '{ print $1, $4 }')" \
@@ -1037,5 +1044,9 @@ is "chatty: the status comment, the reply, the reaction" "$CHAT_KINDS" "2 1 1"
 like "chatty: the reply acknowledges the build" "$(reply_body "${CIDS[40]}")" 'Received your request: a build of 1 target of instance `e2e-cluster`'
 scancel "$CHAT_JOB"
 sed -i 's/^bot_control = .*/bot_control = { command_permission = [ "alice", "carol" ]; };/' "$D/app.cfg"
+
+# The conversation of PR 11 (build, retry, resubmit), as people see it
+gh_state | gh_py '"\n".join("PR %d, %s: %s" % (c["issue"], c["user"], " | ".join(l for l in c["body"].splitlines() if l.strip() and not l.startswith("<!--"))[:300]) for c in d["comments"] if c["issue"] == 11)' |
+	while IFS= read -r line; do note "$line"; done
 
 done_testing
