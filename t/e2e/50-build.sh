@@ -1046,7 +1046,7 @@ scancel "$CHAT_JOB"
 sed -i 's/^bot_control = .*/bot_control = { command_permission = [ "alice", "carol" ]; };/' "$D/app.cfg"
 
 # The conversation of PR 11 (build, retry, resubmit), as people see it
-gh_state | gh_py '"\n".join("PR %d, %s: %s" % (c["issue"], c["user"], " | ".join(l for l in c["body"].splitlines() if l.strip() and not l.startswith("<!--"))[:300]) for c in d["comments"] if c["issue"] == 11)' |
+gh_state | gh_py '"\n".join("--- PR 11, %s:\n%s" % (c["user"], "\n".join(("    " + l)[:200] for l in c["body"].splitlines()[:40] if l.strip() and not l.startswith("<!--"))) for c in d["comments"] if c["issue"] == 11 and c["user"] != "alice")' |
 	while IFS= read -r line; do note "$line"; done
 
 done_testing

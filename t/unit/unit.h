@@ -25,6 +25,8 @@ int unit_count_pipes(const char *line);
  * site's is), HOME /home/tester; fails the test if it does not load.
  * Free with conf_free(). */
 struct conf *unit_conf(const char *text);
+/* The same, NULL when it does not load (the problems in report). */
+struct conf *unit_conf_try(const char *text, struct buf *report);
 
 /* Entries of a directory but '.'-names, or -1 when it cannot be read. */
 int unit_count_entries(const char *path);

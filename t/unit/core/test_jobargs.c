@@ -12,7 +12,6 @@
 #include "jobargs.h"
 #include "unit.h"
 
-static const struct conf_env env = { "/home/tester", "tester" };
 
 static const char *const head =
 	"github = { app_id = 1; app_name = \"my-bot\"; installation_id = 2;\n"
@@ -25,24 +24,13 @@ static const char *const head =
  * configuration is refused (its report into report, if given). */
 static struct conf *load(const char *lists, struct buf *report)
 {
-	char dir[64], path[96];
-	struct buf text = BUF_INIT(BUF_CAP_DEFAULT);
-	struct buf own = BUF_INIT(BUF_CAP_DEFAULT);
-	struct conf *c = NULL;
-	FILE *f;
+	struct buf text = BUF_INIT(BUF_CAP_DEFAULT), own = BUF_INIT(BUF_CAP_DEFAULT);
+	struct conf *c;
 
-	unit_mkdtemp(dir, sizeof(dir), "jobargs");
-	snprintf(path, sizeof(path), "%s/app.cfg", dir);
 	ck_assert_int_eq(buf_addf(&text, "%sbuildenv = { build_job_script = "
 				  "\"/opt/job.slurm\";\n  jobs_base_dir = \"/srv/jobs\";\n"
 				  "%s };\n", head, lists), 0);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fwrite(text.s, 1, text.len, f), text.len);
-	ck_assert_int_eq(fclose(f), 0);
-	if (conf_load(path, &env, &c, report ? report : &own) != 0)
-		c = NULL;
-	unit_rm_rf(dir);
+	c = unit_conf_try(text.s, report ? report : &own);
 	buf_release(&text);
 	buf_release(&own);
 	return c;

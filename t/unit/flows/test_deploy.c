@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cdoc.h"
 #include "deploy.h"
 #include "unit.h"
 
@@ -443,6 +444,15 @@ START_TEST(metadata)
 	ck_assert_str_eq(jget(root, "job", "dir"), m.job_dir);
 	ck_assert_str_eq(jget(root, "job", "result"), "_bot_job4000001.result");
 	ck_assert_str_eq(jget(root, "deployed_by", NULL), "boegel");
+	json_object_put(root);
+	/* chatlevel incognito: the request's comment is a local id, which no
+	 * one outside may see: "0" (no comment) */
+	r.comment_id = cdoc_local_id("11111111-2222-3333-4444-555555555555");
+	buf_clear(&out);
+	ck_assert_int_eq(deploy_metadata(&m, &out, &e), 0);
+	root = json_tokener_parse(out.s);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_str_eq(jstring(root, "link2pr", "pr_comment_id"), "0");
 	json_object_put(root);
 	/* out's cap hit: an error, not a cut text */
 	{
