@@ -101,6 +101,12 @@ START_TEST(hostile_values_kept_as_they_are)
 	ck_assert_str_eq(ja.env[0].value, v);
 	ck_assert_int_eq(jobargs_env_text(&ja, &text), 0);
 	ck_assert_str_eq(text.s, "E2E_H=$(id)`id`\"q\";'z'|&>x\\\n");
+	/* a newline (or any blank) ends the word: it never gets into a value */
+	ck_assert_int_eq(jobargs_take(c, "jobargs:E2E_H=a\nPATH=/x\rjobargs:E2E_I=b\tc",
+				      &ja, rest, sizeof(rest), why, sizeof(why)), 0);
+	ck_assert_str_eq(ja.env[0].value, "a");
+	ck_assert_str_eq(ja.env[1].value, "b");
+	ck_assert_str_eq(rest, "PATH=/x c");
 	buf_release(&args);
 	buf_release(&text);
 	conf_free(c);
