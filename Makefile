@@ -246,6 +246,6 @@ fuzz-clean:
 
 clean: fuzz-clean
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/cgi/main.d $(BUILD)/cron/main.d \
-	$(wildcard $(BUILD)/t/tools/*.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
+	$(wildcard $(BUILD)/cgi/*.d $(BUILD)/cron/*.d $(BUILD)/t/tools/*.d)
 -include $(wildcard $(BUILD)/t/fuzz/*.d)

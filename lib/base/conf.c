@@ -436,6 +436,10 @@ static const struct field schema[] = {
 	     buildenv.allowed_jobargs),
 	STRV("buildenv", "allowed_submitargs", 0, NULL, check_pattern_pair,
 	     buildenv.allowed_submitargs),
+	INT("buildenv", "min_free_mb", 0, 1024, 0, 1LL << 40,
+	    buildenv.min_free_mb),
+	INT("buildenv", "min_free_inodes", 0, 10000, 0, 1LL << 50,
+	    buildenv.min_free_inodes),
 
 	GROUP("deploycfg", 0),
 	STR("deploycfg", "endpoint_url", 0, NULL, check_url,

@@ -130,6 +130,10 @@ struct conf {
 		 * empty: no job argument is admitted */
 		struct conf_strv allowed_jobargs;
 		struct conf_strv allowed_submitargs;
+		/* the disk guard: what the file system of jobs_base_dir must
+		 * have free before a request is prepared; 0: not checked */
+		long long min_free_mb;     /* default 1024 */
+		long long min_free_inodes; /* default 10000 */
 		char *no_build_permission_comment; /* may be "" (say nothing) */
 		enum conf_handover job_handover_protocol;
 		long long job_delay_begin_factor; /* 1..100, default 2 */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 int xio_write_all(int fd, const void *data, size_t len)
@@ -303,4 +305,45 @@ int xio_lock(const char *path, int *fd, struct err *e)
 	close(*fd);
 	*fd = -1;
 	return 1;
+}
+
+int xio_fs_free(const char *path, long long *bytes, long long *inodes,
+		char *mount, size_t size, struct err *e)
+{
+	char p[PATH_MAX], up[PATH_MAX];
+	struct statvfs vfs;
+	struct stat st, pst;
+	char *slash;
+
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p) || p[0] != '/')
+		return err_set(e, ERR_INVAL, "not an absolute path: %.200s", path);
+	while (stat(p, &st) < 0) { /* the nearest existing parent */
+		if (errno != ENOENT || !(slash = strrchr(p, '/')))
+			return err_sys(e, "%s", p);
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (statvfs(p, &vfs) < 0)
+		return err_sys(e, "statvfs %s", p);
+	*bytes = (long long)vfs.f_bavail * (long long)vfs.f_frsize;
+	*inodes = vfs.f_files ? (long long)vfs.f_favail : -1;
+	for (;;) { /* up while the device stays the same */
+		slash = strrchr(p, '/');
+		if (!slash || (slash == p && p[1] == '\0'))
+			break;
+		if (slash == p) {
+			up[0] = '/';
+			up[1] = '\0';
+		} else {
+			memcpy(up, p, (size_t)(slash - p));
+			up[slash - p] = '\0';
+		}
+		if (stat(up, &pst) < 0 || pst.st_dev != st.st_dev)
+			break;
+		memcpy(p, up, strlen(up) + 1);
+	}
+	snprintf(mount, size, "%s", p);
+	return 0;
 }

@@ -65,6 +65,14 @@ int xio_lock(const char *path, int *fd, struct err *e);
 /* fsync()s a directory, making renames and creations in it durable. */
 int xio_fsync_dir(const char *dir, struct err *e);
 
+/* The free space (bytes the caller may use, f_bavail) and inodes (f_favail;
+ * -1 when the file system does not count them) of the file system holding
+ * path - or, when path does not exist yet, its nearest existing parent -
+ * and that file system's mount point (the topmost directory above path on
+ * the same device) into mount (size bytes).  0, or -1 e. */
+int xio_fs_free(const char *path, long long *bytes, long long *inodes,
+		char *mount, size_t size, struct err *e);
+
 /* Writes all of data to fd (retrying short writes and EINTR). */
 int xio_write_all(int fd, const void *data, size_t len);
 

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -992,6 +993,41 @@ static int commits_step(struct job_plan *p, struct buf *reply, int *said,
 	return 1;
 }
 
+/* The disk guard, before anything of a request is made (a rerun that has
+ * its status comment already goes on: its jobs are half made).  1 when
+ * the file system of jobs_base_dir has less free space or inodes than the
+ * minimums (the PR told, the log naming the file system), 0 go on, -1 e. */
+static int disk_guard(struct job_plan *p, struct buf *reply, int *said,
+		      struct err *e)
+{
+	const struct conf_buildenv *b = &p->ctx->c->buildenv;
+	struct buf v = BUF_INIT(64);
+	long long bytes, inodes, mb;
+	char mount[PATH_MAX];
+	int started = effects_get(p->ctx->fx, "status", &v);
+
+	buf_release(&v);
+	if (started || (b->min_free_mb == 0 && b->min_free_inodes == 0))
+		return 0;
+	if (xio_fs_free(b->jobs_base_dir, &bytes, &inodes, mount, sizeof(mount), e) < 0)
+		return -1;
+	mb = bytes / (1024 * 1024);
+	if (mb >= b->min_free_mb && (inodes < 0 || inodes >= b->min_free_inodes))
+		return 0;
+	log_error("build refused: the file system of jobs_base_dir %s (mounted on "
+		  "%s) has %lld MiB and %lld inodes free; buildenv.min_free_mb is "
+		  "%lld, min_free_inodes %lld", b->jobs_base_dir, mount, mb, inodes,
+		  b->min_free_mb, b->min_free_inodes);
+	delivery_note(p->ctx, "build: nothing submitted: short of disk on %s", mount);
+	*said = 1;
+	return buf_addf(reply, "Instance `%s` is short of disk: nothing was "
+			"submitted.  Ask again once its operators have made room "
+			"(the instance's log says where).\n\n",
+			p->ctx->c->github.app_name) < 0
+		       ? err_set(e, ERR_TOOBIG, "the reply grew too long")
+		       : 1;
+}
+
 /* Step 4 for every target with a row still to make: 0 (*ok: how many were
  * submitted), 1 later, -1 e. */
 static int submit_all(struct job_plan *p, struct build_req *req,
@@ -1081,6 +1117,7 @@ int build_run(struct delivery_ctx *ctx, const struct event *ev, const char *user
 	if (ctx->gh)
 		github_counts(ctx->gh, &gh0);
 	if (plan_init(&p, ctx, ev, user, e) < 0 ||
+	    (rc = disk_guard(&p, reply, said, e)) != 0 ||
 	    (rc = commits_step(&p, reply, said, e)) != 0) {
 		rc = rc == 1 ? 0 : -1;
 		goto out;

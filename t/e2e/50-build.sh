@@ -997,6 +997,21 @@ ask 48 "bot: build inst:another-cluster jobargs:PATH=/x" alice 12
 is "jobargs of another instance's line: no reply" "$(replies_to "${CIDS[48]}")" 0
 is "jobargs of another instance's line: no sbatch" "$(cat "$T_TMP/sbatch.count")" "$N0"
 
+
+# --- the disk guard ----------------------------------------------------------------
+sed -i 's/^  allowed_submitargs = .*/&\n  min_free_mb = 2000000000;/' "$D/app.cfg"
+check "disk guard: the lingering consumer is gone" wait_until 60 consumer_gone "$BIN" "$D/spool"
+N0=$(cat "$T_TMP/sbatch.count")
+ask 51 'bot: build arch:generic' alice 7
+DG=$ASKED_D
+like "disk guard: the PR is told" "$ASKED" 'Instance `e2e-cluster` is short of disk: nothing was submitted'
+is "disk guard: no sbatch" "$(cat "$T_TMP/sbatch.count")" "$N0"
+is "disk guard: no status comment" "$(status_comments "$DG")" 0
+check "disk guard: no job directory made" test -z "$(find "$D/jobs" -maxdepth 6 -name "event_$DG")"
+like "disk guard: the log names the file system" "$(grep "$DG" "$LOG")" 'short of disk on /'
+like "disk guard: and the figures" "$(cat "$LOG")" 'the file system of jobs_base_dir .* \(mounted on /[^)]*\) has [0-9]+ MiB and -?[0-9]+ inodes free; buildenv.min_free_mb is 2000000000'
+sed -i '/^  min_free_mb = /d' "$D/app.cfg"
+
 # --- chat levels: which comments each level writes, counted on the stand-in ----------
 # One comment with `bot: help` and a build of one target, at each level; the
 # consumer reads app.cfg each time it starts.

@@ -280,6 +280,32 @@ START_TEST(lock_once_at_a_time)
 }
 END_TEST
 
+/* The disk guard's figures: the nearest existing parent of a path that
+ * does not exist yet, its mount point above it. */
+START_TEST(fs_free_of_a_path_and_its_parent)
+{
+	long long b1, i1, b2, i2;
+	char m1[4096], m2[4096];
+	struct buf p = BUF_INIT(4096);
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(xio_fs_free(dir, &b1, &i1, m1, sizeof(m1), &e), 0);
+	ck_assert(b1 > 0);
+	ck_assert(i1 != 0);
+	ck_assert_int_eq(m1[0], '/');
+	ck_assert(strncmp(dir, m1, strlen(m1)) == 0); /* the mount is above */
+	ck_assert_int_eq(buf_addf(&p, "%s/not/yet/there", dir), 0);
+	ck_assert_int_eq(xio_fs_free(p.s, &b2, &i2, m2, sizeof(m2), &e), 0);
+	ck_assert_str_eq(m1, m2);
+	ck_assert(b2 > 0);
+	ck_assert_int_eq(xio_fs_free("relative/path", &b2, &i2, m2, sizeof(m2), &e), -1);
+	ck_assert_int_eq(e.code, ERR_INVAL);
+	ck_assert_int_eq(xio_fs_free("/", &b2, &i2, m2, sizeof(m2), &e), 0);
+	ck_assert_str_eq(m2, "/");
+	buf_release(&p);
+}
+END_TEST
+
 Suite *xio_suite(void)
 {
 	Suite *s = suite_create("xio");
@@ -295,6 +321,7 @@ Suite *xio_suite(void)
 	tcase_add_test(tc, mkdir_p_nested_and_conflicts);
 	tcase_add_test(tc, remove_tree_removes_but_never_follows);
 	tcase_add_test(tc, lock_once_at_a_time);
+	tcase_add_test(tc, fs_free_of_a_path_and_its_parent);
 	suite_add_tcase(s, tc);
 	return s;
 }
