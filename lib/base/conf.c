@@ -502,6 +502,9 @@ static const struct field schema[] = {
 	STR("job_manager", "log_file", PATH, NULL, NULL, job_manager.log_file),
 	ENUM("job_manager", "log_level", "info", log_names,
 	     job_manager.log_level),
+
+	GROUP("clean_up", 0),
+	STR("clean_up", "trash_bin_dir", PATH, NULL, NULL, clean_up.trash_bin_dir),
 };
 
 static void strv_free(struct conf_strv *sv);

@@ -181,6 +181,12 @@ struct conf {
 		char *log_file;      /* expanded; NULL: stderr */
 		enum log_level log_level;
 	} job_manager;
+
+	struct conf_clean_up {
+		/* where a closed pull request's job directories go (expanded);
+		 * NULL: JOBS_BASE_DIR/trash_bin */
+		char *trash_bin_dir;
+	} clean_up;
 };
 
 /* Reads and checks the file at path.

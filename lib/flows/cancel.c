@@ -37,16 +37,30 @@ static int marker(struct buf *p, const char *dir, long long id)
 		  : buf_addf(p, "%s/" CANCEL_DIR, dir);
 }
 
-int cancel_by(const char *job_ids_dir, long long id, char *out, size_t size)
+/* 1 if text is a note the bot writes: "cancelled by LOGIN", "cancelled:
+ * the pull request was merged|closed" - a row never says what a file made
+ * up. */
+static int note_ok(const char *text)
 {
-	struct buf p = BUF_INIT(8192), text = BUF_INIT(256);
+	return (strncmp(text, "cancelled by ", 13) == 0 &&
+		names_valid_login(text + 13)) ||
+	       strcmp(text, "cancelled: the pull request was merged") == 0 ||
+	       strcmp(text, "cancelled: the pull request was closed") == 0;
+}
+
+int cancel_note(const char *job_ids_dir, long long id, char *out, size_t size)
+{
+	struct buf p = BUF_INIT(8192), text = BUF_INIT(512);
 	struct err e = ERR_INIT;
 	int found = 0;
 
 	if (marker(&p, job_ids_dir, id) == 0 &&
 	    xio_read_file(p.s, &text, 1, &e) == 0) {
 		text.s[strcspn(text.s, "\n")] = '\0';
-		if (names_valid_login(text.s)) {
+		if (names_valid_login(text.s)) { /* a marker of an earlier version */
+			snprintf(out, size, "cancelled by %s", text.s);
+			found = 1;
+		} else if (note_ok(text.s)) {
 			snprintf(out, size, "%s", text.s);
 			found = 1;
 		}
@@ -119,18 +133,18 @@ static int list(struct buf *out, const long long *ids, size_t n)
 	return 0;
 }
 
-/* Markers for every job of pk->go: 0, or -1 e. */
-static int mark(const char *dir, const struct pick *pk, const char *user,
-		struct err *e)
+/* Markers (note) for jobs ids[0..n): 0, or -1 e. */
+static int mark(const char *dir, const long long *ids, size_t n,
+		const char *note, struct err *e)
 {
-	struct buf p = BUF_INIT(8192), line = BUF_INIT(128);
+	struct buf p = BUF_INIT(8192), line = BUF_INIT(512);
 	int rc = -1;
 
 	if (marker(&p, dir, 0) < 0 || xio_mkdir_p(p.s, 0755, e) < 0 ||
-	    buf_addf(&line, "%s\n", user) < 0)
+	    buf_addf(&line, "%s\n", note) < 0)
 		goto out;
-	for (size_t i = 0; i < pk->ngo; i++)
-		if (marker(&p, dir, pk->go[i]) < 0 ||
+	for (size_t i = 0; i < n; i++)
+		if (marker(&p, dir, ids[i]) < 0 ||
 		    xio_write_atomic(p.s, line.s, line.len, 0644, e) < 0)
 			goto out;
 	rc = 0;
@@ -142,14 +156,29 @@ out:
 	return rc;
 }
 
+int cancel_jobs(const struct conf *c, const long long *ids, size_t n,
+		const char *note, int *ran, struct err *e)
+{
+	const char *dir = c->job_manager.job_ids_dir;
+
+	*ran = 0;
+	if (mark(dir, ids, n, note, e) < 0 ||
+	    slurmq_cancel(c->job_manager.scancel_command, ids, n, ran, e) < 0) {
+		if (!*ran)
+			for (size_t i = 0; i < n; i++)
+				cancel_forget(dir, ids[i]);
+		return -1;
+	}
+	return 0;
+}
+
 /* The one scancel, journalled; what happened appended to reply. */
 static int scancel_once(struct delivery_ctx *ctx, const char *user,
 			const struct pick *pk, struct buf *reply)
 {
-	const char *dir = ctx->c->job_manager.job_ids_dir;
 	struct buf done = BUF_INIT(64);
 	struct err e = ERR_INIT, je = ERR_INIT;
-	char count[24];
+	char count[24], note[96];
 	int ran = 0, rc;
 
 	if (effects_get(ctx->fx, FX_KEY, &done)) {
@@ -159,13 +188,10 @@ static int scancel_once(struct delivery_ctx *ctx, const char *user,
 		return rc;
 	}
 	buf_release(&done);
-	if (mark(dir, pk, user, &e) < 0 ||
-	    slurmq_cancel(ctx->c->job_manager.scancel_command, pk->go, pk->ngo,
-			  &ran, &e) < 0) {
+	snprintf(note, sizeof(note), "cancelled by %s", user);
+	if (cancel_jobs(ctx->c, pk->go, pk->ngo, note, &ran, &e) < 0) {
 		log_error("bot: cancel: %s", e.msg);
 		if (!ran) {
-			for (size_t i = 0; i < pk->ngo; i++)
-				cancel_forget(dir, pk->go[i]);
 			return buf_addf(reply, "Nothing was cancelled: %s (the bot's "
 					"log says why)", e.code == ERR_CHILD ||
 					e.code == ERR_TIMEOUT ? "Slurm's scancel failed"

@@ -34,9 +34,17 @@ struct cancel_ask {
 int cancel_run(struct delivery_ctx *ctx, const struct event *ev,
 	       const char *user, const struct cancel_ask *a, struct buf *reply);
 
-/* The login that cancelled job id, from its marker, into out (size
- * bytes): 1, or 0 when there is none. */
-int cancel_by(const char *job_ids_dir, long long id, char *out, size_t size);
+/* What cancelled job id ("cancelled by LOGIN", "cancelled: the pull
+ * request was closed", ...), from its marker, into out (size bytes): 1, or
+ * 0 when there is none. */
+int cancel_note(const char *job_ids_dir, long long id, char *out, size_t size);
+
+/* Jobs ids[0..n) cancelled with ONE scancel, each marked with note (the
+ * manager puts it in the row when Slurm reports the job CANCELLED).  0;
+ * -1 e, *ran saying whether scancel ran (when not, the markers went). */
+struct conf;
+int cancel_jobs(const struct conf *c, const long long *ids, size_t n,
+		const char *note, int *ran, struct err *e);
 
 /* Removes job id's marker (none: nothing to do). */
 void cancel_forget(const char *job_ids_dir, long long id);

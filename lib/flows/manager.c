@@ -22,6 +22,7 @@
 #include "github.h"
 #include "jobrec.h"
 #include "jobstate.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "manager_int.h"
 #include "mindex.h"
@@ -643,12 +644,11 @@ out:
  * `bot: cancel` (lib/flows/cancel.h). */
 static void cancelled_note(struct iter *it, const struct job *j, struct buf *note)
 {
-	char login[48], text[80];
+	char text[256];
 
 	if (j->step.end != SQ_CANCELLED ||
-	    !cancel_by(it->c->job_manager.job_ids_dir, j->id, login, sizeof(login)))
+	    !cancel_note(it->c->job_manager.job_ids_dir, j->id, text, sizeof(text)))
 		return;
-	snprintf(text, sizeof(text), "cancelled by %s", login);
 	note_add(note, text);
 }
 
@@ -1000,6 +1000,8 @@ int manager_iterate(const struct conf *c, struct github *gh,
 		publish(&it, &it.cm[i]);
 	manager_move_records(&it);
 	manager_moves_done(&it);
+	if (lifecycle_sweep(c, it.now, &st->trashed, &ie) < 0)
+		log_error("closed pull requests: %s", ie.msg);
 	if (it.listed && mindex_save(&it.ix, c->job_manager.job_ids_dir, &ie) < 0)
 		manager_fail(&it, "%s", ie.msg);
 	manager_sweep_temps(&it);

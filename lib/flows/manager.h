@@ -70,6 +70,8 @@ struct manager_stats {
 	unsigned sacct_calls;
 	unsigned scontrol_calls;
 	unsigned github_calls;    /* HTTP requests, token fetches included */
+	unsigned trashed;         /* job directories of closed pull requests
+				   * moved to the trash (lib/flows/lifecycle.h) */
 	long long ms;             /* wall time of the iteration */
 	long long cpu_ms;         /* its CPU time (user + system), the Slurm
 				   * commands it ran included */

@@ -23,6 +23,7 @@
 #include "effects.h"
 #include "event.h"
 #include "github.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "names.h"
 #include "report.h"
@@ -797,6 +798,8 @@ struct route {
 static const struct route routes[] = {
 	{ "issue_comment", "created", on_comment },
 	{ "pull_request", "labeled", on_labeled },
+	{ "pull_request", "closed", lifecycle_closed },
+	{ "pull_request", "reopened", lifecycle_reopened },
 	{ "installation", NULL, on_installation },
 	{ "installation_repositories", NULL, on_installation },
 	{ "ping", NULL, on_ping },

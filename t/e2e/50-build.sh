@@ -68,6 +68,8 @@ _git "$GITREPO_WORK" checkout -q -b pr-10 main &&
 		>"$GITREPO_WORK/bot/build.sh" &&
 	_gitrepo_commit "$GITREPO_WORK" 2024-01-08T00:00:00Z "A build that takes its time" &&
 	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/10/head" &&
+	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/13/head" &&
+	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/14/head" &&
 	_git "$GITREPO_WORK" checkout -q main || bail "no PR 10"
 # PR 11's check-build.sh fails the aarch64 target, passes the others
 _git "$GITREPO_WORK" checkout -q -b pr-11 main &&
@@ -239,6 +241,16 @@ label_payload() {
 		--set "/label/name=\"$2\"" \
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
 		--set "/sender/login=\"${3:-alice}\"" --set '/sender/type="User"' >"$1"
+}
+# pr_payload FILE ACTION PR [MERGED]: PR closed (merged or not) or reopened
+pr_payload() {
+	webhook pick pull_request "$2" \
+		--set "/repository/full_name=\"$REPO\"" --set "/number=$3" \
+		--set "/pull_request/number=$3" \
+		--set "/pull_request/state=\"$([ "$2" = reopened ] && echo open || echo closed)\"" \
+		--set "/pull_request/merged=${4:-false}" \
+		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
+		--set "/sender/login=\"alice\"" --set '/sender/type="User"' >"$1"
 }
 send() { # send EVENT FILE DELIVERY: the HTTP status
 	local out
@@ -1011,6 +1023,62 @@ check "disk guard: no job directory made" test -z "$(find "$D/jobs" -maxdepth 6 
 like "disk guard: the log names the file system" "$(grep "$DG" "$LOG")" 'short of disk on /'
 like "disk guard: and the figures" "$(cat "$LOG")" 'the file system of jobs_base_dir .* \(mounted on /[^)]*\) has [0-9]+ MiB and -?[0-9]+ inodes free; buildenv.min_free_mb is 2000000000'
 sed -i '/^  min_free_mb = /d' "$D/app.cfg"
+check "disk guard: off again (the consumer that read it is gone)" wait_until 60 consumer_gone "$BIN" "$D/spool"
+
+
+# --- a pull request closed, and one merged: jobs cancelled, directories to the trash ---
+DAY=$(date -u +%Y.%m.%d)
+closed_case() { # closed_case PR MERGED WORD CID
+	local pr=$1 dcl dx ids nsc j ntr
+	comment_payload "$T_TMP/cl.json" "${CIDS[$4]}" "$pr" 'bot: build arch:x86_64'
+	dcl=$(uuid)
+	send issue_comment "$T_TMP/cl.json" "$dcl" >/dev/null
+	check "$3 PR $pr: built" wait_handled "$dcl"
+	is "$3 PR $pr: 3 held jobs" "$(jobs_of "$dcl" | grep -c 'PENDING JobHeldUser')" 3
+	ids=$(job_ids_of "$dcl")
+	[ -n "$ids" ] || ids=none
+	j=${ids%% *}
+	scontrol release "$j"
+	check "$3 PR $pr: one of them running" wait_until 60 sh -c "squeue -h -j $j -o %T | grep -qx RUNNING"
+	nsc=$(scancels)
+	pr_payload "$T_TMP/close.json" closed "$pr" "$2"
+	dx=$(uuid)
+	is "$3 PR $pr: the event answered 202" "$(send pull_request "$T_TMP/close.json" "$dx")" 202
+	check "$3 PR $pr: handled" wait_handled "$dx"
+	is "$3 PR $pr: ONE scancel" "$(scancels)" "$((nsc + 1))"
+	is "$3 PR $pr: of its 3 jobs" "$(tr ' ' '\n' <"$T_TMP/scancel.args.$((nsc + 1))" | grep -E '^[0-9]+$' | sort -n | paste -sd' ')" "$ids"
+	check "$3 PR $pr: the marker for the manager" test -s "$D/jobs/ids/closed/$REPO/$pr"
+	check "$3 PR $pr: no job left pending or running" \
+		wait_until 60 sh -c "! squeue -h -j $(echo "$ids" | tr ' ' ,) -t PENDING,RUNNING,COMPLETING | grep -q ."
+	is "$3 PR $pr: a redelivery does not scancel again" "$(send pull_request "$T_TMP/close.json" "$dx")" 200
+	ntr=$(grep -cE '; [1-9][0-9]* job directories to the trash;' "$D/manager.log")
+	iteration
+	is "$3 PR $pr: every row says why" \
+		"$(status_body "$dcl" | grep -c "cancelled: the pull request was $3")" 3
+	check "$3 PR $pr: the job directories in the trash" \
+		test -d "$D/jobs/trash_bin/$DAY/$REPO/pr_$pr/event_$dcl/run_000"
+	is "$3 PR $pr: none left under jobs_base_dir" \
+		"$(find "$D/jobs" -path "$D/jobs/trash_bin" -prune -o -type d -name "pr_$pr" -print | wc -l)" 0
+	check "$3 PR $pr: the marker gone" test ! -e "$D/jobs/ids/closed/$REPO/$pr"
+	check "$3 PR $pr: the job-id symlinks gone" test ! -L "$D/jobs/$j"
+	is "$3 PR $pr: the figures line counts it" \
+		"$(grep -cE '; [1-9][0-9]* job directories to the trash;' "$D/manager.log")" "$((ntr + 1))"
+}
+closed_case 13 false closed 52
+closed_case 14 true merged 53
+# closed without a job, then reopened: only the marker comes and goes
+NSC=$(scancels)
+pr_payload "$T_TMP/c8.json" closed 8
+D8=$(uuid)
+send pull_request "$T_TMP/c8.json" "$D8" >/dev/null
+check "closed PR 8 (no job): handled" wait_handled "$D8"
+is "closed PR 8: no scancel" "$(scancels)" "$NSC"
+check "closed PR 8: the marker" test -e "$D/jobs/ids/closed/$REPO/8"
+pr_payload "$T_TMP/r8.json" reopened 8
+D8R=$(uuid)
+send pull_request "$T_TMP/r8.json" "$D8R" >/dev/null
+check "reopened PR 8: handled" wait_handled "$D8R"
+check "reopened PR 8: the marker gone, nothing else" test ! -e "$D/jobs/ids/closed/$REPO/8"
 
 # --- chat levels: which comments each level writes, counted on the stand-in ----------
 # One comment with `bot: help` and a build of one target, at each level; the

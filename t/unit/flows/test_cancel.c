@@ -1,6 +1,7 @@
-/* test_cancel.c - who cancelled a job (lib/flows/cancel.h): the marker
- * bot: cancel leaves before scancel runs, read by the manager, removed
- * when the record moves; a marker that does not hold a login is no
+/* test_cancel.c - what cancelled a job (lib/flows/cancel.h): the marker
+ * bot: cancel (or a closed pull request) leaves before scancel runs, read
+ * by the manager, removed when the record moves; a marker that does not
+ * hold a note the bot writes (or a login, as earlier versions wrote) is no
  * answer.  The command itself: t/e2e/50-build.sh (real Slurm). */
 #include <stdio.h>
 #include <string.h>
@@ -11,21 +12,30 @@
 
 START_TEST(marker_read_and_forgotten)
 {
-	char dir[256], path[512], login[48];
+	char dir[256], path[512], login[96];
 	struct err e = ERR_INIT;
 
 	unit_mkdtemp(dir, sizeof(dir), "cancel");
-	ck_assert_int_eq(cancel_by(dir, 1001, login, sizeof(login)), 0);
+	ck_assert_int_eq(cancel_note(dir, 1001, login, sizeof(login)), 0);
 	snprintf(path, sizeof(path), "%s/" CANCEL_DIR, dir);
 	ck_assert_int_eq(xio_mkdir_p(path, 0755, &e), 0);
 	snprintf(path, sizeof(path), "%s/" CANCEL_DIR "/1001", dir);
 	ck_assert_int_eq(xio_write_atomic(path, "alice\n", 6, 0644, &e), 0);
-	ck_assert_int_eq(cancel_by(dir, 1001, login, sizeof(login)), 1);
-	ck_assert_str_eq(login, "alice");
-	ck_assert_int_eq(cancel_by(dir, 1002, login, sizeof(login)), 0);
+	ck_assert_int_eq(cancel_note(dir, 1001, login, sizeof(login)), 1);
+	ck_assert_str_eq(login, "cancelled by alice");
+	ck_assert_int_eq(cancel_note(dir, 1002, login, sizeof(login)), 0);
 	/* not a login: no answer (a row never says what a file made up) */
 	ck_assert_int_eq(xio_write_atomic(path, "<b>x</b>\n", 9, 0644, &e), 0);
-	ck_assert_int_eq(cancel_by(dir, 1001, login, sizeof(login)), 0);
+	ck_assert_int_eq(cancel_note(dir, 1001, login, sizeof(login)), 0);
+	ck_assert_int_eq(xio_write_atomic(path, "cancelled by x y\n", 17, 0644, &e), 0);
+	ck_assert_int_eq(cancel_note(dir, 1001, login, sizeof(login)), 0);
+	ck_assert_int_eq(xio_write_atomic(path, "cancelled by bob\n", 17, 0644, &e), 0);
+	ck_assert_int_eq(cancel_note(dir, 1001, login, sizeof(login)), 1);
+	ck_assert_str_eq(login, "cancelled by bob");
+	ck_assert_int_eq(xio_write_atomic(path, "cancelled: the pull request was merged\n",
+					  39, 0644, &e), 0);
+	ck_assert_int_eq(cancel_note(dir, 1001, login, sizeof(login)), 1);
+	ck_assert_str_eq(login, "cancelled: the pull request was merged");
 	cancel_forget(dir, 1001);
 	ck_assert_int_eq(unit_count_entries(dir), 1); /* cancelled/ itself */
 	snprintf(path, sizeof(path), "%s/" CANCEL_DIR, dir);
