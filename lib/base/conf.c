@@ -37,6 +37,7 @@
 #define CONF_MAX_NAME 64            /* compared by the "did you mean" */
 
 _Static_assert(sizeof(enum conf_chatlevel) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_supersede) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_upload_policy) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_handover) == sizeof(int), "enum size");
 _Static_assert(CONF_HANDOVER_HOLD_RELEASE == 0 &&
@@ -92,6 +93,7 @@ struct field {
 
 static const char *const chat_names[] = {"incognito", "minimal", "basic",
 					"chatty", NULL};
+static const char *const supersede_names[] = {"pending", "all", "none", NULL};
 static const char *const upload_names[] = {"all", "latest", "once", "none",
 					   NULL};
 static const char *const log_names[] = {"error", "warn", "info", "debug",
@@ -440,6 +442,8 @@ static const struct field schema[] = {
 	    buildenv.min_free_mb),
 	INT("buildenv", "min_free_inodes", 0, 10000, 0, 1LL << 50,
 	    buildenv.min_free_inodes),
+	ENUM("buildenv", "supersede", "pending", supersede_names,
+	     buildenv.supersede),
 
 	GROUP("deploycfg", 0),
 	STR("deploycfg", "endpoint_url", 0, NULL, check_url,

@@ -42,6 +42,12 @@ struct conf_strv {
 	size_t n;
 };
 
+enum conf_supersede {
+	CONF_SUPERSEDE_PENDING, /* those that have not started (the default) */
+	CONF_SUPERSEDE_ALL,     /* running ones too */
+	CONF_SUPERSEDE_NONE     /* none */
+};
+
 /* Which comments the bot writes (README, "Chat levels"): each level adds
  * to the one before. */
 enum conf_chatlevel {
@@ -134,6 +140,9 @@ struct conf {
 		 * have free before a request is prepared; 0: not checked */
 		long long min_free_mb;     /* default 1024 */
 		long long min_free_inodes; /* default 10000 */
+		/* a push to a pull request: which of its older head's jobs are
+		 * cancelled (lib/flows/lifecycle.h) */
+		enum conf_supersede supersede;
 		char *no_build_permission_comment; /* may be "" (say nothing) */
 		enum conf_handover job_handover_protocol;
 		long long job_delay_begin_factor; /* 1..100, default 2 */

@@ -38,14 +38,16 @@ static int marker(struct buf *p, const char *dir, long long id)
 }
 
 /* 1 if text is a note the bot writes: "cancelled by LOGIN", "cancelled:
- * the pull request was merged|closed" - a row never says what a file made
- * up. */
+ * the pull request was merged|closed", "superseded by SHA" (12 hex) - a
+ * row never says what a file made up. */
 static int note_ok(const char *text)
 {
 	return (strncmp(text, "cancelled by ", 13) == 0 &&
 		names_valid_login(text + 13)) ||
 	       strcmp(text, "cancelled: the pull request was merged") == 0 ||
-	       strcmp(text, "cancelled: the pull request was closed") == 0;
+	       strcmp(text, "cancelled: the pull request was closed") == 0 ||
+	       (strncmp(text, "superseded by ", 14) == 0 &&
+		strlen(text + 14) == 12 && strspn(text + 14, "0123456789abcdef") == 12);
 }
 
 int cancel_note(const char *job_ids_dir, long long id, char *out, size_t size)

@@ -20,6 +20,7 @@
 #include "deploy.h"
 #include "effects.h"
 #include "event.h"
+#include "jobstate.h"
 #include "log.h"
 #include "names.h"
 #include "num.h"
@@ -45,10 +46,26 @@ static int merged(const struct event *ev)
 	       json_object_get_boolean(o);
 }
 
-/* The PR's jobs that are not over, cancelled once (journalled): their
- * count into *n. */
+/* Whether job j is one a push to head supersedes (buildenv.supersede). */
+static int superseded(const struct conf *c, const struct report_job *j,
+		      const char *head)
+{
+	if (j->over || strcmp(j->head_sha, head) == 0)
+		return 0;
+	if (c->buildenv.supersede == CONF_SUPERSEDE_ALL)
+		return 1;
+	if (c->buildenv.supersede == CONF_SUPERSEDE_NONE)
+		return 0;
+	/* as the status document last showed it (one iteration behind) */
+	return strcmp(j->state, jobstate_name(JS_RUNNING)) != 0 &&
+	       strcmp(j->state, jobstate_name(JS_SUSPENDED)) != 0;
+}
+
+/* The PR's jobs that are not over (head NULL), or that a push to head
+ * supersedes, cancelled once (journalled): their count into *n. */
 static int cancel_live(struct delivery_ctx *ctx, const struct event *ev,
-		       const char *note, size_t *n, struct err *e)
+		       const char *head, const char *note, size_t *n,
+		       struct err *e)
 {
 	struct report_job *jobs = NULL;
 	long long *go = NULL;
@@ -68,7 +85,7 @@ static int cancel_live(struct delivery_ctx *ctx, const struct event *ev,
 	    !(go = calloc(nj + 1, sizeof(*go))))
 		goto out;
 	for (size_t i = 0; i < nj; i++)
-		if (!jobs[i].over)
+		if (head ? superseded(ctx->c, &jobs[i], head) : !jobs[i].over)
 			go[(*n)++] = jobs[i].id;
 	if (*n && cancel_jobs(ctx->c, go, *n, note, &ran, &e2) < 0) {
 		log_error("closed: %s", e2.msg);
@@ -111,7 +128,7 @@ int lifecycle_closed(struct delivery_ctx *ctx, const struct event *ev,
 		goto out;
 	p.s[strlen(p.s)] = '/';
 	if (xio_write_atomic(p.s, text.s, text.len, 0644, e) < 0 ||
-	    cancel_live(ctx, ev, note, &n, e) < 0)
+	    cancel_live(ctx, ev, NULL, note, &n, e) < 0)
 		goto out;
 	if (c->bot_control.chatlevel >= CONF_CHAT_CHATTY) {
 		buf_clear(&text);
@@ -151,6 +168,27 @@ int lifecycle_reopened(struct delivery_ctx *ctx, const struct event *ev,
 		delivery_note(ctx, "pull request reopened: its job directories stay");
 	buf_release(&p);
 	return rc;
+}
+
+int lifecycle_pushed(struct delivery_ctx *ctx, const struct event *ev,
+		     struct err *e)
+{
+	char note[64];
+	size_t n = 0;
+
+	if (!*ev->repo || !ev->issue || !names_valid_sha(ev->head_sha))
+		return err_set(e, ERR_INVAL, "synchronize payload without repository, "
+			       "pull request or head SHA");
+	if (ctx->c->buildenv.supersede == CONF_SUPERSEDE_NONE) {
+		delivery_note(ctx, "push to %.12s: supersede is none", ev->head_sha);
+		return 0;
+	}
+	snprintf(note, sizeof(note), "superseded by %.12s", ev->head_sha);
+	if (cancel_live(ctx, ev, ev->head_sha, note, &n, e) < 0)
+		return -1;
+	delivery_note(ctx, "push to %.12s: %zu job(s) of older heads cancelled",
+		      ev->head_sha, n);
+	return 0;
 }
 
 /* ---- the sweep ------------------------------------------------------------ */

@@ -37,6 +37,13 @@ int lifecycle_closed(struct delivery_ctx *ctx, const struct event *ev,
 int lifecycle_reopened(struct delivery_ctx *ctx, const struct event *ev,
 		       struct err *e);
 
+/* A push (synchronize): the PR's jobs built for an older head, as
+ * buildenv.supersede says (pending: not started; all; none), cancelled with
+ * ONE scancel (journalled); their rows say "superseded by SHA" (the new
+ * head, 12 hex digits). */
+int lifecycle_pushed(struct delivery_ctx *ctx, const struct event *ev,
+		     struct err *e);
+
 /* The sweep (the manager holds its lock).  *moved: the directories moved
  * to the trash.  0, or -1 e (the first problem; the others are logged). */
 int lifecycle_sweep(const struct conf *c, long long now, unsigned *moved,

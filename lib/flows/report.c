@@ -115,6 +115,7 @@ static void take_job(struct collect *k, int live)
 	j->id = r->job_id;
 	snprintf(j->key, sizeof(j->key), "%s", r->target_key);
 	snprintf(j->state, sizeof(j->state), "%s", r->state);
+	snprintf(j->head_sha, sizeof(j->head_sha), "%s", r->head_sha);
 	j->over = !live;
 	k->jcids[k->njobs++] = live ? r->pr_comment_id : 0;
 }

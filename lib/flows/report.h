@@ -47,6 +47,7 @@ struct report_job {
 	char key[512];                /* its target's key */
 	char state[32];               /* as its status document shows it */
 	int over;                     /* finished or lost (or in finished/) */
+	char head_sha[65];            /* the PR head it built */
 };
 
 /* Every job of repo#pr for this instance, from submitted/ (state from the

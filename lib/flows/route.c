@@ -800,6 +800,7 @@ static const struct route routes[] = {
 	{ "pull_request", "labeled", on_labeled },
 	{ "pull_request", "closed", lifecycle_closed },
 	{ "pull_request", "reopened", lifecycle_reopened },
+	{ "pull_request", "synchronize", lifecycle_pushed },
 	{ "installation", NULL, on_installation },
 	{ "installation_repositories", NULL, on_installation },
 	{ "ping", NULL, on_ping },

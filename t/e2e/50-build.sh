@@ -70,6 +70,7 @@ _git "$GITREPO_WORK" checkout -q -b pr-10 main &&
 	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/10/head" &&
 	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/13/head" &&
 	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/14/head" &&
+	_git "$GITREPO_WORK" push -q "$GITREPO" "$(_git "$GITREPO_WORK" rev-parse HEAD):refs/pull/15/head" &&
 	_git "$GITREPO_WORK" checkout -q main || bail "no PR 10"
 # PR 11's check-build.sh fails the aarch64 target, passes the others
 _git "$GITREPO_WORK" checkout -q -b pr-11 main &&
@@ -249,6 +250,7 @@ pr_payload() {
 		--set "/pull_request/number=$3" \
 		--set "/pull_request/state=\"$([ "$2" = reopened ] && echo open || echo closed)\"" \
 		--set "/pull_request/merged=${4:-false}" \
+		--set "/pull_request/head/sha=\"${5:-$PR7_HEAD}\"" \
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
 		--set "/sender/login=\"alice\"" --set '/sender/type="User"' >"$1"
 }
@@ -1079,6 +1081,35 @@ D8R=$(uuid)
 send pull_request "$T_TMP/r8.json" "$D8R" >/dev/null
 check "reopened PR 8: handled" wait_handled "$D8R"
 check "reopened PR 8: the marker gone, nothing else" test ! -e "$D/jobs/ids/closed/$REPO/8"
+
+
+# --- a push while jobs wait: the older head's jobs that have not started go -----------
+comment_payload "$T_TMP/sy.json" "${CIDS[54]}" 15 'bot: build arch:x86_64'
+DSY=$(uuid)
+send issue_comment "$T_TMP/sy.json" "$DSY" >/dev/null
+check "push: PR 15 built" wait_handled "$DSY"
+SYIDS=$(job_ids_of "$DSY")
+[ -n "$SYIDS" ] || SYIDS=none
+SYRUN=${SYIDS%% *}
+scontrol release "$SYRUN"
+check "push: one job running" wait_until 60 sh -c "squeue -h -j $SYRUN -o %T | grep -qx RUNNING"
+iteration
+NSC=$(scancels)
+pr_payload "$T_TMP/push.json" synchronize 15 false "$PR7_HEAD"
+DPU=$(uuid)
+is "push: answered 202" "$(send pull_request "$T_TMP/push.json" "$DPU")" 202
+check "push: handled" wait_handled "$DPU"
+is "push: ONE scancel" "$(scancels)" "$((NSC + 1))"
+is "push: of the 2 jobs that had not started" \
+	"$(tr ' ' '\n' <"$T_TMP/scancel.args.$((NSC + 1))" | grep -E '^[0-9]+$' | sort -n | paste -sd' ')" \
+	"$(echo "$SYIDS" | cut -d' ' -f2-)"
+check "push: no job of the old head left pending" \
+	wait_until 60 sh -c "! squeue -h -j $(echo "$SYIDS" | tr ' ' ,) -t PENDING | grep -q ."
+is "push: the running one left to finish" "$(squeue -h -j "$SYRUN" -o %T)" RUNNING
+iteration
+is "push: their rows say superseded by the new head" \
+	"$(status_body "$DSY" | grep -c "superseded by ${PR7_HEAD:0:12}")" 2
+scancel "$SYRUN"
 
 # --- chat levels: which comments each level writes, counted on the stand-in ----------
 # One comment with `bot: help` and a build of one target, at each level; the
