@@ -273,6 +273,15 @@ static int gather(struct run *ru, struct req_work *w)
 		struct err e = ERR_INIT;
 		struct row *row;
 
+		if (*w->req.head_sha && strcmp(r->head_sha, w->req.head_sha) != 0) {
+			if (!(row = row_add(w, r->job_id, r->target, "")))
+				return -1;
+			row_say(row, 1, "not uploaded: built from %.12s, not from "
+				"%.12s, the head %s was set on", r->head_sha,
+				w->req.head_sha, DEPLOY_LABEL);
+			ru->st->skipped++;
+			continue;
+		}
 		if (!w->jobs[i].finished) {
 			if (!(row = row_add(w, r->job_id, r->target, "")))
 				return -1;

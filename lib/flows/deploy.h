@@ -97,8 +97,12 @@
 #define DEPLOY_LABEL "bot:deploy"
 
 /* A request: INI text (lib/base/ini.h), section [DEPLOY], keys repo, pr,
- * sender, installation, comment_id, requested_at; all required, numbers
- * plain decimal, validated on parse as on render. */
+ * sender, installation, comment_id, requested_at, all required, and
+ * head_sha (the PR head the label was set on; absent in requests of
+ * earlier versions: then no head is checked); numbers plain decimal,
+ * validated on parse as on render.  Only the artefacts of jobs built from
+ * head_sha are shipped: a job of another head (a push since) gets a row
+ * saying so. */
 struct deploy_req {
 	char repo[141];          /* owner/name */
 	long long pr;            /* > 0 */
@@ -106,6 +110,7 @@ struct deploy_req {
 	long long installation;  /* > 0: the App installation to act as */
 	long long comment_id;    /* > 0: the reply to edit */
 	long long requested_at;  /* epoch seconds */
+	char head_sha[65];       /* names_valid_sha(), or "" */
 };
 
 int deploy_req_render(const struct deploy_req *r, struct buf *out,

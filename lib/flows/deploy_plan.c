@@ -37,6 +37,8 @@ static int req_check(const struct deploy_req *r, struct err *e)
 		return err_set(e, ERR_INVAL, "deploy request: comment_id: not > 0");
 	if (r->requested_at < 0 || r->requested_at > TIME_MAX)
 		return err_set(e, ERR_INVAL, "deploy request: requested_at: out of range");
+	if (*r->head_sha && !names_valid_sha(r->head_sha))
+		return err_set(e, ERR_INVAL, "deploy request: head_sha: not a SHA");
 	return 0;
 }
 
@@ -53,7 +55,8 @@ int deploy_req_render(const struct deploy_req *r, struct buf *out,
 	    ini_put(out, "sender", r->sender, e) < 0 ||
 	    ini_put_num(out, "installation", r->installation, e) < 0 ||
 	    ini_put_num(out, "comment_id", r->comment_id, e) < 0 ||
-	    ini_put_num(out, "requested_at", r->requested_at, e) < 0) {
+	    ini_put_num(out, "requested_at", r->requested_at, e) < 0 ||
+	    (*r->head_sha && ini_put(out, "head_sha", r->head_sha, e) < 0)) {
 		buf_truncate(out, len0);
 		return -1;
 	}
@@ -101,6 +104,8 @@ int deploy_req_parse(const char *text, size_t len, struct deploy_req *r,
 	    get_num(ini, SECTION, "installation", &r->installation, e) < 0 ||
 	    get_num(ini, SECTION, "comment_id", &r->comment_id, e) < 0 ||
 	    get_num(ini, SECTION, "requested_at", &r->requested_at, e) < 0 ||
+	    (ini_get(ini, SECTION, "head_sha") &&
+	     get_str(ini, SECTION, "head_sha", r->head_sha, sizeof(r->head_sha), e) < 0) ||
 	    req_check(r, e) < 0)
 		goto out;
 	rc = 0;

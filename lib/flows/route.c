@@ -694,6 +694,8 @@ static int on_deploy_label(struct delivery_ctx *ctx, const struct event *ev,
 						: ctx->c->github.installation_id;
 	req.comment_id = reply_id;
 	req.requested_at = (long long)time(NULL);
+	if (names_valid_sha(ev->head_sha))
+		snprintf(req.head_sha, sizeof(req.head_sha), "%s", ev->head_sha);
 	q = deploy_req_queue(ctx->c->job_manager.job_ids_dir, ev->delivery, &req, e);
 	if (q < 0) {
 		rc = -1;

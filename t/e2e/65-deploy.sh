@@ -139,6 +139,7 @@ label() {
 	webhook pick pull_request labeled \
 		--set "/repository/full_name=\"$REPO\"" --set /number=7 \
 		--set /pull_request/number=7 --set '/label/name="bot:deploy"' \
+		--set "/pull_request/head/sha=\"${LABEL_HEAD:-1111111111111111111111111111111111111111}\"" \
 		--set "/installation={\"id\":$GH_INSTALLATION_ID}" \
 		--set "/sender/login=\"$2\"" --set '/sender/type="User"' >"$1"
 }
@@ -354,6 +355,21 @@ is "none: nothing in the bucket" "$(keys eessi-none)" ""
 is "none: no PUT" "$(puts eessi-none)" 0
 like "none: rows say why" "$(reply "$ID")" "\\| 4000002 \\| .* \\| not uploaded: upload_policy is none \\|"
 check "none: done" test -f "$D/jobs/ids/deploy/done/$ID"
+
+# --- a push since the builds: the label is on another head --------------------------------
+new_bucket eessi-pushed || bail "no bucket eessi-pushed"
+make_bot pushed all eessi-pushed
+standard_jobs
+ID=$(uuid)
+like "pushed: accepted" "$(LABEL_HEAD=4444444444444444444444444444444444444444 deliver "$ID" alice)" '^202'
+like "pushed: the request keeps the head the label was set on" \
+	"$(cat "$D/jobs/ids/deploy/pending/$ID")" '^head_sha = 4444444444444444444444444444444444444444$'
+check "pushed: --deploy runs" deploy
+is "pushed: nothing of the older head shipped" "$(keys eessi-pushed)" ""
+is "pushed: no PUT" "$(puts eessi-pushed)" 0
+like "pushed: rows say why" "$(reply "$ID")" \
+	"\\| 4000002 \\| .* \\| not uploaded: built from 111111111111, not from 444444444444, the head bot:deploy was set on \\|"
+check "pushed: done" test -f "$D/jobs/ids/deploy/done/$ID"
 
 # --- no credentials -----------------------------------------------------------------------
 new_bucket eessi-nocred || bail "no bucket eessi-nocred"

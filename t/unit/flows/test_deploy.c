@@ -51,6 +51,22 @@ START_TEST(req_round_trip)
 	ck_assert_int_eq(back.installation, r.installation);
 	ck_assert_int_eq(back.comment_id, r.comment_id);
 	ck_assert_int_eq(back.requested_at, r.requested_at);
+	ck_assert_str_eq(back.head_sha, ""); /* a request of an earlier version */
+	/* the head the label was set on */
+	snprintf(r.head_sha, sizeof(r.head_sha), "%s",
+		 "0123456789abcdef0123456789abcdef01234567");
+	buf_clear(&text);
+	ck_assert_int_eq(deploy_req_render(&r, &text, &e), 0);
+	ck_assert_ptr_nonnull(strstr(text.s, "\nhead_sha = 0123456789abcdef0123456789abcdef01234567\n"));
+	ck_assert_int_eq(deploy_req_parse(text.s, text.len, &back, &e), 0);
+	ck_assert_str_eq(back.head_sha, r.head_sha);
+	snprintf(r.head_sha, sizeof(r.head_sha), "%s", "not-a-sha");
+	buf_clear(&text);
+	ck_assert_int_eq(deploy_req_render(&r, &text, &e), -1);
+	ck_assert_int_eq(deploy_req_parse("[DEPLOY]\nrepo = a/b\npr = 1\nsender = x\n"
+					  "installation = 1\ncomment_id = 1\n"
+					  "requested_at = 1\nhead_sha = $(id)\n", 104, &back, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "head_sha"));
 	buf_release(&text);
 }
 END_TEST
