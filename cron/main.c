@@ -211,12 +211,14 @@ static const char usage_text[] =
 	"    Each iteration that ran ends with one info line of figures:\n"
 	"        iteration: 12 jobs, 2 released, 3 rows changed, 1 finished,\n"
 	"        0 lost, 0 broken; 2 comments edited; 0 job directories to\n"
-	"        the trash; 1 squeue, 0 sacct,\n"
+	"        the trash, 0 old entries removed; 1 squeue, 0 sacct,\n"
 	"        1 scontrol, 2 github calls; 84 ms, CPU 21 ms, max RSS 9816 kB\n"
 	"    (on one line): the records followed, jobs released, status rows\n"
 	"    changed, records moved to finished/ (of which lost) and to broken/,\n"
 	"    comments edited, the directories of closed pull requests moved to\n"
-	"    clean_up.trash_bin_dir, the Slurm commands and GitHub requests made, the\n"
+	"    clean_up.trash_bin_dir, the spool entries and trash days removed\n"
+	"    as old (keep_done_days, keep_failed_days, keep_trash_days), the\n"
+	"    Slurm commands and GitHub requests made, the\n"
 	"    iteration's wall time and CPU time (the Slurm commands' included),\n"
 	"    and the process's peak memory so far.  An iteration that failed logs the error\n"
 	"    before it.  One that found the lock taken logs \"another manager\n"
@@ -610,11 +612,12 @@ static void log_stats(const struct manager_stats *st)
 {
 	log_info("iteration: %u jobs, %u released, %u rows changed, "
 		 "%u finished, %u lost, %u broken; %u comments edited; "
-		 "%u job directories to the trash; "
+		 "%u job directories to the trash, %u old entries removed; "
 		 "%u squeue, %u sacct, %u scontrol, %u github calls; %lld ms, "
 		 "CPU %lld ms, max RSS %lld kB",
 		 st->jobs, st->released, st->changed, st->finished, st->lost,
-		 st->broken, st->comments, st->trashed, st->squeue_calls, st->sacct_calls,
+		 st->broken, st->comments, st->trashed, st->removed, st->squeue_calls,
+		 st->sacct_calls,
 		 st->scontrol_calls, st->github_calls, st->ms, st->cpu_ms,
 		 st->maxrss_kb);
 }

@@ -485,6 +485,10 @@ static const struct field schema[] = {
 	    event_handler.log_file),
 	ENUM("event_handler", "log_level", "info", log_names,
 	     event_handler.log_level),
+	INT("event_handler", "keep_done_days", 0, 30, 3, 36500,
+	    event_handler.keep_done_days),
+	INT("event_handler", "keep_failed_days", 0, 90, 3, 36500,
+	    event_handler.keep_failed_days),
 
 	GROUP("job_manager", F_REQ),
 	STR("job_manager", "job_ids_dir", F_REQ | PATH, NULL, NULL,
@@ -509,6 +513,7 @@ static const struct field schema[] = {
 
 	GROUP("clean_up", 0),
 	STR("clean_up", "trash_bin_dir", PATH, NULL, NULL, clean_up.trash_bin_dir),
+	INT("clean_up", "keep_trash_days", 0, 30, 0, 36500, clean_up.keep_trash_days),
 };
 
 static void strv_free(struct conf_strv *sv);

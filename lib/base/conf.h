@@ -176,6 +176,10 @@ struct conf {
 		char *spool_dir; /* expanded */
 		char *log_file;  /* expanded; NULL: stderr */
 		enum log_level log_level;
+		/* retention (lib/flows/retention.h): handled and failed
+		 * deliveries kept this many days */
+		long long keep_done_days;   /* default 30, 3.. */
+		long long keep_failed_days; /* default 90, 3.. */
 	} event_handler;
 
 	struct conf_job_manager {
@@ -195,6 +199,7 @@ struct conf {
 		/* where a closed pull request's job directories go (expanded);
 		 * NULL: JOBS_BASE_DIR/trash_bin */
 		char *trash_bin_dir;
+		long long keep_trash_days; /* default 30; 0: never removed */
 	} clean_up;
 };
 

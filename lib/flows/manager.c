@@ -27,6 +27,7 @@
 #include "manager_int.h"
 #include "mindex.h"
 #include "names.h"
+#include "retention.h"
 #include "num.h"
 #include "result.h"
 #include "xio.h"
@@ -974,6 +975,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 		    struct err *e)
 {
 	struct github_counts g0 = {0}, g1 = {0};
+	struct retention_stats rs;
 	struct err ie = ERR_INIT;
 	struct iter it;
 	long long ms0 = clock_mono_ms(), cpu0 = cpu_ms();
@@ -1002,6 +1004,9 @@ int manager_iterate(const struct conf *c, struct github *gh,
 	manager_moves_done(&it);
 	if (lifecycle_sweep(c, it.now, &st->trashed, &ie) < 0)
 		log_error("closed pull requests: %s", ie.msg);
+	if (retention_sweep(c, it.now, &rs, &ie) < 0)
+		log_error("retention: %s", ie.msg);
+	st->removed = rs.done + rs.failed + rs.trash;
 	if (it.listed && mindex_save(&it.ix, c->job_manager.job_ids_dir, &ie) < 0)
 		manager_fail(&it, "%s", ie.msg);
 	manager_sweep_temps(&it);

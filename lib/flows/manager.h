@@ -72,6 +72,8 @@ struct manager_stats {
 	unsigned github_calls;    /* HTTP requests, token fetches included */
 	unsigned trashed;         /* job directories of closed pull requests
 				   * moved to the trash (lib/flows/lifecycle.h) */
+	unsigned removed;         /* old spool entries and trash days removed
+				   * (lib/flows/retention.h) */
 	long long ms;             /* wall time of the iteration */
 	long long cpu_ms;         /* its CPU time (user + system), the Slurm
 				   * commands it ran included */

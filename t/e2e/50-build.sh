@@ -1053,7 +1053,7 @@ closed_case() { # closed_case PR MERGED WORD CID
 	check "$3 PR $pr: no job left pending or running" \
 		wait_until 60 sh -c "! squeue -h -j $(echo "$ids" | tr ' ' ,) -t PENDING,RUNNING,COMPLETING | grep -q ."
 	is "$3 PR $pr: a redelivery does not scancel again" "$(send pull_request "$T_TMP/close.json" "$dx")" 200
-	ntr=$(grep -cE '; [1-9][0-9]* job directories to the trash;' "$D/manager.log")
+	ntr=$(grep -cE '; [1-9][0-9]* job directories to the trash,' "$D/manager.log")
 	iteration
 	is "$3 PR $pr: every row says why" \
 		"$(status_body "$dcl" | grep -c "cancelled: the pull request was $3")" 3
@@ -1064,7 +1064,7 @@ closed_case() { # closed_case PR MERGED WORD CID
 	check "$3 PR $pr: the marker gone" test ! -e "$D/jobs/ids/closed/$REPO/$pr"
 	check "$3 PR $pr: the job-id symlinks gone" test ! -L "$D/jobs/$j"
 	is "$3 PR $pr: the figures line counts it" \
-		"$(grep -cE '; [1-9][0-9]* job directories to the trash;' "$D/manager.log")" "$((ntr + 1))"
+		"$(grep -cE '; [1-9][0-9]* job directories to the trash,' "$D/manager.log")" "$((ntr + 1))"
 }
 closed_case 13 false closed 52
 closed_case 14 true merged 53

@@ -93,7 +93,7 @@ run() {
 }
 
 # The figures line, as documented.
-LINE='iteration: [0-9]+ jobs, [0-9]+ released, [0-9]+ rows changed, [0-9]+ finished, [0-9]+ lost, [0-9]+ broken; [0-9]+ comments edited; [0-9]+ job directories to the trash; [0-9]+ squeue, [0-9]+ sacct, [0-9]+ scontrol, [0-9]+ github calls; [0-9]+ ms, CPU [0-9]+ ms, max RSS [0-9]+ kB$'
+LINE='iteration: [0-9]+ jobs, [0-9]+ released, [0-9]+ rows changed, [0-9]+ finished, [0-9]+ lost, [0-9]+ broken; [0-9]+ comments edited; [0-9]+ job directories to the trash, [0-9]+ old entries removed; [0-9]+ squeue, [0-9]+ sacct, [0-9]+ scontrol, [0-9]+ github calls; [0-9]+ ms, CPU [0-9]+ ms, max RSS [0-9]+ kB$'
 lines() { grep -Ec "$LINE" "$D/manager.log" 2>/dev/null || true; }
 squeues() { grep -c '^squeue start' "$calls" 2>/dev/null || true; }
 reset_logs() { : >"$D/manager.log"; : >"$calls"; }
@@ -204,7 +204,7 @@ run one "$mgr" -c "$cfg" -i 1
 is "-i 1: exit 0" "$one_rc" 0
 is "-i 1: one iteration line" "$(lines)" 1
 like "-i 1: 1 job, 1 squeue, nothing else" "$(grep -E "$LINE" "$D/manager.log")" \
-	"iteration: 1 jobs, 0 released, 0 rows changed, 0 finished, 0 lost, 0 broken; 0 comments edited; 0 job directories to the trash; 1 squeue, 0 sacct, 0 scontrol, 0 github calls; "
+	"iteration: 1 jobs, 0 released, 0 rows changed, 0 finished, 0 lost, 0 broken; 0 comments edited; 0 job directories to the trash, 0 old entries removed; 1 squeue, 0 sacct, 0 scontrol, 0 github calls; "
 is "-i 1: squeue called once" "$(squeues)" 1
 is "-i 1: scontrol and sacct not called" \
 	"$(grep -Ec '^(scontrol|sacct) ' "$calls" || true)" 0

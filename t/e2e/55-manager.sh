@@ -380,7 +380,7 @@ is "pr20: five rows, all held" "$(table_rows "$B" | grep -c '| held')" 5
 
 iterate
 is "pr20 iteration 1: exit 0" "$ITER_RC" 0
-like "pr20 iteration 1: a stats line" "$ITER_LINE" 'iteration: [0-9]+ jobs, [0-9]+ released, [0-9]+ rows changed, [0-9]+ finished, [0-9]+ lost, [0-9]+ broken; [0-9]+ comments edited; [0-9]+ job directories to the trash; [0-9]+ squeue, [0-9]+ sacct, [0-9]+ scontrol, [0-9]+ github calls; [0-9]+ ms'
+like "pr20 iteration 1: a stats line" "$ITER_LINE" 'iteration: [0-9]+ jobs, [0-9]+ released, [0-9]+ rows changed, [0-9]+ finished, [0-9]+ lost, [0-9]+ broken; [0-9]+ comments edited; [0-9]+ job directories to the trash, [0-9]+ old entries removed; [0-9]+ squeue, [0-9]+ sacct, [0-9]+ scontrol, [0-9]+ github calls; [0-9]+ ms'
 is "pr20 iteration 1: 5 jobs followed" "$(stat jobs)" 5
 is "pr20 iteration 1: 5 released" "$(stat released)" 5
 is "pr20 iteration 1: one squeue, one scontrol" "$(stat squeue) $(stat scontrol)" "1 1"

@@ -59,7 +59,7 @@ BENCH_OUTPUT_LINES=5 "$T_PYTHON" "$T_DIR/tools/bench-manager-data.py" make "$D" 
 mv "$D/slurm"/* "$FAKE/" && rmdir "$D/slurm" || bail "no Slurm answers"
 note "$N jobs made in $(($(date +%s) - t0)) s: $(cat "$T_TMP/gen.txt")"
 
-STATS_RE='iteration: ([0-9]+) jobs, ([0-9]+) released, ([0-9]+) rows changed, ([0-9]+) finished, ([0-9]+) lost, ([0-9]+) broken; ([0-9]+) comments edited; [0-9]+ job directories to the trash; ([0-9]+) squeue, ([0-9]+) sacct, ([0-9]+) scontrol'
+STATS_RE='iteration: ([0-9]+) jobs, ([0-9]+) released, ([0-9]+) rows changed, ([0-9]+) finished, ([0-9]+) lost, ([0-9]+) broken; ([0-9]+) comments edited; [0-9]+ job directories to the trash, [0-9]+ old entries removed; ([0-9]+) squeue, ([0-9]+) sacct, ([0-9]+) scontrol'
 iterate() { # iterate SQUEUE-FILE: one iteration; STATS set from its line
 	ln -sfn "$1" "$FAKE/squeue.txt"
 	: >"$FAKE/calls.log"

@@ -10,7 +10,7 @@ static Suite *(*const suites[])(void) = {
 	httpc_suite, appjwt_suite, github_suite,
 	ini_suite, jobcfg_suite, jobrec_suite, status_suite, target_suite, jobargs_suite, slurm_suite, gitcache_suite, slurmq_suite,
 	result_suite, cdoc_suite, mindex_suite, ledger_suite, sign_suite, manager_suite, s3_suite, deploy_suite,
-	build_suite, route_suite, report_suite, cancel_suite,
+	build_suite, route_suite, report_suite, cancel_suite, retention_suite,
 };
 
 int main(void)

@@ -48,6 +48,7 @@ Suite *build_suite(void);
 Suite *route_suite(void);
 Suite *report_suite(void);
 Suite *cancel_suite(void);
+Suite *retention_suite(void);
 Suite *httpc_suite(void);
 Suite *appjwt_suite(void);
 Suite *github_suite(void);
