@@ -751,8 +751,12 @@ static int publish(struct rs *s, const char *who, const struct jobrec *n,
 
 	if (lock_manager(s->c, &fd, e) < 0)
 		goto out;
-	if ((d = add_row(s, who, &doc, e)) < 0)
-		goto out;
+	if ((d = add_row(s, who, &doc, &e2)) < 0) {
+		/* the record still goes in: the manager follows the job and
+		 * makes the document again from the records */
+		log_warn("status document %lld: %s", s->rec.pr_comment_id, e2.msg);
+		err_clear(&e2);
+	}
 	if (d == 0 && !cdoc_is_local(doc.comment_id)) {
 		if (cdoc_body(&doc, &body) < 0 ||
 		    github_comment_edit(gh, doc.repo, doc.comment_id, body.s, &e2) < 0)
