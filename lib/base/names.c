@@ -219,3 +219,9 @@ void names_shown_word(char *out, size_t size, const char *s, size_t n,
 {
 	shown(out, size, s, n, max, 1);
 }
+
+int names_month_dir(const char *name)
+{
+	return strlen(name) == 7 && strspn(name, "0123456789") == 4 &&
+	       name[4] == '.' && strspn(name + 5, "0123456789") == 2;
+}

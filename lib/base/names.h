@@ -46,6 +46,9 @@ int names_valid_event(const char *s);
  * digits. */
 int names_valid_sha(const char *s);
 
+/* 1 if name is a month directory of jobs_base_dir (YYYY.MM). */
+int names_month_dir(const char *name);
+
 /* 1 if s is a SHA-256 as the bot writes one: 64 lowercase hex digits. */
 int names_valid_sha256(const char *s);
 

@@ -225,14 +225,8 @@ out:
 	return waits;
 }
 
-/* 1 if name is a month directory of jobs_base_dir (YYYY.MM). */
-static int month_dir(const char *name)
-{
-	return strlen(name) == 7 && strspn(name, "0123456789") == 4 &&
-	       name[4] == '.' && strspn(name + 5, "0123456789") == 2;
-}
-
-/* Renames every entry of from into to (made).  *moved counts them. */
+/* Renames every entry of from into to (made).  *moved counts them.  -2
+ * (e set) when to is on another file system (EXDEV: never to work). */
 static int move_entries(const char *from, const char *to, unsigned *moved,
 			struct err *e)
 {
@@ -255,9 +249,13 @@ static int move_entries(const char *from, const char *to, unsigned *moved,
 		if (buf_addf(&a, "%s/%s", from, de->d_name) < 0 ||
 		    buf_addf(&b, "%s/%s", to, de->d_name) < 0)
 			rc = err_set(e, ERR_TOOBIG, "path too long: %s", from);
-		else if (rename(a.s, b.s) < 0)
+		else if (rename(a.s, b.s) < 0) {
+			int cross = errno == EXDEV;
+
 			rc = err_sys(e, "rename %s to %s", a.s, b.s);
-		else
+			if (cross)
+				rc = -2;
+		} else
 			(*moved)++;
 	}
 	closedir(d);
@@ -290,7 +288,9 @@ static void drop_links(const struct conf *c, const char *repo, long long pr)
 }
 
 /* One closed pull request: its directories to the trash when no job of
- * it runs.  1 done (the marker may go), 0 not yet, -1 e. */
+ * it runs.  1 done (the marker may go), 0 not yet, 2 never (the trash is
+ * on another file system: e set, the marker may go), -1 e (tried again
+ * next time). */
 static int sweep_one(const struct conf *c, const char *repo, long long pr,
 		     const char *day, unsigned *moved, struct err *e)
 {
@@ -299,7 +299,7 @@ static int sweep_one(const struct conf *c, const char *repo, long long pr,
 	struct dirent *de;
 	DIR *d = NULL;
 	size_t n = 0;
-	int rc = -1;
+	int rc = -1, r;
 
 	if (report_jobs(c, repo, pr, NULL, 0, &jobs, &n, e) < 0)
 		goto out;
@@ -318,7 +318,7 @@ static int sweep_one(const struct conf *c, const char *repo, long long pr,
 	}
 	rc = 1;
 	while (rc == 1 && (de = readdir(d))) {
-		if (!month_dir(de->d_name))
+		if (!names_month_dir(de->d_name))
 			continue;
 		buf_clear(&from);
 		buf_clear(&to);
@@ -329,8 +329,8 @@ static int sweep_one(const struct conf *c, const char *repo, long long pr,
 			     : buf_addf(&to, "%s/trash_bin", c->buildenv.jobs_base_dir)) < 0 ||
 		    buf_addf(&to, "/%s/%s/pr_%lld", day, repo, pr) < 0)
 			rc = err_set(e, ERR_TOOBIG, "path too long: %s", repo);
-		else if (move_entries(from.s, to.s, moved, e) < 0)
-			rc = -1;
+		else if ((r = move_entries(from.s, to.s, moved, e)) < 0)
+			rc = r == -2 ? 2 : -1;
 	}
 	if (rc == 1)
 		drop_links(c, repo, pr);
@@ -362,19 +362,20 @@ static int sweep_name(const struct conf *c, const char *dir, const char *repo,
 		if (num_parse(de->d_name, 1, 1LL << 40, &pr) < 0)
 			continue;
 		r = sweep_one(c, repo, pr, day, moved, &e2);
-		if (r < 0) {
-			log_error("closed %s#%lld: %s (the directories stay; the trash "
-				  "must be on jobs_base_dir's file system)", repo, pr,
-				  e2.msg);
+		if (r < 0 || r == 2) {
+			log_error("closed %s#%lld: %s (%s)", repo, pr, e2.msg, r == 2
+				  ? "the directories stay: the trash must be on "
+				  "jobs_base_dir's file system"
+				  : "tried again next iteration");
 			if (rc == 0)
 				err_set(e, e2.code, "%s", e2.msg);
 			rc = -1;
 		}
-		if (r != 0) { /* done, or never to be done: the marker goes */
+		if (r > 0) { /* done, or never to be done: the marker goes */
 			buf_clear(&p);
 			if (buf_addf(&p, "%s/%s", dir, de->d_name) == 0)
 				unlink(p.s);
-			if (r > 0)
+			if (r == 1)
 				log_info("closed %s#%lld: its job directories are in "
 					 "the trash", repo, pr);
 		}
