@@ -76,7 +76,8 @@ UNIT_SRC := $(wildcard t/unit/*.c t/unit/*/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 UNIT := $(BUILD)/t/unit-tests
 TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
-	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe $(BUILD)/t/s3-probe
+	$(BUILD)/t/slurm-probe $(BUILD)/t/slurmq-probe $(BUILD)/t/s3-probe \
+	$(BUILD)/t/soak
 
 .PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
 	check-static include-graph func-lengths \

@@ -553,9 +553,9 @@ static int drain_spool(const struct conf *c, int consumer)
 		log_debug("spool: another consumer is at work");
 	else if (st.handled || st.failed || st.swept || st.deferred)
 		log_info("spool: %u handled, %u failed, %u recovered after a "
-			 "crash, %u left for later, %u stale temporary files "
-			 "removed", st.handled, st.failed, st.recovered,
-			 st.deferred, st.swept);
+			 "crash, %u tried again, %u left for later, %u stale "
+			 "temporary files removed", st.handled, st.failed,
+			 st.recovered, st.retried, st.deferred, st.swept);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -4,6 +4,7 @@
  * Layer: adapters (README, "Map of the code"). */
 #include "gitcache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -219,6 +220,25 @@ static void pick_errline(const struct buf *err, const char *url, char *out)
 	out[n] = '\0';
 }
 
+/* 1 if git's error line says the remote was out of reach or overloaded
+ * (what a retry later may mend), not that it refused. */
+static int remote_unreachable(const char *line)
+{
+	static const char *const words[] = {
+		"Could not resolve host", "Failed to connect",
+		"Connection refused", "Connection timed out",
+		"Operation timed out", "Connection reset",
+		"remote end hung up unexpectedly", "early EOF",
+		"returned error: 429", "returned error: 5",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(line, words[i]))
+			return 1;
+	return 0;
+}
+
 /* Runs the git of sp (its stderr captured here): returns git's exit status
  * when it is <= okmax; a larger one is an error naming `what` with git's
  * stderr.  -1 also when git could not run or timed out. */
@@ -241,7 +261,8 @@ static int run(struct gc *g, struct spawn *sp, const char *what, int okmax,
 	if (rc < 0)
 		return -1;
 	if (res.status > okmax)
-		return err_set(e, ERR_CHILD, "%s: git exited %d: %s", what,
+		return err_set(e, remote_unreachable(g->errline) ? ERR_AGAIN
+			       : ERR_CHILD, "%s: git exited %d: %s", what,
 			       res.status, g->errline);
 	return res.status;
 }
@@ -727,5 +748,115 @@ out:
 		remove_tree(tmp.s);
 	gc_release(&g);
 	buf_release(&tmp);
+	return rc;
+}
+
+/* ---- pruning -------------------------------------------------------------- */
+
+struct prune {
+	int (*keep)(const char *sha, void *arg);
+	void *arg;
+	long long cutoff; /* refs written before this (epoch s) may go */
+	unsigned refs;
+};
+
+/* Removes the loose ref files below dir (depth-first, empty directories
+ * after them) that p lets go: under refs/heads/bot/merge/ those whose
+ * name is a merge p->keep() does not keep, elsewhere (the fetch refs) any;
+ * each only when written before p->cutoff.  Refs are never packed here
+ * (no git gc), so a ref is a file. */
+static int prune_refs(struct prune *p, const char *dir, int merges, int depth,
+		      struct err *e)
+{
+	struct buf sub = BUF_INIT(PATH_CAP);
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : err_sys(e, "cannot open %s", dir);
+	while (rc == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		buf_clear(&sub);
+		if (buf_addf(&sub, "%s/%s", dir, de->d_name) < 0) {
+			rc = err_set(e, ERR_TOOBIG, "gitcache: path too long");
+		} else if (S_ISDIR(st.st_mode)) {
+			if (depth < 8)
+				rc = prune_refs(p, sub.s, merges, depth + 1, e);
+			(void)rmdir(sub.s); /* only if empty */
+		} else if (S_ISREG(st.st_mode) && (long long)st.st_mtime < p->cutoff &&
+			   !(merges && names_valid_sha(de->d_name) &&
+			     p->keep(de->d_name, p->arg))) {
+			if (unlink(sub.s) < 0)
+				rc = err_sys(e, "cannot remove %s", sub.s);
+			else
+				p->refs++;
+		}
+	}
+	closedir(d);
+	buf_release(&sub);
+	return rc;
+}
+
+/* git repack + git prune: objects no ref reaches any more, written before
+ * cutoff (epoch seconds), go (younger ones may belong to work in flight). */
+static int prune_objects(struct gc *g, long long cutoff, struct err *e)
+{
+	char when[64], unpack[96], expire[96];
+	const char *const repack[] = { "git", "--git-dir", g->gitdir.s, "repack",
+				       "-q", "-a", "-d", "-A", unpack, NULL };
+	const char *const prune[] = { "git", "--git-dir", g->gitdir.s, "prune",
+				      expire, NULL };
+
+	(void)snprintf(when, sizeof(when), "@%lld", cutoff); /* git's raw date */
+	(void)snprintf(unpack, sizeof(unpack), "--unpack-unreachable=%s", when);
+	(void)snprintf(expire, sizeof(expire), "--expire=%s", when);
+	if (git(g, repack, "git repack", 0, 0, NULL, e) < 0 ||
+	    git(g, prune, "git prune", 0, 0, NULL, e) < 0)
+		return -1;
+	return 0;
+}
+
+int gitcache_prune(const char *cache_dir, const char *repo,
+		   int (*keep)(const char *sha, void *arg), void *arg,
+		   long long now, long long age_s, unsigned *refs,
+		   struct err *e)
+{
+	struct buf dir = BUF_INIT(PATH_CAP);
+	struct stat st;
+	struct gc g;
+	struct prune p = { keep, arg, now - age_s, 0 };
+	int rc = -1;
+
+	*refs = 0;
+	if (!valid_dir(cache_dir))
+		return err_set(e, ERR_INVAL, "gitcache: cache_dir not absolute");
+	if (!names_valid_repo(repo))
+		return err_set(e, ERR_INVAL, "gitcache: invalid repo");
+	if (!keep || age_s < 0)
+		return err_set(e, ERR_INVAL, "gitcache: invalid prune request");
+	gc_init(&g);
+	if (gc_env(&g, 0, e) < 0 || gc_paths(&g, cache_dir, repo, e) < 0)
+		goto out;
+	if (stat(g.gitdir.s, &st) < 0) {
+		rc = errno == ENOENT ? 0 : err_sys(e, "cannot stat %s", g.gitdir.s);
+		goto out;
+	}
+	if (gc_lock(&g, e) < 0 ||
+	    buf_addf(&dir, "%s/refs/heads/bot/merge", g.gitdir.s) < 0 ||
+	    prune_refs(&p, dir.s, 1, 0, e) < 0)
+		goto out;
+	buf_clear(&dir);
+	if (buf_addf(&dir, "%s/refs/bot", g.gitdir.s) < 0 ||
+	    prune_refs(&p, dir.s, 0, 0, e) < 0)
+		goto out;
+	*refs = p.refs;
+	rc = p.refs ? prune_objects(&g, p.cutoff, e) : 0;
+out:
+	gc_release(&g);
+	buf_release(&dir);
 	return rc;
 }

@@ -4,8 +4,8 @@
  * The cache of repository OWNER/NAME is the bare repository
  *     <cache_dir>/OWNER/NAME.git
  * made on first use (git init --bare), with gc.auto = 0: job directories
- * borrow its objects (git clone --shared), so it is never pruned behind
- * their backs.  A lock file beside it (NAME.git.lock, flock) serialises the
+ * borrow its objects (git clone --shared), so git never prunes it behind
+ * their backs (gitcache_prune() keeps what they borrow).  A lock file beside it (NAME.git.lock, flock) serialises the
  * processes using it.
  *
  * gitcache_merge() makes the commit a job builds: the PR head (a fixed SHA,
@@ -25,7 +25,8 @@
  *
  * Refs in the cache: refs/bot/pull/N/head and refs/bot/heads/BASE (the
  * fetch), refs/bot/sha/SHA (a commit fetched by id), refs/heads/bot/merge/SHA (each
- * merge made: a branch that never moves, cloned by gitcache_checkout()).  Nothing is ever pruned.
+ * merge made: a branch that never moves, cloned by gitcache_checkout()).  Only
+ * gitcache_prune() removes refs and objects.
  *
  * Every git runs through lib/spawn with an argv and a fixed environment
  * (PATH, HOME, LC_ALL=C, GIT_TERMINAL_PROMPT=0, GIT_CONFIG_NOSYSTEM=1,
@@ -37,7 +38,9 @@
  * '-', no control characters): a refused value runs no git at all.
  * Errors: ERR_INVAL for refused input and for a commit the remote does not
  * have; ERR_CHILD with git's own words (its first "fatal:"/"error:" line,
- * the url's password or token replaced by "***") when a git fails;
+ * the url's password or token replaced by "***") when a git fails,
+ * ERR_AGAIN (same words) when git says the remote was out of reach or
+ * overloaded (no route, refused, reset, timed out, a 429 or 5xx);
  * ERR_TIMEOUT, ERR_SYS as usual.  A token in the url still reaches git's
  * argv (readable in /proc by other local users): prefer a credential-free
  * url.
@@ -82,6 +85,19 @@ int gitcache_merge(const struct gitcache_req *req, struct gitcache_merge *out,
  * (its parent must).  On failure dest is removed again. */
 int gitcache_checkout(const char *cache_dir, const char *repo,
 		      const char *merge_sha, const char *dest, struct err *e);
+
+/* Prunes repo's cache, under its lock, at time now (epoch seconds): the
+ * merge branches refs/heads/bot/merge/SHA for which keep(SHA, arg) says 0
+ * (no job directory borrows from them any more) and the fetch refs
+ * (refs/bot/...), each only when written more than age_s seconds ago;
+ * then, if any went, `git repack -a -d -A` and `git prune` drop the
+ * objects no ref reaches that are older than age_s.  A job directory whose
+ * merge branch is kept keeps every object it borrows (the merge commit
+ * reaches them all).  *refs: refs removed.  A missing cache is no error. */
+int gitcache_prune(const char *cache_dir, const char *repo,
+		   int (*keep)(const char *sha, void *arg), void *arg,
+		   long long now, long long age_s, unsigned *refs,
+		   struct err *e);
 
 /* git processes run by this process so far (for logs and benchmarks). */
 unsigned gitcache_calls(void);

@@ -537,8 +537,12 @@ static int call_error(const struct call *c, const struct httpc_response *rs,
 	struct buf text = BUF_INIT(1024);
 	enum err_code code = ERR_INVAL;
 
+	/* no answer, a 5xx or a rate limit outlasting the retries: GitHub
+	 * is out of reach for now, the work is tried again later */
+	if (rs->status == 0 || rs->status >= 500 ||
+	    httpc_rate_limited(rs->status, &rs->h))
+		code = ERR_AGAIN;
 	if (rs->status == 0) {
-		code = pe->code == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_SYS;
 		buf_addf(&text, "no answer: %s", pe->msg);
 	} else {
 		buf_addf(&text, "%d", rs->status);

@@ -18,7 +18,9 @@
  * limits are retried as httpc_retry_delay() (lib/adapters/httpc.h) decides: at most
  * 4 attempts, 1 s / 2 s / 4 s apart for 5xx, Retry-After or
  * x-ratelimit-reset honoured, a wait of more than 60 s refused (the error
- * names it).  Except for a POST that creates (github_request() with POST,
+ * names it).  When the retries run out on one of those, the error is
+ * ERR_AGAIN (GitHub is out of reach for now: lib/flows/consume.c tries the
+ * delivery again later).  Except for a POST that creates (github_request() with POST,
  * github_comment_create()): it may have taken effect when a 5xx comes back
  * or the connection breaks or times out once the request has left, so it is
  * not repeated; the error is ERR_UNSURE and the caller looks before posting

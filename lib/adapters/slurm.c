@@ -211,6 +211,37 @@ void slurm_stderr_line(const struct buf *b, char *out, size_t size)
 	names_shown(out, size, pick, n, SHOWN_MAX);
 }
 
+/* (slurm.h) */
+int slurm_unreachable(const struct buf *errout)
+{
+	static const char *const words[] = {
+		"Unable to contact slurm controller",
+		"Socket timed out on send/recv",
+		"Zero Bytes were transmitted or received",
+		"temporarily unable to accept job",
+		"Connection refused", "Connection timed out",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (errout->len && memmem(errout->s, errout->len, words[i],
+					  strlen(words[i])))
+			return 1;
+	return 0;
+}
+
+/* (slurm.h) */
+int slurm_exit_error(const char *cmd, int status, const struct buf *errout,
+		     struct err *e)
+{
+	char line[SHOWN_MAX + 4];
+
+	slurm_stderr_line(errout, line, sizeof(line));
+	return err_set(e, slurm_unreachable(errout) ? ERR_AGAIN : ERR_CHILD,
+		       "%s exited %d: %s", cmd, status,
+		       *line ? line : "(no message)");
+}
+
 /* (slurm.h) the fixed environment, the timeout, the count */
 int slurm_run(const char *const *argv, const char *cwd, struct buf *out,
 	      struct buf *errout, struct spawn_result *res, struct err *e)
@@ -246,14 +277,15 @@ int slurm_submit(const struct slurm_argv *a, const char *job_dir,
 	/* a flood of warnings on stderr does not hide a job id on stdout */
 	if (slurm_run(a->v, job_dir, &out, &errout, &res, &le) < 0 &&
 	    !(le.code == ERR_TOOBIG && !res.out_truncated)) {
+		/* a timeout: the controller did not answer in time (the job
+		 * may be in: the caller looks before submitting again) */
 		slurm_stderr_line(&errout, line, sizeof(line));
-		err_set(e, le.code, "%s%s%s", le.msg, *line ? ": " : "", line);
+		err_set(e, le.code == ERR_TIMEOUT ? ERR_AGAIN : le.code,
+			"%s%s%s", le.msg, *line ? ": " : "", line);
 		goto out;
 	}
 	if (res.status != 0) {
-		slurm_stderr_line(&errout, line, sizeof(line));
-		err_set(e, ERR_CHILD, "%s exited %d: %s", a->v[0], res.status,
-			*line ? line : "(no message)");
+		slurm_exit_error(a->v[0], res.status, &errout, e);
 		goto out;
 	}
 	rc = slurm_parse_sbatch(out.s, out.len, job_id, e);
@@ -335,7 +367,6 @@ static int confirm(const char *poll_command, long long id,
 	struct buf errout = BUF_INIT(SQUEUE_ERR_CAP);
 	struct spawn_result res = { 0 };
 	struct err le = ERR_INIT;
-	char line[SHOWN_MAX + 4];
 	size_t clen = strlen(comment);
 	int rc = -1;
 
@@ -351,9 +382,7 @@ static int confirm(const char *poll_command, long long id,
 	}
 	if (res.status != 0 && !memmem(errout.s, errout.len,
 				       "Invalid job id", 14)) {
-		slurm_stderr_line(&errout, line, sizeof(line));
-		err_set(e, ERR_CHILD, "%s exited %d: %s", poll_command,
-			res.status, *line ? line : "(no message)");
+		slurm_exit_error(poll_command, res.status, &errout, e);
 		goto out;
 	}
 	*yes = res.status == 0 && out.len == clen + 1 &&
@@ -376,7 +405,7 @@ int slurm_find(const char *poll_command, const char *comment,
 	struct buf errout = BUF_INIT(SQUEUE_ERR_CAP);
 	struct spawn_result res = { 0 };
 	struct candidates c;
-	char line[SHOWN_MAX + 4];
+	struct err le = ERR_INIT;
 	int rc = -1, yes = 0;
 
 	*job_id = 0;
@@ -385,12 +414,14 @@ int slurm_find(const char *poll_command, const char *comment,
 	if (!one_word(comment) || strlen(comment) > FIND_COMMENT_MAX)
 		return err_set(e, ERR_INVAL, "squeue: not a job comment of the "
 			       "bot (one word of printable ASCII)");
-	if (slurm_run(argv, NULL, &out, &errout, &res, e) < 0)
+	if (slurm_run(argv, NULL, &out, &errout, &res, &le) < 0) {
+		/* a controller that does not answer in time is away */
+		err_set(e, le.code == ERR_TIMEOUT ? ERR_AGAIN : le.code, "%s",
+			le.msg);
 		goto out;
+	}
 	if (res.status != 0) {
-		slurm_stderr_line(&errout, line, sizeof(line));
-		err_set(e, ERR_CHILD, "%s exited %d: %s", poll_command,
-			res.status, *line ? line : "(no message)");
+		slurm_exit_error(poll_command, res.status, &errout, e);
 		goto out;
 	}
 	if (candidates_of(&out, comment, &c, e) < 0)

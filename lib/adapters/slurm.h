@@ -111,6 +111,17 @@ int slurm_run(const char *const *argv, const char *cwd, struct buf *out,
  * control and non-ASCII bytes as '?'. */
 void slurm_stderr_line(const struct buf *b, char *out, size_t size);
 
+/* 1 if a Slurm command's stderr says the controller was out of reach or
+ * busy ("Unable to contact slurm controller", a socket timeout, ...): a
+ * retry later may work. */
+int slurm_unreachable(const struct buf *errout);
+
+/* The error of a Slurm command that exited `status` != 0: ERR_AGAIN when
+ * slurm_unreachable(), else ERR_CHILD; "CMD exited N: <stderr line>".
+ * Returns -1. */
+int slurm_exit_error(const char *cmd, int status, const struct buf *errout,
+		     struct err *e);
+
 /* Slurm commands run by this process so far (for logs and benchmarks),
  * by lib/adapters/slurm.c and lib/adapters/slurmq.c together. */
 unsigned slurm_calls(void);

@@ -366,13 +366,12 @@ int slurmq_parse_sacct(const char *out, size_t len, struct slurmq_job **jobs,
 /* --- runners ------------------------------------------------------------ */
 
 /* Runs argv; 0 when it exited 0 with stdout in out, -1 otherwise
- * (ERR_CHILD with the command's error line for a non-zero exit).  The
+ * (slurm_exit_error() for a non-zero exit).  The
  * status, when it ran, in *status. */
 static int run(const char *const *argv, struct buf *out, struct buf *errout,
 	       int *status, struct err *e)
 {
 	struct spawn_result res = { 0 };
-	char line[256];
 
 	*status = -1;
 	if (slurm_run(argv, NULL, out, errout, &res, e) < 0)
@@ -380,9 +379,7 @@ static int run(const char *const *argv, struct buf *out, struct buf *errout,
 	*status = res.status;
 	if (res.status == 0)
 		return 0;
-	slurm_stderr_line(errout, line, sizeof(line));
-	return err_set(e, ERR_CHILD, "%s exited %d: %s", argv[0], res.status,
-		       *line ? line : "(no message)");
+	return slurm_exit_error(argv[0], res.status, errout, e);
 }
 
 /* ids joined with ',' into b; every id checked first. */
@@ -568,7 +565,9 @@ int slurmq_cancel(const char *scancel_command, const long long *ids,
 		argv[i + 1] = num[i];
 	}
 	rc = run(argv, &out, &errout, &status, e);
-	*ran = status >= 0 || e->code == ERR_TIMEOUT; /* killed mid-way: maybe */
+	/* killed mid-way: maybe; the controller out of reach: none (a
+	 * retry later is harmless: scancel of a cancelled job is a no-op) */
+	*ran = (status >= 0 || e->code == ERR_TIMEOUT) && e->code != ERR_AGAIN;
 out:
 	free(argv);
 	free(num);

@@ -162,7 +162,8 @@ int slurmq_release(const char *scontrol_command, const long long *ids,
  * it exited 0.  -1 with e otherwise; *ran says whether scancel ran at all
  * (1: it may have cancelled some - it names what it could not, e.g. "Job/
  * step already completing or completed" - or it timed out; 0: it did not
- * start, nothing was cancelled). */
+ * start, or it could not reach the controller (ERR_AGAIN): nothing was
+ * cancelled). */
 int slurmq_cancel(const char *scancel_command, const long long *ids,
 		  size_t nids, int *ran, struct err *e);
 

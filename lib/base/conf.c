@@ -489,6 +489,10 @@ static const struct field schema[] = {
 	    event_handler.keep_done_days),
 	INT("event_handler", "keep_failed_days", 0, 90, 3, 36500,
 	    event_handler.keep_failed_days),
+	INT("event_handler", "retry_tries", 0, 8, 0, 100,
+	    event_handler.retry_tries),
+	INT("event_handler", "retry_delay", 0, 30, 1, 3600,
+	    event_handler.retry_delay),
 
 	GROUP("job_manager", F_REQ),
 	STR("job_manager", "job_ids_dir", F_REQ | PATH, NULL, NULL,
@@ -514,6 +518,8 @@ static const struct field schema[] = {
 	GROUP("clean_up", 0),
 	STR("clean_up", "trash_bin_dir", PATH, NULL, NULL, clean_up.trash_bin_dir),
 	INT("clean_up", "keep_trash_days", 0, 30, 0, 36500, clean_up.keep_trash_days),
+	INT("clean_up", "git_cache_keep_hours", 0, 24, 0, 876000,
+	    clean_up.git_cache_keep_hours),
 };
 
 static void strv_free(struct conf_strv *sv);

@@ -180,6 +180,11 @@ struct conf {
 		 * deliveries kept this many days */
 		long long keep_done_days;   /* default 30, 3.. */
 		long long keep_failed_days; /* default 90, 3.. */
+		/* transient failures (lib/flows/consume.h): tried again this
+		 * many times, the first after retry_delay seconds, each
+		 * wait twice the one before (at most 16 x retry_delay) */
+		long long retry_tries;      /* default 8, 0..100 */
+		long long retry_delay;      /* seconds, default 30, 1..3600 */
 	} event_handler;
 
 	struct conf_job_manager {
@@ -200,6 +205,9 @@ struct conf {
 		 * NULL: JOBS_BASE_DIR/trash_bin */
 		char *trash_bin_dir;
 		long long keep_trash_days; /* default 30; 0: never removed */
+		/* git cache refs no job directory borrows, and fetch refs,
+		 * removed after this many hours (lib/flows/retention.h) */
+		long long git_cache_keep_hours; /* default 24; 0: never */
 	} clean_up;
 };
 

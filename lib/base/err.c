@@ -67,7 +67,7 @@ const char *err_code_name(enum err_code code)
 		[ERR_CONFIG] = "config",   [ERR_CHILD] = "child",
 		[ERR_NOTFOUND] = "not found", [ERR_PERM] = "permission",
 		[ERR_IO] = "i/o",          [ERR_UNSURE] = "unsure",
-		[ERR_EXISTS] = "exists",
+		[ERR_EXISTS] = "exists",   [ERR_AGAIN] = "transient",
 	};
 
 	if ((size_t)code >= sizeof(names) / sizeof(names[0]) || !names[code])

@@ -28,6 +28,11 @@ enum err_code {
 		      * peer, and no answer says whether it took effect (the
 		      * connection broke, a timeout, a 5xx): look before
 		      * making it again */
+	ERR_AGAIN,   /* a transient failure: a peer overloaded or out of
+		      * reach (GitHub's 5xx, 429 or no answer after the
+		      * client's own retries, Slurm's controller not
+		      * answering): the work that met it is tried again
+		      * later (its effect journal makes that safe) */
 };
 
 struct err {

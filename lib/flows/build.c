@@ -790,7 +790,11 @@ static int sbatch_once(struct job_plan *p, const struct target *t,
 	if (slurm_submit(&sb->argv, dir, id, &e2) < 0) {
 		log_error("%s: %s", t->name, e2.msg);
 		*id = 0;
-		rc = row_set(row, NOT_SUBMITTED, e2.msg, e);
+		/* the controller out of reach: the whole delivery comes back
+		 * later (the intent makes that run look for the job first) */
+		rc = e2.code == ERR_AGAIN ? err_set(e, ERR_AGAIN, "%s: %s",
+						    t->name, e2.msg)
+		     : row_set(row, NOT_SUBMITTED, e2.msg, e);
 		goto out;
 	}
 	log_info("job %lld submitted for %s in %s", *id, t->name, dir);
@@ -979,7 +983,10 @@ static int commits_step(struct job_plan *p, struct buf *reply, int *said,
 		delivery_note(p->ctx, "build: nothing submitted (told the PR why)");
 		return 1;
 	}
+	/* out of memory, or GitHub out of reach (ERR_AGAIN: tried again
+	 * later): the delivery fails or waits, the PR is not told */
 	if (step == 0 || e->code == ERR_NOMEM || e->code == ERR_TOOBIG ||
+	    e->code == ERR_AGAIN ||
 	    buf_addf(reply, "The build could not start on instance `%s`: "
 		     "getting or merging the pull request's commits failed "
 		     "(the instance's log says why).  Nothing was submitted; "

@@ -125,4 +125,8 @@ struct build_resubmit {
 int build_resubmit(const struct conf *c, struct build_resubmit *r,
 		   struct err *e);
 
+/* The git cache's directory (buildenv.git_cache_dir, or JOBS/.git-cache),
+ * appended to out.  0, or -1 (out's cap).  Also what retention prunes. */
+int build_cache_dir(const struct conf *c, struct buf *out);
+
 #endif

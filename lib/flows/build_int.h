@@ -39,10 +39,6 @@ int build_clear_reserved(const char *dir, struct err *e);
 int build_copy_repo_cfg(const struct conf *c, const char *repo_id,
 			const char *cfg, struct err *e);
 
-/* The git cache's directory (buildenv.git_cache_dir, or JOBS/.git-cache),
- * appended to out.  0, or -1 (out's cap). */
-int build_cache_dir(const struct conf *c, struct buf *out);
-
 /* Writes path with text unless it exists (a record the manager may have
  * changed since is never overwritten). */
 int build_write_once(const char *path, const struct buf *text, struct err *e);

@@ -195,7 +195,9 @@ static int scancel_once(struct delivery_ctx *ctx, const char *user,
 		log_error("bot: cancel: %s", e.msg);
 		if (!ran) {
 			return buf_addf(reply, "Nothing was cancelled: %s (the bot's "
-					"log says why)", e.code == ERR_CHILD ||
+					"log says why)", e.code == ERR_AGAIN ?
+					"Slurm's controller could not be reached; "
+					"ask again later" : e.code == ERR_CHILD ||
 					e.code == ERR_TIMEOUT ? "Slurm's scancel failed"
 					: "the cancel could not be prepared");
 		}

@@ -43,6 +43,49 @@ static long long waited_ms(const char *path)
 				  st.st_mtim.tv_nsec / 1000000);
 }
 
+/* The handling of a delivery met a transient failure (ERR_AGAIN; or
+ * ERR_UNSURE: a call whose effect is unknown, which the next try looks
+ * for before making it again).  Back to the queue with a growing delay: 1,
+ * ctx->retry_at_ms set.  Tries used up: the PR is told (route_give_up())
+ * and -1, the entry fails for good with e. */
+static int again(struct delivery_ctx *ctx, const struct event *ev,
+		 struct effects *fx, struct err *e)
+{
+	const struct conf_event_handler *h = &ctx->c->event_handler;
+	struct buf v = BUF_INIT(32);
+	struct err ge = ERR_INIT;
+	long long tries = 0, delay;
+	char num[32], why[sizeof(e->msg)];
+	int rc;
+
+	if (effects_get(fx, "retry.tries", &v))
+		tries = num_or(v.s, 0);
+	buf_release(&v);
+	if (tries < h->retry_tries) {
+		delay = h->retry_delay << (tries < 4 ? tries : 4);
+		snprintf(num, sizeof(num), "%lld", tries + 1);
+		if (effects_put(fx, "retry.tries", num, &ge) < 0) {
+			log_error("journal: %s", ge.msg);
+			return -1;
+		}
+		ctx->retry_at_ms = clock_wall_ms() + delay * 1000;
+		log_warn("transient failure: %s", e->msg);
+		delivery_note(ctx, "tried %lld time%s; trying again in %lld s "
+			      "(%lld more at most)", tries + 1, tries ? "s" : "",
+			      delay, h->retry_tries - tries);
+		return 1;
+	}
+	snprintf(why, sizeof(why), "%s", e->msg);
+	err_clear(e);
+	err_set(e, ERR_AGAIN, "gave up after %lld tries: %s", tries + 1, why);
+	ctx->retry_at_ms = 0;
+	if ((rc = route_give_up(ctx, ev, tries + 1, &ge)) < 0)
+		log_error("the PR could not be told: %s", ge.msg);
+	if (rc == 1) /* a reply that may be in flight: look later */
+		delivery_note(ctx, "giving up; the reply is looked for later");
+	return rc == 1 ? 1 : -1;
+}
+
 /* Reads, parses and routes one claimed entry, its journal in fx.  -1: it
  * failed (reason in e); the caller files it.  1: it stays claimed for a
  * later run. */
@@ -71,6 +114,8 @@ static int handle(struct delivery_ctx *ctx, const char *dir, const char *id,
 	ctx->fx = fx;
 	ctx->retry_at_ms = 0;
 	rc = route_dispatch(ctx, &ev, e);
+	if (rc < 0 && (e->code == ERR_AGAIN || e->code == ERR_UNSURE))
+		rc = again(ctx, &ev, fx, e);
 	ctx->fx = NULL;
 	if (rc == 1) {
 		char at[32];
@@ -163,9 +208,10 @@ static int recover(struct delivery_ctx *ctx, const char *dir,
 	if (spool_list(dir, "claimed", &ids, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
-		long long at = retry_at(dir, ids[i]);
+		long long at = retry_at(dir, ids[i]), now = clock_wall_ms();
 
-		if (at > clock_wall_ms() && !ctx->may_wait) {
+		/* may_wait sleeps out a settling reply, not a retry's delay */
+		if (at > now && (!ctx->may_wait || at - now > DELIVERY_SETTLE_MS)) {
 			st->deferred++;
 			continue;
 		}
@@ -175,7 +221,10 @@ static int recover(struct delivery_ctx *ctx, const char *dir,
 			log_warn("delivery %s was left claimed by a consumer that "
 				 "died: handling it again", ids[i]);
 		rc = finish(ctx, dir, ids[i], st, e);
-		st->recovered++;
+		if (at)
+			st->retried++;
+		else
+			st->recovered++;
 	}
 	spool_list_free(ids);
 	return rc;

@@ -9,6 +9,15 @@
  *   claim    incoming/D -> claimed/D (a rename: one owner)
  *   handle   parse the entry and the payload, route (lib/flows/route.h)
  *   finish   claimed/D -> done/D, or failed/D with failed/D.reason
+ *   retry    a transient failure (ERR_AGAIN: GitHub's 5xx, 429 or no
+ *            answer after the client's retries, git unable to reach the
+ *            remote, Slurm's controller away; ERR_UNSURE) leaves D claimed
+ *            with retry.tries and retry.at in its journal: it is handled
+ *            again from the start once due, event_handler.retry_delay
+ *            seconds after the first failure, twice as long after each
+ *            next (at most 16 x retry_delay), event_handler.retry_tries
+ *            times; then it fails for good, the PR told
+ *            (route_give_up()).  Any other failure fails at once.
  *
  * The wake-up rule, so that no delivery waits for the next cron run: the
  * webhook handler spools an entry, then starts a consumer unless one holds
@@ -27,7 +36,9 @@ struct conf;
 struct consume_stats {
 	unsigned handled;   /* moved to done/ */
 	unsigned failed;    /* moved to failed/ */
-	unsigned recovered; /* of those, left in claimed/ by an earlier run */
+	unsigned recovered; /* of those, left in claimed/ by a consumer that
+			     * died */
+	unsigned retried;   /* of those, left for later and due now */
 	unsigned swept;     /* stale temporary files removed */
 	unsigned deferred;  /* left claimed for a later run (lib/flows/route.h) */
 };

@@ -977,6 +977,7 @@ int manager_iterate(const struct conf *c, struct github *gh,
 	struct github_counts g0 = {0}, g1 = {0};
 	struct retention_stats rs;
 	struct err ie = ERR_INIT;
+	unsigned refs = 0;
 	struct iter it;
 	long long ms0 = clock_mono_ms(), cpu0 = cpu_ms();
 	int fd, rc;
@@ -1004,9 +1005,13 @@ int manager_iterate(const struct conf *c, struct github *gh,
 	manager_moves_done(&it);
 	if (lifecycle_sweep(c, it.now, &st->trashed, &ie) < 0)
 		log_error("closed pull requests: %s", ie.msg);
+	err_clear(&ie);
 	if (retention_sweep(c, it.now, &rs, &ie) < 0)
 		log_error("retention: %s", ie.msg);
-	st->removed = rs.done + rs.failed + rs.trash;
+	err_clear(&ie);
+	if (retention_git(c, it.now, &refs, &ie) < 0)
+		log_error("git cache: %s (nothing pruned)", ie.msg);
+	st->removed = rs.done + rs.failed + rs.trash + refs;
 	if (it.listed && mindex_save(&it.ix, c->job_manager.job_ids_dir, &ie) < 0)
 		manager_fail(&it, "%s", ie.msg);
 	manager_sweep_temps(&it);

@@ -5,7 +5,8 @@
  *     time the entry was written, when the delivery arrived - with their
  *     effect journals (effects/<delivery>);
  *   - the trash's YYYY.MM.DD directories (lib/flows/lifecycle.h) older than
- *     clean_up.keep_trash_days (0: never).
+ *     clean_up.keep_trash_days (0: never);
+ *   - git cache refs and objects no job directory borrows (retention_git).
  * Nothing an open pull request needs is touched: incoming/ and claimed/
  * entries, job directories and records stay.
  */
@@ -21,6 +22,15 @@ struct retention_stats {
 	unsigned failed;  /* failed/ entries removed */
 	unsigned trash;   /* trash day directories removed */
 };
+
+/* The git cache (lib/adapters/gitcache.h), at most once an hour (the
+ * time kept in <git cache>/.pruned): the merge branches no job directory
+ * under jobs_base_dir's months or in the trash still borrows, and the
+ * fetch refs, older than clean_up.git_cache_keep_hours (0: never), go with
+ * the objects only they reached.  A job directory that cannot be read
+ * stops the prune (what it borrows is unknown).  *refs: refs removed. */
+int retention_git(const struct conf *c, long long now, unsigned *refs,
+		  struct err *e);
 
 /* One pass at time now (epoch seconds).  0, or -1 e (the first problem;
  * the others are logged, and what could be removed was). */

@@ -823,3 +823,33 @@ int route_dispatch(struct delivery_ctx *ctx, const struct event *ev,
 	     *ev->action ? "/" : "", ev->action);
 	return 0;
 }
+
+int route_give_up(struct delivery_ctx *ctx, const struct event *ev,
+		  long long tries, struct err *e)
+{
+	struct buf reply = BUF_INIT(REPLY_CAP);
+	long long id = 0;
+	int rc;
+
+	if (!*ev->repo || ev->issue <= 0 || !chat(ctx, CONF_CHAT_BASIC))
+		return 0;
+	if (buf_addf(&reply, "<!-- eessi-bot gave-up=%s instance=%s -->\n",
+		     ev->delivery, ctx->c->github.app_name) < 0 ||
+	    buf_addf(&reply, "Instance `%s` could not finish handling this %s: "
+		     "a service it needs (GitHub, the git remote or Slurm's "
+		     "controller) stayed out of reach through %lld tries (the "
+		     "instance's log says which).  What it did before stays "
+		     "done; nothing more will happen for this request.  Ask "
+		     "again once the instance is back.\n", ctx->c->github.app_name,
+		     ev->comment_id ? "comment" : "event", tries) < 0) {
+		buf_release(&reply);
+		return err_set(e, ERR_TOOBIG, "the reply grew over %zu bytes",
+			       REPLY_CAP);
+	}
+	rc = delivery_github(ctx, ev, e) ? delivery_comment_once(
+		ctx, ev, "gave-up", reply.s, &id, e) : -1;
+	if (rc == 0)
+		log_info("told the PR it gave up: comment %lld", id);
+	buf_release(&reply);
+	return rc;
+}

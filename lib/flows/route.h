@@ -8,9 +8,11 @@
  *
  * Rows today:
  *   issue_comment/created      bot commands in PR comments (bot: help,
- *                              bot: build - lib/flows/build.h)
+ *                              build - lib/flows/build.h, status,
+ *                              show_config, cancel, retry)
  *   pull_request/labeled       the bot:build label (lib/flows/build.h), the
  *                              bot:deploy label (lib/flows/deploy.h)
+ *   pull_request/closed, reopened, synchronize: lib/flows/lifecycle.h
  *   installation (any action), installation_repositories: logged
  *   ping                       logged
  */
@@ -25,5 +27,12 @@ struct event;
 /* Handles one parsed delivery: 0 done, 1 later, -1 failed. */
 int route_dispatch(struct delivery_ctx *ctx, const struct event *ev,
 		   struct err *e);
+
+/* The delivery met transient failures through `tries` tries and fails for
+ * good (lib/flows/consume.h): the PR is told so once (journalled "gave-up"),
+ * at chatlevel basic and up, when the event names a pull request.  0 told
+ * or nothing to tell, 1 later (lib/flows/delivery.h), -1 e. */
+int route_give_up(struct delivery_ctx *ctx, const struct event *ev,
+		  long long tries, struct err *e);
 
 #endif

@@ -268,6 +268,21 @@ _slurm_daemons_up() {
 			slurmctld.out slurmctld.log slurmd.out slurmd.log
 }
 
+# slurm_ctld_stop / slurm_ctld_start: the controller goes away (SIGTERM: it
+# saves its state, the jobs stay with slurmd) and comes back with its jobs,
+# as an outage or a restart would; slurm_ctld_start waits until squeue
+# answers.  Clients meanwhile say "Unable to contact slurm controller".
+slurm_ctld_stop() {
+	kill_pidfile "$T_SLURM_DIR/run/slurmctld.pid"
+	rm -f "$T_SLURM_DIR/run/slurmctld.pid"
+}
+slurm_ctld_start() {
+	bg_start "$T_SLURM_DIR/run/slurmctld.pid" "$T_SLURM_DIR/log/slurmctld.out2" \
+		slurmctld -D -i -f "$SLURM_CONF"
+	_slurm_await slurmctld 60 timeout 5 squeue -h ||
+		_slurm_fail "slurmctld did not come back" slurmctld.out2 slurmctld.log
+}
+
 _slurm_node_idle() {
 	[ "$(timeout 5 sinfo -h -n "$_slurm_host" -o %T 2>/dev/null)" = idle ]
 }

@@ -38,8 +38,9 @@ Admin endpoints (not GitHub's; called on this server's port directly):
                                "comments": [{"repo", "issue", "user", "body"}]}
   GET  /_admin/state          comments, reactions, labels, pulls, tokens
   POST /_admin/fail           {"path": regex, "method": opt, "count": N, "status": 5xx|403|429,
-                               "retry_after": s, "after": bool, "drop": bool}: the next N
-                               matching calls fail (403/429 as a rate limit, with Retry-After
+                               "retry_after": s, "after": bool, "drop": bool, "seconds": S}:
+                               the next N matching calls (with "seconds": every matching call
+                               for the next S seconds) fail (403/429 as a rate limit, with Retry-After
                                and x-ratelimit-* headers).  With "after": the call is carried
                                out first (the comment made, the reaction added), then its
                                answer is lost: the status is sent instead of the real answer,
@@ -711,7 +712,10 @@ def a_fail(st, req, m):
         rule = {"path": re.compile(r["path"]), "method": r.get("method"),
                 "count": int(r.get("count", 1)), "status": int(r.get("status", 502)),
                 "retry_after": int(r.get("retry_after", 1)),
-                "after": bool(r.get("after", False)), "drop": bool(r.get("drop", False))}
+                "after": bool(r.get("after", False)), "drop": bool(r.get("drop", False)),
+                "until": time.monotonic() + float(r["seconds"]) if "seconds" in r else None}
+        if rule["until"] is not None:
+            rule["count"] = 1 << 62
     except (KeyError, TypeError, ValueError, re.error) as e:
         raise Fail(400, f"bad fail rule: {e!r}")
     if rule["status"] not in (403, 429) and not 500 <= rule["status"] <= 599 \
@@ -865,6 +869,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def lost_answer(self):
         for rule in self.st.fail_rules:
+            if rule["until"] is not None and time.monotonic() >= rule["until"]:
+                continue
             if rule["after"] and rule["count"] > 0 and rule["path"].search(self.path) and \
                     rule["method"] in (None, self.command):
                 rule["count"] -= 1
@@ -873,6 +879,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def injected_failure(self):
         for rule in self.st.fail_rules:
+            if rule["until"] is not None and time.monotonic() >= rule["until"]:
+                continue
             if not rule["after"] and rule["count"] > 0 and rule["path"].search(self.path) and \
                     rule["method"] in (None, self.command):
                 rule["count"] -= 1

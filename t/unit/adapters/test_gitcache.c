@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gitcache.h"
@@ -322,6 +324,15 @@ START_TEST(missing_head_is_a_clear_error)
 	ck_assert_int_eq(gitcache_merge(&r, &m, &e), -1);
 	ck_assert_msg(strstr(e.msg, "git fetch") &&
 			      strstr(e.msg, "refs/pull/9/head"), "%s", e.msg);
+	ck_assert_int_eq(e.code, ERR_CHILD); /* the remote refused: for good */
+
+	/* a remote out of reach (nothing listens there): transient */
+	err_clear(&e);
+	r = req_for(7, p7, "");
+	r.url = "http://127.0.0.1:9/e2e/nothing-listens.git";
+	ck_assert_int_eq(gitcache_merge(&r, &m, &e), -1);
+	ck_assert_msg(e.code == ERR_AGAIN && strstr(e.msg, "Failed to connect"),
+		      "%s: %s", err_code_name(e.code), e.msg);
 	buf_release(&m.files);
 }
 END_TEST
@@ -517,6 +528,125 @@ START_TEST(checkout_refuses_existing_and_cleans_up)
 }
 END_TEST
 
+/* Sets every file's and directory's times below path to t (the cache
+ * made "long ago"). */
+static void age_tree(const char *path, time_t t)
+{
+	struct timeval tv[2] = { { t, 0 }, { t, 0 } };
+	struct dirent *de;
+	struct stat st;
+	char p[1024];
+	DIR *d;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
+		while ((de = readdir(d))) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+			age_tree(p, t);
+		}
+		closedir(d);
+	}
+	ck_assert_int_eq(lutimes(path, tv), 0);
+}
+
+static const char *kept_merge;
+
+static int keep_one(const char *sha, void *arg)
+{
+	(void)arg;
+	return strcmp(sha, kept_merge) == 0;
+}
+
+/* 1 if the object exists in the git dir gd. */
+static int has_object(const char *gd, const char *sha)
+{
+	const char *const argv[] = { "git", "--git-dir", gd, "cat-file", "-e",
+				     sha, NULL };
+	struct spawn sp = { argv, fx_env, NULL, NULL, 0, NULL, NULL, 30000, NULL };
+	struct spawn_result res;
+	struct err e = ERR_INIT;
+
+	ck_assert_msg(spawn_run(&sp, &res, &e) == 0, "%s", e.msg);
+	return res.status == 0;
+}
+
+/* Two merges, two job directories; one job directory goes.  A prune keeps
+ * refs younger than its age; once they are older, the merge no job
+ * borrows goes with its objects and every fetch ref, and the job directory
+ * that stays still works (its tree, its history, a clean status). */
+START_TEST(prune_keeps_what_job_directories_borrow)
+{
+	struct gitcache_req r = req_for(7, p7, "");
+	struct gitcache_merge m1 = { .files = BUF_INIT(4096) };
+	struct gitcache_merge m2 = { .files = BUF_INIT(4096) };
+	struct buf out = BUF_INIT(65536);
+	struct err e = ERR_INIT;
+	char gd[400], job1[400], job2[400];
+	unsigned refs = 99;
+	time_t now = time(NULL);
+
+	ck_assert_msg(gitcache_merge(&r, &m1, &e) == 0, "%s", e.msg);
+	r.base_sha = b0; /* the same PR merged onto an older main */
+	ck_assert_msg(gitcache_merge(&r, &m2, &e) == 0, "%s", e.msg);
+	ck_assert_str_ne(m1.merge_sha, m2.merge_sha);
+	snprintf(job1, sizeof(job1), "%s/job1", top);
+	snprintf(job2, sizeof(job2), "%s/job2", top);
+	ck_assert_msg(gitcache_checkout(cache, r.repo, m1.merge_sha, job1, &e) == 0,
+		      "%s", e.msg);
+	ck_assert_msg(gitcache_checkout(cache, r.repo, m2.merge_sha, job2, &e) == 0,
+		      "%s", e.msg);
+	cache_git_dir(gd, sizeof(gd));
+	unit_rm_rf(job2);
+	kept_merge = m1.merge_sha;
+
+	/* everything young: nothing goes */
+	ck_assert_msg(gitcache_prune(cache, r.repo, keep_one, NULL, now, 3600,
+				     &refs, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(refs, 0);
+	ck_assert(has_object(gd, m2.merge_sha));
+
+	/* two hours later */
+	age_tree(cache, now - 7200);
+	ck_assert_msg(gitcache_prune(cache, r.repo, keep_one, NULL, now, 3600,
+				     &refs, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(refs, 3); /* merge 2, pull/7/head, heads/main */
+	ck_assert(!has_object(gd, m2.merge_sha)); /* its tree is P7's */
+	ck_assert(has_object(gd, m1.merge_sha));
+	ck_assert(has_object(gd, p7) && has_object(gd, b1));
+	/* the job directory that stays: whole and clean */
+	GITC(job1, "fsck", "--no-dangling", "--no-progress");
+	{
+		const char *const st[] = { "git", "-C", job1, "status",
+					   "--porcelain", NULL };
+		const char *const lg[] = { "git", "-C", job1, "log", "-p",
+					   "--format=%H", NULL };
+
+		fx_git(st, &out);
+		ck_assert_uint_eq(out.len, 0);
+		fx_git(lg, &out);
+		ck_assert_ptr_nonnull(strstr(out.s, m1.merge_sha));
+		ck_assert_ptr_nonnull(strstr(out.s, "+from pr 7"));
+	}
+	assert_file(job1, "pr.txt", "from pr 7\n");
+	/* a second prune finds nothing; a later build fetches again */
+	ck_assert_msg(gitcache_prune(cache, r.repo, keep_one, NULL, now, 3600,
+				     &refs, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(refs, 0);
+	r.base_sha = "";
+	ck_assert_msg(gitcache_merge(&r, &m2, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(m2.fetched, 1);
+	ck_assert_str_eq(m2.merge_sha, m1.merge_sha);
+	/* no cache at all: nothing to do */
+	ck_assert_int_eq(gitcache_prune(cache, "other/repo", keep_one, NULL, now,
+					3600, &refs, &e), 0);
+	buf_release(&out);
+	buf_release(&m1.files);
+	buf_release(&m2.files);
+}
+END_TEST
+
 Suite *gitcache_suite(void)
 {
 	Suite *s = suite_create("gitcache");
@@ -534,6 +664,7 @@ Suite *gitcache_suite(void)
 	tcase_add_test(tc, unsafe_transports_refused_by_git);
 	tcase_add_test(tc, credentials_not_in_messages);
 	tcase_add_test(tc, checkout_refuses_existing_and_cleans_up);
+	tcase_add_test(tc, prune_keeps_what_job_directories_borrow);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -580,9 +580,15 @@ START_TEST(poll_runs_squeue_once)
 			     "controller (connect failure)\n");
 	bin_file(&b, ".rc", "1\n");
 	ck_assert_int_eq(slurmq_poll(b.cmd, &jobs, &n, &e), -1);
-	ck_assert_int_eq(e.code, ERR_CHILD);
+	ck_assert_int_eq(e.code, ERR_AGAIN); /* the controller away: later */
 	ck_assert_ptr_nonnull(strstr(e.msg, "exited 1: slurm_load_jobs error: "
 				     "Unable to contact"));
+	err_clear(&e);
+	/* any other failure is not transient */
+	bin_file(&b, ".err", "squeue: error: Invalid user: nobody\n");
+	ck_assert_int_eq(slurmq_poll(b.cmd, &jobs, &n, &e), -1);
+	ck_assert_int_eq(e.code, ERR_CHILD);
+	ck_assert_ptr_nonnull(strstr(e.msg, "Invalid user"));
 	err_clear(&e);
 	ck_assert_int_eq(slurmq_poll(NULL, &jobs, &n, &e), -1);
 	ck_assert_int_eq(e.code, ERR_CONFIG);
