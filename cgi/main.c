@@ -395,6 +395,7 @@ static int start(const struct opts *o, struct conf **c, struct buf *secret)
 		     (*c)->event_handler.log_level, &e) < 0)
 		goto fail;
 	logged = 1;
+	(void)log_catch_sighup(); /* kill -HUP: the log reopened */
 	if (priv_check_files(*c, &problems) > 0) {
 		priv_refuse(PROG, &problems);
 		goto out;

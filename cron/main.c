@@ -512,6 +512,7 @@ static int start(const char *path, int consumer, struct conf **c)
 		fprintf(stderr, PROG ": %s\n", e.msg);
 		goto out;
 	}
+	(void)log_catch_sighup(); /* kill -HUP: the log reopened */
 	if (priv_check_files(*c, &problems) > 0) {
 		priv_refuse(PROG, &problems);
 		goto out;

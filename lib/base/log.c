@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +28,13 @@ static struct {
 	enum log_level level;
 	char *secrets[MAX_SECRETS];
 	size_t nsecrets;
-} lg = { -1, "eessi-bot", "", LOGL_INFO, { NULL }, 0 };
+	char *path;      /* the log file's name, to reopen it */
+	dev_t dev;       /* what fd is: a path naming something else */
+	ino_t ino;       /* means the file was moved (rotated) */
+	int tty;         /* stderr is a terminal: errors there too */
+} lg = { -1, "eessi-bot", "", LOGL_INFO, { NULL }, 0, NULL, 0, 0, 0 };
+
+static volatile sig_atomic_t hup; /* SIGHUP came: reopen */
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -52,18 +60,40 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* Opens path for appending; *st what it is.  -1 (errno) on failure. */
+static int open_log(const char *path, struct stat *st)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+			    O_NOCTTY, 0640);
+
+	if (fd >= 0 && fstat(fd, st) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int log_open(const char *path, const char *prog, enum log_level level,
 	     struct err *e)
 {
+	struct stat st = { 0 };
+	char *copy = NULL;
 	int fd = -1;
 
 	if (path) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (fd < 0)
+		if (!(copy = strdup(path)))
+			return err_set(e, ERR_NOMEM, "log %s: out of memory", path);
+		if ((fd = open_log(path, &st)) < 0) {
+			free(copy);
 			return err_sys(e, "open log %s", path);
+		}
 	}
 	log_close();
 	lg.fd = fd;
+	lg.path = copy;
+	lg.dev = st.st_dev;
+	lg.ino = st.st_ino;
+	lg.tty = path && isatty(STDERR_FILENO);
 	lg.level = level;
 	copy_str(lg.prog, sizeof(lg.prog), prog ? prog : "eessi-bot");
 	return 0;
@@ -74,6 +104,47 @@ void log_close(void)
 	if (lg.fd >= 0)
 		close(lg.fd);
 	lg.fd = -1;
+	free(lg.path);
+	lg.path = NULL;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup = 1;
+}
+
+int log_catch_sighup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Before a line: the file the log's name names now, if it is another one
+ * (moved away by a rotation, removed) or SIGHUP asked.  A file that
+ * cannot be opened keeps the old descriptor (the line still lands). */
+static void follow_rotation(void)
+{
+	struct stat st;
+	int fd;
+
+	if (lg.fd < 0 || !lg.path)
+		return;
+	if (!hup && stat(lg.path, &st) == 0 && st.st_dev == lg.dev &&
+	    st.st_ino == lg.ino)
+		return;
+	hup = 0;
+	if ((fd = open_log(lg.path, &st)) < 0)
+		return;
+	close(lg.fd);
+	lg.fd = fd;
+	lg.dev = st.st_dev;
+	lg.ino = st.st_ino;
 }
 
 void log_set_context(const char *ctx)
@@ -246,8 +317,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		(void)buf_adds(&line, " [cut]");
 	}
 	(void)buf_addch(&line, '\n');
+	follow_rotation();
 	(void)xio_write_all(lg.fd >= 0 ? lg.fd : STDERR_FILENO, line.s,
 			    line.len);
+	/* a run from a terminal: what went wrong shows there too */
+	if (lg.fd >= 0 && lg.tty && level <= LOGL_WARN)
+		(void)xio_write_all(STDERR_FILENO, line.s, line.len);
 	buf_wipe(&text);
 	buf_wipe(&line);
 	errno = saved;

@@ -18,10 +18,23 @@
 
 enum log_level { LOGL_ERROR, LOGL_WARN, LOGL_INFO, LOGL_DEBUG };
 
-/* Opens the log: path NULL means stderr.  prog names the program. */
+/* Opens the log: path NULL means stderr.  prog names the program.
+ *
+ * Rotation: before each line the file's name is looked at again; when it
+ * names another file than the one open (moved away by logrotate, removed)
+ * the log is reopened under the name, so a rotation needs no signal and
+ * loses no line (a line goes to the old file or to the new one).  After
+ * log_catch_sighup(), SIGHUP reopens it too.  A name that cannot be
+ * opened again keeps the old file.
+ *
+ * With a path and standard error a terminal (a manual run), errors and
+ * warnings go to the terminal as well as to the file. */
 int log_open(const char *path, const char *prog, enum log_level level,
 	     struct err *e);
 void log_close(void);
+
+/* SIGHUP reopens the log file before the next line (SA_RESTART). */
+int log_catch_sighup(void);
 
 /* Parses "error" | "warn" | "info" | "debug"; -1 if none of them. */
 int log_level_parse(const char *s, enum log_level *out);

@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,48 @@ START_TEST(level_names_parse)
 }
 END_TEST
 
+/* A rotation (the file renamed, as logrotate does) and a removal: the
+ * next line goes to a new file under the name, the lines before stay in
+ * the old one, none is lost; SIGHUP reopens as well. */
+START_TEST(rotation_reopens_and_loses_nothing)
+{
+	struct buf got = BUF_INIT(65536), old = BUF_INIT(65536);
+	struct err e = ERR_INIT;
+	char moved[80];
+
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	ck_assert_int_eq(log_open(path, "t", LOGL_INFO, &e), 0);
+	log_info("line one");
+	ck_assert_int_eq(rename(path, moved), 0);
+	log_info("line two");
+	log_info("line three");
+	ck_assert_int_eq(xio_read_file(moved, &old, 1, &e), 0);
+	ck_assert_int_eq(count_lines(old.s), 1);
+	ck_assert_ptr_nonnull(strstr(old.s, "line one"));
+	read_log(&got);
+	ck_assert_int_eq(count_lines(got.s), 2);
+	ck_assert_ptr_nonnull(strstr(got.s, "line two"));
+	ck_assert_ptr_nonnull(strstr(got.s, "line three"));
+	/* removed: made again */
+	ck_assert_int_eq(unlink(path), 0);
+	log_info("line four");
+	buf_clear(&got);
+	read_log(&got);
+	ck_assert_int_eq(count_lines(got.s), 1);
+	/* SIGHUP: reopened (the same file here: the line lands in it) */
+	ck_assert_int_eq(log_catch_sighup(), 0);
+	ck_assert_int_eq(raise(SIGHUP), 0);
+	log_info("line five");
+	buf_clear(&got);
+	read_log(&got);
+	ck_assert_int_eq(count_lines(got.s), 2);
+	signal(SIGHUP, SIG_DFL);
+	unlink(moved);
+	buf_release(&got);
+	buf_release(&old);
+}
+END_TEST
+
 Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -159,6 +202,7 @@ Suite *log_suite(void)
 	tcase_add_test(tc, ordinary_words_survive);
 	tcase_add_test(tc, huge_message_is_cut_not_lost);
 	tcase_add_test(tc, level_names_parse);
+	tcase_add_test(tc, rotation_reopens_and_loses_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
