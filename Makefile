@@ -71,7 +71,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA := $(BUILD)/libeessibot.a
 
 PROGS := $(BUILD)/eessi-bot-webhook $(BUILD)/eessi-bot-manager \
-	$(BUILD)/eessi-bot-resubmit
+	$(BUILD)/eessi-bot-resubmit $(BUILD)/eessi-bot-convert-config
 UNIT_SRC := $(wildcard t/unit/*.c t/unit/*/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 UNIT := $(BUILD)/t/unit-tests
@@ -102,6 +102,9 @@ $(BUILD)/eessi-bot-manager: $(BUILD)/cron/main.o $(LIBA) $(SAN_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/eessi-bot-resubmit: $(BUILD)/cron/resubmit.o $(LIBA) $(SAN_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/eessi-bot-convert-config: $(BUILD)/cron/convert.o $(LIBA) $(SAN_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/t/san/options.o: t/san/options.c

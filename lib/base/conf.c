@@ -1971,6 +1971,29 @@ static int check_includes_in(struct loader *L, const char *shown,
 	return rc;
 }
 
+/* 1 if the file's first line that is neither blank nor a comment is an
+ * INI section header ("[github]"): the original bot's app.cfg. */
+static int looks_ini(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+	int yes = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " \t");
+
+		if (*p == '\n' || *p == '\r' || *p == '\0' || *p == '#' || *p == ';' ||
+		    (p[0] == '/' && p[1] == '/'))
+			continue;
+		yes = p[0] == '[' && strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_") > 0 &&
+		      p[1 + strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_")] == ']';
+		break;
+	}
+	if (f)
+		(void)fclose(f); /* read only */
+	return yes;
+}
+
 static void syntax_error(struct loader *L, const config_t *cfg)
 {
 	const char *text = config_error_text(cfg);
@@ -1984,6 +2007,10 @@ static void syntax_error(struct loader *L, const config_t *cfg)
 		problem_at(L, file, at, "syntax error");
 	else
 		problem_at(L, file, at, "syntax error: %s", text);
+	if (config_error_type(cfg) == CONFIG_ERR_PARSE && looks_ini(L->path))
+		problem_at(L, L->path, 0, "this is an INI file, as the original "
+			   "(Python) bot's app.cfg: convert it with "
+			   "eessi-bot-convert-config %s", L->path);
 }
 
 /* The directory of path, for relative @include lines; NULL: the current

@@ -16,6 +16,7 @@ struct ini_entry {
 	size_t sec;     /* index into ini->secs */
 	char *key;
 	struct buf val; /* continuation lines joined with '\n' */
+	size_t line;    /* where the key was first set */
 };
 
 struct ini {
@@ -217,6 +218,7 @@ static int setting_line(struct parser *p, const char *s, size_t n)
 		p->ini->ents = ents;
 		en = &ents[p->ini->nents];
 		en->sec = (size_t)p->sec;
+		en->line = p->lineno;
 		buf_init(&en->val, INI_MAX_BYTES);
 		if (!(en->key = dup_n(s, (size_t)(k_end - s))))
 			return no_memory(p);
@@ -346,6 +348,23 @@ size_t ini_nsections(const struct ini *ini)
 const char *ini_section(const struct ini *ini, size_t i)
 {
 	return i < ini->nsecs ? ini->secs[i] : NULL;
+}
+
+size_t ini_nentries(const struct ini *ini)
+{
+	return ini->nents;
+}
+
+int ini_entry_at(const struct ini *ini, size_t i, const char **section,
+		 const char **key, const char **value, size_t *line)
+{
+	if (i >= ini->nents)
+		return -1;
+	*section = ini->secs[ini->ents[i].sec];
+	*key = ini->ents[i].key;
+	*value = ini->ents[i].val.s;
+	*line = ini->ents[i].line;
+	return 0;
 }
 
 int ini_put_section(struct buf *out, const char *name, struct err *e)

@@ -67,6 +67,13 @@ int ini_has_section(const struct ini *ini, const char *section);
 size_t ini_nsections(const struct ini *ini);
 const char *ini_section(const struct ini *ini, size_t i);
 
+/* The settings in file order (a key set twice: its first place, its last
+ * value): ini_entry_at(ini, i, ...) for i < ini_nentries(); -1 past the
+ * end.  The strings are valid until ini_free(); *line is the key's line. */
+size_t ini_nentries(const struct ini *ini);
+int ini_entry_at(const struct ini *ini, size_t i, const char **section,
+		 const char **key, const char **value, size_t *line);
+
 /* Writers, appending to out.  ini_put_section: "[name]\n" (a blank line
  * first unless out is empty).  ini_put: "key = value\n"; a value holding
  * '\n' is written as continuation lines indented by 4 spaces, and one whose

@@ -5,7 +5,9 @@
 # default file comes from $EESSI_BOT_CONFIG, else ./app.cfg; --help and
 # --version work; a wrong command line exits 2 with a usage hint; with no
 # action the manager runs one iteration, which needs a configuration; the
-# job handover checks (delayed_begin never with --hold).
+# job handover checks (delayed_begin never with --hold); the original bot's
+# INI file refused naming the converter, which converts it (notes for what
+# it cannot map) into a file that passes the check.
 . "$(dirname "$0")/../lib/common.sh"
 
 mgr=$BUILD/eessi-bot-manager
@@ -133,5 +135,39 @@ mkdir -p "$T_TMP/empty"
 run none env -C "$T_TMP/empty" -u EESSI_BOT_CONFIG "$mgr"
 is "no action = one iteration; without ./app.cfg: exit 1" "$none_rc" 1
 like "no action: names the file it could not read" "$none_out" "app.cfg"
+
+# --- coming from the original bot: eessi-bot-convert-config -------------------
+conv=$BUILD/eessi-bot-convert-config
+orig=$T_DIR/data/convert/original-v0.9.cfg
+[ -x "$conv" ] || bail "$conv is missing (make first)"
+run ini "$mgr" --check-config -c "$orig"
+is "the original's INI file: refused" "$ini_rc" 1
+like "the original's INI file: says what it is and names the converter" "$ini_out" \
+	"original-v0.9.cfg: this is an INI file, as the original \(Python\) bot's app.cfg: convert it with eessi-bot-convert-config"
+run cv "$conv" "$orig"
+is "convert: exit 0" "$cv_rc" 0
+like "convert: a line per thing not mapped, with file, line, section and key" "$cv_out" \
+	"original-v0.9.cfg:28: \[buildenv\] job_name: not mapped"
+like "convert: and the count" "$cv_out" "eessi-bot-convert-config: 20 things not mapped \(above\)"
+printf '%s\n' "$cv_so" >"$T_TMP/converted.cfg"
+run cc env HOME=/home/bot USER=bot "$mgr" --check-config -c "$T_TMP/converted.cfg"
+is "convert: the result passes --check-config" "$cc_rc" 0
+run co "$conv" -o "$T_TMP/new.cfg" "$orig"
+is "convert -o: exit 0" "$co_rc" 0
+is "convert -o: nothing on stdout" "$co_so" ""
+is "convert -o: the same file" "$(cat "$T_TMP/new.cfg")" "$cv_so"
+is "convert -o: mode 0640" "$(stat -c %a "$T_TMP/new.cfg")" 640
+run again "$conv" -o "$T_TMP/new.cfg" "$orig"
+is "convert -o onto an existing file: refused" "$again_rc" 1
+like "convert -o onto an existing file: says so" "$again_out" "new.cfg"
+is "convert -o onto an existing file: left as it was" "$(cat "$T_TMP/new.cfg")" "$cv_so"
+run ours "$conv" "$example"
+is "convert this bot's own file: refused" "$ours_rc" 1
+like "convert this bot's own file: says why" "$ours_out" "needs no converting"
+run cvu "$conv"
+is "convert without a file: exit 2" "$cvu_rc" 2
+run cvh "$conv" --help
+is "convert --help: exit 0" "$cvh_rc" 0
+like "convert --help: a manual page" "$cvh_so" "^SYNOPSIS"
 
 done_testing

@@ -8,7 +8,7 @@ static Suite *(*const suites[])(void) = {
 	buf_suite, names_suite, err_suite, spawn_suite, xio_suite, log_suite, conf_suite, webhook_suite,
 	spool_suite, event_suite, effects_suite,
 	httpc_suite, appjwt_suite, github_suite,
-	ini_suite, jobcfg_suite, jobrec_suite, status_suite, target_suite, jobargs_suite, slurm_suite, gitcache_suite, slurmq_suite,
+	ini_suite, jobcfg_suite, jobrec_suite, status_suite, target_suite, jobargs_suite, convert_suite, slurm_suite, gitcache_suite, slurmq_suite,
 	result_suite, cdoc_suite, mindex_suite, ledger_suite, sign_suite, manager_suite, s3_suite, deploy_suite,
 	build_suite, route_suite, report_suite, cancel_suite, retention_suite,
 };

@@ -58,6 +58,7 @@ Suite *jobrec_suite(void);
 Suite *status_suite(void);
 Suite *target_suite(void);
 Suite *jobargs_suite(void);
+Suite *convert_suite(void);
 Suite *slurm_suite(void);
 Suite *slurmq_suite(void);
 Suite *gitcache_suite(void);
