@@ -17,7 +17,11 @@
 #                        (30 s a target), check-e2e and check-asan (what CI
 #                        runs)
 #   make demo            build and run the bot's main job on the embedded default
-#   make install PREFIX=/opt/eessi-bot
+#   make install         programs, job script, manual pages, conf/ files with
+#                        the paths and account put in (PREFIX, DESTDIR,
+#                        sysconfdir, localstatedir, BOT_USER, BOT_GROUP)
+#   make uninstall       removes what install installed (same variables)
+#   make man             the manual pages, from --help and app.cfg.example
 #   make fuzz-build      build the libFuzzer targets of t/fuzz (clang) in build-fuzz/
 #   make fuzz-smoke      run each for FUZZ_SECONDS (10) on a copy of its corpus
 #   make fuzz            the long run: FUZZ_SECONDS (600) each, corpus kept in
@@ -27,7 +31,18 @@
 # Out-of-tree: every object lands in $(BUILD) (default build/), so a sanitizer
 # build (build-asan/) lives beside the normal one.
 
+# Install layout (GNU names; a Debian package passes PREFIX=/usr), and the
+# bot's account, put into the installed conf/ files.
 PREFIX ?= /usr/local
+bindir ?= $(PREFIX)/bin
+libexecdir ?= $(PREFIX)/libexec
+datadir ?= $(PREFIX)/share
+mandir ?= $(datadir)/man
+sysconfdir ?= /etc
+localstatedir ?= /var
+BOT_USER ?= eessi-bot
+BOT_GROUP ?= $(BOT_USER)
+VERSION := 0.1.0-dev
 BUILD ?= build
 CC ?= cc
 SAN ?=
@@ -82,7 +97,7 @@ TOOLS := $(BUILD)/t/fcgi-probe $(BUILD)/t/github-probe $(BUILD)/t/loadgen \
 .PHONY: all check check-unit check-e2e check-asan check-valgrind check-style \
 	check-static include-graph func-lengths \
 	test demo \
-	install clean deps
+	install uninstall man clean deps
 
 all: $(LIBA) $(PROGS)
 
@@ -188,12 +203,69 @@ demo:
 	$(MAKE) all
 	BUILD=$(abspath $(BUILD)) scripts/demo
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/eessi-bot \
-		$(DESTDIR)$(PREFIX)/share/eessi-bot
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 scripts/bot-build.slurm $(DESTDIR)$(PREFIX)/libexec/eessi-bot/
-	install -m 0644 conf/app.cfg.example $(DESTDIR)$(PREFIX)/share/eessi-bot/
+# --- Manual pages and installing.  A program's page is its --help
+# (scripts/help2man), app.cfg(5) the documented example
+# (scripts/cfg-manpage): made at build time, never out of step.
+MAN8 := $(PROGS:$(BUILD)/%=$(BUILD)/man/%.8)
+MANPAGES := $(MAN8) $(BUILD)/man/app.cfg.5
+CONF_FILES := $(filter-out conf/app.cfg.example,$(wildcard conf/*))
+
+man: $(MANPAGES)
+
+$(BUILD)/man/%.8: $(BUILD)/% scripts/help2man
+	@mkdir -p $(dir $@)
+	EESSI_BOT_ALLOW_ROOT=1 $< --help | scripts/help2man $* 8 $(VERSION) >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/man/app.cfg.5: conf/app.cfg.example scripts/cfg-manpage scripts/help2man
+	@mkdir -p $(dir $@)
+	scripts/cfg-manpage $< $(VERSION) >$@.tmp
+	mv $@.tmp $@
+
+# The conf/ files name /usr/local/..., /etc/eessi-bot, /var/{lib,log}/eessi-bot
+# and the account eessi-bot: installed, they name the layout and account given.
+SUBST := sed -e 's|/usr/local/bin|$(bindir)|g' \
+	-e 's|/usr/local/libexec|$(libexecdir)|g' \
+	-e 's|/etc/eessi-bot|$(sysconfdir)/eessi-bot|g' \
+	-e 's|/var/lib/eessi-bot|$(localstatedir)/lib/eessi-bot|g' \
+	-e 's|/var/log/eessi-bot|$(localstatedir)/log/eessi-bot|g' \
+	-e 's|^User=eessi-bot$$|User=$(BOT_USER)|' \
+	-e 's|^Group=eessi-bot$$|Group=$(BOT_GROUP)|' \
+	-e 's| eessi-bot eessi-bot| $(BOT_USER) $(BOT_GROUP)|g' \
+	-e 's|crontab -u eessi-bot|crontab -u $(BOT_USER)|g' \
+	-e 's|\*  eessi-bot  /|*  $(BOT_USER)  /|' \
+	-e 's|account, eessi-bot)|account, $(BOT_USER))|' \
+	-e 's|EESSI_BOT_USER-eessi-bot}|EESSI_BOT_USER-$(BOT_USER)}|' \
+	-e 's|EESSI_BOT_GROUP-eessi-bot}|EESSI_BOT_GROUP-$(BOT_GROUP)}|'
+
+install: all man
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libexecdir)/eessi-bot \
+		$(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
+		$(DESTDIR)$(datadir)/eessi-bot/conf $(DESTDIR)$(sysconfdir)/eessi-bot
+	install -m 0755 $(PROGS) $(DESTDIR)$(bindir)/
+	install -m 0755 scripts/bot-build.slurm $(DESTDIR)$(libexecdir)/eessi-bot/
+	$(SUBST) conf/spawn-fcgi.sh >$(DESTDIR)$(libexecdir)/eessi-bot/spawn-fcgi.sh
+	chmod 0755 $(DESTDIR)$(libexecdir)/eessi-bot/spawn-fcgi.sh
+	install -m 0644 $(MAN8) $(DESTDIR)$(mandir)/man8/
+	install -m 0644 $(BUILD)/man/app.cfg.5 $(DESTDIR)$(mandir)/man5/
+	for f in $(notdir $(CONF_FILES)); do \
+		$(SUBST) conf/$$f >$(DESTDIR)$(datadir)/eessi-bot/conf/$$f || exit 1; \
+		chmod 0644 $(DESTDIR)$(datadir)/eessi-bot/conf/$$f; \
+	done
+	chmod 0755 $(DESTDIR)$(datadir)/eessi-bot/conf/*.sh
+	$(SUBST) conf/app.cfg.example >$(DESTDIR)$(sysconfdir)/eessi-bot/app.cfg.example
+	chmod 0644 $(DESTDIR)$(sysconfdir)/eessi-bot/app.cfg.example
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(notdir $(PROGS))) \
+		$(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(MAN8))) \
+		$(DESTDIR)$(mandir)/man5/app.cfg.5 \
+		$(DESTDIR)$(libexecdir)/eessi-bot/bot-build.slurm \
+		$(DESTDIR)$(libexecdir)/eessi-bot/spawn-fcgi.sh \
+		$(addprefix $(DESTDIR)$(datadir)/eessi-bot/conf/,$(notdir $(CONF_FILES))) \
+		$(DESTDIR)$(sysconfdir)/eessi-bot/app.cfg.example
+	-rmdir $(DESTDIR)$(libexecdir)/eessi-bot $(DESTDIR)$(datadir)/eessi-bot/conf \
+		$(DESTDIR)$(datadir)/eessi-bot $(DESTDIR)$(sysconfdir)/eessi-bot 2>/dev/null
 
 clean:
 	rm -rf build build-asan
