@@ -34,6 +34,7 @@
 #include "consume.h"
 #include "deploy.h"
 #include "github.h"
+#include "instance.h"
 #include "log.h"
 #include "manager.h"
 #include "num.h"
@@ -57,9 +58,12 @@ struct options {
 	int iterate_opts;     /* -i or -j was given */
 	long long *only;      /* -j: these job ids (free()), NULL: all */
 	size_t nonly;
+	const char *as;       /* --as USER (--check-config) */
+	int file_only;        /* --file-only (--check-config) */
 };
 
-enum { OPT_CHECK_CONFIG = 256, OPT_CONSUME, OPT_DEPLOY, OPT_VERSION };
+enum { OPT_CHECK_CONFIG = 256, OPT_CONSUME, OPT_DEPLOY, OPT_VERSION, OPT_AS,
+       OPT_FILE_ONLY };
 
 static const char usage_text[] =
 	"NAME\n"
@@ -69,7 +73,7 @@ static const char usage_text[] =
 	"    " PROG " [-c FILE] [-i N] [-j IDS]\n"
 	"    " PROG " [-c FILE] --consume\n"
 	"    " PROG " [-c FILE] --deploy\n"
-	"    " PROG " [-c FILE] --check-config\n"
+	"    " PROG " [-c FILE] --check-config [--as USER] [--file-only]\n"
 	"    " PROG " -h | --help\n"
 	"    " PROG " --version\n"
 	"\n"
@@ -187,6 +191,20 @@ static const char usage_text[] =
 	"        when they are open to group or others, not regular files (a\n"
 	"        symlink included) or owned by another account than this one or\n"
 	"        root: the other modes refuse to start then (chmod 600 them).\n"
+	"        Then the instance, as this account sees it: the key readable\n"
+	"        and an RSA private key, a webhook secret (file or\n"
+	"        $GITHUB_APP_SECRET_TOKEN), the Slurm commands executable, the\n"
+	"        job script readable, every directory the bot writes writable\n"
+	"        or creatable (one under a $HOME that does not exist named as\n"
+	"        such), repos.cfg there when repository targets are set; each\n"
+	"        problem as \"group.key: PATH: what is wrong; fix: ...\".\n"
+	"        Nothing is created or changed.\n"
+	"    --as USER\n"
+	"        With --check-config, run by root: check as the account USER\n"
+	"        (its groups, $HOME and $USER), the one the bot runs as.\n"
+	"    --file-only\n"
+	"        With --check-config: the file alone, not the instance (for a\n"
+	"        file written for another machine).\n"
 	"    -h, --help\n"
 	"        Show this text.\n"
 	"    --version\n"
@@ -400,6 +418,12 @@ static int take_option(int c, struct options *o)
 	case OPT_CHECK_CONFIG:
 		o->action = ACT_CHECK_CONFIG;
 		return 0;
+	case OPT_AS:
+		o->as = optarg;
+		return 0;
+	case OPT_FILE_ONLY:
+		o->file_only = 1;
+		return 0;
 	case OPT_CONSUME:
 		o->action = ACT_CONSUME;
 		return 0;
@@ -422,6 +446,8 @@ static const struct option longopts[] = {
 	{"max-manager-iterations", required_argument, NULL, 'i'},
 	{"jobs", required_argument, NULL, 'j'},
 	{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	{"as", required_argument, NULL, OPT_AS},
+	{"file-only", no_argument, NULL, OPT_FILE_ONLY},
 	{"consume", no_argument, NULL, OPT_CONSUME},
 	{"deploy", no_argument, NULL, OPT_DEPLOY},
 	{"help", no_argument, NULL, 'h'},
@@ -448,6 +474,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			argv[optind]);
 		return -1;
 	}
+	if ((o->as || o->file_only) && o->action != ACT_CHECK_CONFIG) {
+		fprintf(stderr, PROG ": --as and --file-only go with "
+			"--check-config\n");
+		return -1;
+	}
 	if (o->iterate_opts && o->action != ACT_ITERATE) {
 		fprintf(stderr, PROG ": -i and -j go with the manager "
 			"iterations, not with --consume, --deploy or "
@@ -466,18 +497,31 @@ static const char *config_path(const struct options *o)
 	return env && *env ? env : DEFAULT_CONFIG;
 }
 
-/* --check-config: 0 if the configuration loads, else 1. */
-static int check_config(const char *path)
+/* --check-config: 0 if the configuration loads (and the instance is
+ * fine, unless file_only), else 1. */
+static int check_config(const char *path, const struct options *o)
 {
 	struct buf report = BUF_INIT(BUF_CAP_DEFAULT);
 	struct conf_env env;
 	struct conf *c = NULL;
+	struct err e = ERR_INIT;
 	int rc;
 
+	if (o->as && priv_become(o->as, &e) < 0) {
+		fprintf(stderr, PROG ": %s\n", e.msg);
+		return 1;
+	}
 	conf_env_from_process(&env);
 	rc = conf_load(path, &env, &c, &report);
 	if (rc == 0 && priv_check_files(c, &report) > 0)
 		rc = -1; /* the files the other modes refuse to start with */
+	if (rc == 0 && !o->file_only && !o->as && geteuid() == 0)
+		(void)buf_adds(&report, "warning: the instance checked as root, "
+			       "who can read and write anything: use --as USER "
+			       "for the bot's account\n");
+	if (rc == 0 && !o->file_only &&
+	    instance_check(c, env.home, env.user, &report) > 0)
+		rc = -1;
 	if (rc == 0)
 		printf("%s: OK\n", path);
 	(void)fflush(stdout); /* OK before the report, as written */
@@ -797,7 +841,7 @@ int main(int argc, char **argv)
 		rc = 0;
 		break;
 	case ACT_CHECK_CONFIG:
-		rc = check_config(config_path(&o));
+		rc = check_config(config_path(&o), &o);
 		break;
 	case ACT_ITERATE:
 	case ACT_CONSUME:

@@ -3,6 +3,8 @@
 #include "priv.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,4 +54,24 @@ void priv_refuse(const char *prog, const struct buf *report)
 		nl = strchrnul(p, '\n');
 		log_error("refusing to start: %.*s", (int)(nl - p), p);
 	}
+}
+
+int priv_become(const char *user, struct err *e)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return err_set(e, ERR_PERM, "--as %s: only root can check as another "
+			       "account (run it as %s instead)", user, user);
+	errno = 0;
+	if (!(pw = getpwnam(user)))
+		return err_set(e, ERR_NOTFOUND, "--as %s: no such account%s", user,
+			       errno ? "" : " (useradd it first)");
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return err_sys(e, "--as %s: cannot become it", user);
+	if (setenv("HOME", pw->pw_dir, 1) < 0 || setenv("USER", pw->pw_name, 1) < 0 ||
+	    setenv("LOGNAME", pw->pw_name, 1) < 0)
+		return err_sys(e, "--as %s: environment", user);
+	return 0;
 }

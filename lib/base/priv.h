@@ -23,6 +23,11 @@ int priv_check_user(struct err *e);
  * returns the number of problems (0: fine). */
 int priv_check_files(const struct conf *c, struct buf *report);
 
+/* Becomes the account user (root only): its groups, gid and uid, and
+ * $HOME, $USER and $LOGNAME from its passwd entry.  -1 with e: not root,
+ * no such account, or a step failed. */
+int priv_become(const char *user, struct err *e);
+
 /* Says that prog refuses to start and why (the lines of report): on
  * stderr, and each line in the log. */
 void priv_refuse(const char *prog, const struct buf *report);

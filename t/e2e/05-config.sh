@@ -27,7 +27,7 @@ run() {
 
 # --- the example --------------------------------------------------------------
 example=$TOP/conf/app.cfg.example
-run ex env HOME=/home/bot USER=bot "$mgr" --check-config -c "$example"
+run ex env HOME=/home/bot USER=bot "$mgr" --check-config --file-only -c "$example"
 is "example: exit 0" "$ex_rc" 0
 is "example: stdout says OK" "$ex_so" "$example: OK"
 unlike "example: no problem lines" "$ex_out" "^$example:[0-9]+: "
@@ -88,7 +88,7 @@ like "delayed_begin + --hold in a target's sbatch: named" "$dh_out" \
 run hb "$mgr" --check-config -c "$data/handover-bad.cfg"
 like "job_handover_protocol: the valid values listed" "$hb_out" \
 	"^$data/handover-bad.cfg:13: buildenv.job_handover_protocol: invalid value \(expected \"hold_release\" or \"delayed_begin\", got \"release_hold\"\)"
-run dl "$mgr" --check-config -c "$data/delayed.cfg"
+run dl "$mgr" --check-config --file-only -c "$data/delayed.cfg"
 is "delayed_begin without slurm_params: OK, no warning" "$dl_rc/$dl_out" \
 	"0/$data/delayed.cfg: OK"
 
@@ -102,10 +102,10 @@ is "missing file: one clear line" "$miss_out" \
 mkdir -p "$T_TMP/cwd"
 cp "$data/minimal.cfg" "$T_TMP/cwd/app.cfg"
 run dflt env -u EESSI_BOT_CONFIG HOME=/home/bot bash -c \
-	'cd "$1" && exec "$2" --check-config' _ "$T_TMP/cwd" "$mgr"
+	'cd "$1" && exec "$2" --check-config --file-only' _ "$T_TMP/cwd" "$mgr"
 is "default ./app.cfg: exit 0" "$dflt_rc" 0
 is "default ./app.cfg: checked" "$dflt_so" "app.cfg: OK"
-run envf env EESSI_BOT_CONFIG="$data/minimal.cfg" HOME=/home/bot "$mgr" --check-config
+run envf env EESSI_BOT_CONFIG="$data/minimal.cfg" HOME=/home/bot "$mgr" --check-config --file-only
 is "\$EESSI_BOT_CONFIG: used" "$envf_so" "$data/minimal.cfg: OK"
 run over env EESSI_BOT_CONFIG="$data/minimal.cfg" "$mgr" --check-config -c "$many"
 is "-c wins over \$EESSI_BOT_CONFIG" "$over_rc" 1
@@ -136,6 +136,86 @@ run none env -C "$T_TMP/empty" -u EESSI_BOT_CONFIG "$mgr"
 is "no action = one iteration; without ./app.cfg: exit 1" "$none_rc" 1
 like "no action: names the file it could not read" "$none_out" "app.cfg"
 
+# --- the instance, not only the file: as the bot's account (--as nobody) -------
+need openssl
+I=$T_TMP/inst
+mkdir -p "$I/bin" "$I/home" "$I/repos"
+openssl genrsa -out "$I/key.pem" 2048 2>/dev/null || bail "no RSA key"
+printf 'a-webhook-secret-of-some-length\n' >"$I/secret"
+cp "$TOP/scripts/bot-build.slurm" "$I/bot-build.slurm"
+for c in sbatch squeue scontrol scancel; do cp /bin/true "$I/bin/$c"; done
+printf '[eessi-2023.06-software]\nrepo_name = software.eessi.io\n' >"$I/repos/repos.cfg"
+chmod 0600 "$I/key.pem" "$I/secret"
+chown -R nobody "$I"
+chmod 0755 "$T_TMP" # nobody walks in
+# inst_cfg FILE [SED-EXPRESSION]: a whole instance's app.cfg, changed by sed
+inst_cfg() {
+	sed -e "${2:-s/^//}" >"$1" <<EOF
+github = { app_id = 1; app_name = "inst"; installation_id = 2;
+  private_key = "$I/key.pem"; webhook_secret_file = "$I/secret";
+  token_cache_dir = "\$HOME/tokens"; };
+buildenv = { build_job_script = "$I/bot-build.slurm"; submit_command = "$I/bin/sbatch";
+  jobs_base_dir = "\$HOME/jobs"; build_permission = [ "alice" ]; };
+architecturetargets = { arch_target_map = ( { target = "linux/x86_64/generic"; } ); };
+repo_targets = { repos_cfg_dir = "$I/repos";
+  repo_target_map = ( { target = "linux/x86_64/generic"; repos = [ "eessi-2023.06-software" ]; } ); };
+event_handler = { spool_dir = "\$HOME/spool"; };
+job_manager = { job_ids_dir = "\$HOME/jobs/ids"; poll_command = "$I/bin/squeue";
+  scontrol_command = "$I/bin/scontrol"; scancel_command = "$I/bin/scancel"; };
+EOF
+	chmod 0644 "$1"
+}
+# as_nobody NAME FILE [HOME]: --check-config --as nobody with HOME
+as_nobody() {
+	run "$1" env HOME=/ "$mgr" --check-config --as nobody -c "$2"
+}
+usermod_home() { :; } # nobody's home is /nonexistent: the first case below
+inst_cfg "$T_TMP/good.cfg" "s|\\\$HOME|$I/home|g"
+as_nobody good "$T_TMP/good.cfg"
+is "instance: a whole one passes as its account" "$good_rc" 0
+is "instance: OK" "$good_so" "$T_TMP/good.cfg: OK"
+# case NAME SED WANT: one broken instance, refused with the key, the path, the fix
+case_() {
+	inst_cfg "$T_TMP/$1.cfg" "$2"
+	as_nobody c "$T_TMP/$1.cfg"
+	is "instance, $1: refused" "$c_rc" 1
+	like "instance, $1: key, path and fix" "$c_out" "$3"
+}
+case_ no-home "s|^||" \
+	'buildenv.jobs_base_dir: /nonexistent/jobs: under \$HOME \(/nonexistent\), which does not exist; fix: give the account a home \(usermod -d DIR -m nobody\)'
+H="s|\\\$HOME|$I/home|g"
+case_ key-missing "$H; s|$I/key.pem|$I/nokey.pem|" \
+	"github.private_key: $I/nokey.pem: No such file or directory; fix: put the file there"
+cp "$I/key.pem" "$I/rootkey.pem" && chown root "$I/rootkey.pem" && chmod 0600 "$I/rootkey.pem"
+case_ key-unreadable "$H; s|$I/key.pem|$I/rootkey.pem|" \
+	"github.private_key: $I/rootkey.pem: this account cannot read it; fix: chown nobody $I/rootkey.pem"
+printf 'not a key\n' >"$I/junk.pem" && chown nobody "$I/junk.pem" && chmod 0600 "$I/junk.pem"
+case_ key-not-rsa "$H; s|$I/key.pem|$I/junk.pem|" \
+	"github.private_key: $I/junk.pem: not an RSA private key in PEM"
+case_ sbatch-missing "$H; s|$I/bin/sbatch|$I/bin/no-sbatch|" \
+	"buildenv.submit_command: $I/bin/no-sbatch: No such file or directory; fix: install it"
+case_ squeue-missing "$H; s|$I/bin/squeue|/usr/local/bin/no-squeue|" \
+	"job_manager.poll_command: /usr/local/bin/no-squeue: No such file or directory"
+case_ job-script-missing "$H; s|$I/bot-build.slurm|$I/no-job-script|" \
+	"buildenv.build_job_script: $I/no-job-script: No such file or directory; fix: put the file there"
+inst_cfg "$T_TMP/no-secret.cfg" "$H; s| webhook_secret_file = \"$I/secret\";||"
+run c env -u GITHUB_APP_SECRET_TOKEN HOME=/ "$mgr" --check-config --as nobody -c "$T_TMP/no-secret.cfg"
+is "instance, no-secret: refused" "$c_rc" 1
+like "instance, no-secret: key, and the fix" "$c_out" \
+	"github.webhook_secret_file: \\(unset\\): no webhook secret: neither this file nor \\\$GITHUB_APP_SECRET_TOKEN; fix: write"
+mkdir -p "$I/rootonly" && chown root "$I/rootonly" && chmod 0755 "$I/rootonly"
+case_ jobs-dir-not-creatable "$H; s|jobs_base_dir = \"$I/home/jobs\"|jobs_base_dir = \"$I/rootonly/jobs\"|" \
+	"buildenv.jobs_base_dir: $I/rootonly/jobs: does not exist and this account cannot make it \\($I/rootonly is not writable\\); fix: mkdir -p $I/rootonly/jobs && chown nobody $I/rootonly/jobs"
+case_ no-repos-cfg "$H; s|repos_cfg_dir = \"$I/repos\"|repos_cfg_dir = \"$I/home\"|" \
+	"repo_targets.repos_cfg_dir: $I/home/repos.cfg: No such file or directory"
+run asu "$mgr" --check-config --as no-such-account-here -c "$T_TMP/good.cfg"
+is "--as an account that does not exist: exit 1" "$asu_rc" 1
+like "--as an account that does not exist: says so" "$asu_out" "no such account"
+run fo env HOME=/nonexistent "$mgr" --check-config --file-only -c "$T_TMP/jobs-dir-not-creatable.cfg"
+is "--file-only: the file alone passes" "$fo_rc" 0
+run asi "$mgr" --as nobody -c "$T_TMP/good.cfg"
+is "--as without --check-config: exit 2" "$asi_rc" 2
+
 # --- coming from the original bot: eessi-bot-convert-config -------------------
 conv=$BUILD/eessi-bot-convert-config
 orig=$T_DIR/data/convert/original-v0.9.cfg
@@ -150,7 +230,7 @@ like "convert: a line per thing not mapped, with file, line, section and key" "$
 	"original-v0.9.cfg:28: \[buildenv\] job_name: not mapped"
 like "convert: and the count" "$cv_out" "eessi-bot-convert-config: 20 things not mapped \(above\)"
 printf '%s\n' "$cv_so" >"$T_TMP/converted.cfg"
-run cc env HOME=/home/bot USER=bot "$mgr" --check-config -c "$T_TMP/converted.cfg"
+run cc env HOME=/home/bot USER=bot "$mgr" --check-config --file-only -c "$T_TMP/converted.cfg"
 is "convert: the result passes --check-config" "$cc_rc" 0
 run co "$conv" -o "$T_TMP/new.cfg" "$orig"
 is "convert -o: exit 0" "$co_rc" 0

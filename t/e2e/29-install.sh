@@ -69,7 +69,7 @@ like "spawn-fcgi.sh: the account by default" \
 	"$(cat "$R/usr/libexec/eessi-bot/spawn-fcgi.sh")" 'EESSI_BOT_USER-hpcbot}'
 like "the example's job script: the installed one" "$(cat "$R/etc/eessi-bot/app.cfg.example")" \
 	'build_job_script = "/usr/libexec/eessi-bot/bot-build.slurm";'
-run_check=$(env HOME=/home/hpcbot USER=hpcbot "$R/usr/bin/eessi-bot-manager" --check-config \
+run_check=$(env HOME=/home/hpcbot USER=hpcbot "$R/usr/bin/eessi-bot-manager" --check-config --file-only \
 	-c "$R/etc/eessi-bot/app.cfg.example" 2>&1)
 like "the installed example passes --check-config" "$run_check" 'app.cfg.example: OK'
 

@@ -51,7 +51,7 @@ GH_APP_KEY=$D/app.pem
 mkdir -p "$D"
 gh_make_key "$GH_APP_KEY" || bail "cannot make a key"
 bot_setup "$D" 'privileges-e2e-secret'
-check "--check-config: OK with key and secret file 0600" "$MGR" -c "$D/app.cfg" --check-config
+check "--check-config: OK with key and secret file 0600" "$MGR" -c "$D/app.cfg" --check-config --file-only
 
 # refused (mode, what to do, the file), by all three, and logged
 refused() { # DESC FILE MODE-TEXT
@@ -70,7 +70,7 @@ refused() { # DESC FILE MODE-TEXT
 	like "manager, $desc: logged" "$(cat "$D/manager.log")" "refusing to start: .*$file"
 	out=$("$MGR" -c "$D/app.cfg" --consume 2>&1)
 	is "consumer, $desc: exit 1" "$?" 1
-	out=$("$MGR" -c "$D/app.cfg" --check-config 2>&1)
+	out=$("$MGR" -c "$D/app.cfg" --check-config --file-only 2>&1)
 	rc=$?
 	is "--check-config, $desc: exit 1" "$rc" 1
 	like "--check-config, $desc: reported" "$out" "$file: $want"
@@ -96,16 +96,16 @@ mv "$D/secret.real" "$D/secret"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	chown nobody "$D/secret"
 	out=$(setpriv --reuid=www-data --regid=www-data --clear-groups \
-		"$MGR" -c "$D/app.cfg" --check-config 2>&1)
+		"$MGR" -c "$D/app.cfg" --check-config --file-only 2>&1)
 	rc=$?
 	is "--check-config as www-data, secret file owned by nobody: exit 1" "$rc" 1
 	like "... owner named" "$out" "$D/secret: owned by uid [0-9]+, not by this account \\(uid [0-9]+\\) or root"
 	chown 0 "$D/secret"
 	out=$(setpriv --reuid=www-data --regid=www-data --clear-groups \
-		"$MGR" -c "$D/app.cfg" --check-config 2>&1)
+		"$MGR" -c "$D/app.cfg" --check-config --file-only 2>&1)
 	like "... root's file is fine" "$out" "app.cfg: OK"
 fi
-check "--check-config: OK again once mended" "$MGR" -c "$D/app.cfg" --check-config
+check "--check-config: OK again once mended" "$MGR" -c "$D/app.cfg" --check-config --file-only
 
 # ---- leaks: every artifact of the suite against every secret
 SCAN=$T_TMP/scan.py
