@@ -165,7 +165,7 @@ static int gc_lock(struct gc *g, struct err *e)
 	g->lockfd = open(g->lock.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			 0644);
 	if (g->lockfd < 0)
-		return err_sys(e, "cannot open %s", g->lock.s);
+		return xio_err_path(e, "cannot open", g->lock.s);
 	while (flock(g->lockfd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return err_sys(e, "flock %s", g->lock.s);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,44 @@ int xio_fsync_dir(const char *dir, struct err *e)
 	return rc;
 }
 
+/* The name of uid, else its number. */
+static void user_name(uid_t uid, char *out, size_t size)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name)
+		snprintf(out, size, "%s", pw->pw_name);
+	else
+		snprintf(out, size, "%lu", (unsigned long)uid);
+}
+
+/* (xio.h) */
+int xio_err_path(struct err *e, const char *what, const char *path)
+{
+	char p[PATH_MAX], owner[64], me[64];
+	int saved = errno;
+	struct stat st;
+	char *slash;
+
+	if ((saved != EACCES && saved != EPERM) ||
+	    snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p)) {
+		errno = saved;
+		return err_sys(e, "%s %s", what, path);
+	}
+	/* what is in the way: the file, or its nearest existing directory */
+	while (lstat(p, &st) < 0 && (slash = strrchr(p, '/')) && slash != p)
+		*slash = '\0';
+	if (lstat(p, &st) < 0 || st.st_uid == geteuid()) {
+		errno = saved;
+		return err_sys(e, "%s %s", what, path);
+	}
+	user_name(st.st_uid, owner, sizeof(owner));
+	user_name(geteuid(), me, sizeof(me));
+	return err_set(e, ERR_PERM, "%s %s: %s: %s belongs to %s, not to this "
+		       "account (%s); fix: chown -R %s %s (or run the bot as %s)",
+		       what, path, strerror(saved), p, owner, me, me, p, owner);
+}
+
 /* Writes data to a fresh temporary file beside path; tmp receives its name. */
 static int write_temp(const char *path, const void *data, size_t len,
 		      mode_t mode, struct buf *tmp, struct err *e)
@@ -72,7 +111,7 @@ static int write_temp(const char *path, const void *data, size_t len,
 		return err_sys(e, "%s: path too long", path);
 	fd = mkostemp(tmp->s, O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(e, "create temporary file for %s", path);
+		return xio_err_path(e, "create temporary file for", path);
 	if (fchmod(fd, mode) < 0)
 		err_sys(e, "chmod %s", tmp->s);
 	else if (xio_write_all(fd, data, len) < 0)
@@ -242,7 +281,7 @@ int xio_mkdir_p(const char *path, mode_t mode, struct err *e)
 			continue;
 		p.s[i] = '\0';
 		if (mkdir(p.s, mode) < 0 && errno != EEXIST)
-			rc = err_sys(e, "mkdir %s", p.s);
+			rc = xio_err_path(e, "mkdir", p.s);
 		else if (stat(p.s, &st) < 0)
 			rc = err_sys(e, "stat %s", p.s);
 		else if (!S_ISDIR(st.st_mode))
@@ -293,7 +332,7 @@ int xio_lock(const char *path, int *fd, struct err *e)
 {
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (*fd < 0)
-		return err_sys(e, "%s", path);
+		return xio_err_path(e, "lock", path);
 	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	if (errno != EWOULDBLOCK) {

@@ -62,6 +62,13 @@ int xio_remove_tree(const char *path, struct err *e);
  * exit, to release); 1: another process holds it, *fd -1; -1: e. */
 int xio_lock(const char *path, int *fd, struct err *e);
 
+/* Like err_sys(e, "WHAT PATH"), with errno as the failed call left it;
+ * when that says access was refused (EACCES, EPERM) and what is in the way
+ * (path, or its nearest existing directory) belongs to another account,
+ * the message names the owner and the fix (ERR_PERM): "...: DIR belongs to
+ * root, not to this account (bot); fix: chown -R bot DIR".  Returns -1. */
+int xio_err_path(struct err *e, const char *what, const char *path);
+
 /* fsync()s a directory, making renames and creations in it durable. */
 int xio_fsync_dir(const char *dir, struct err *e);
 

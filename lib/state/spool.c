@@ -225,7 +225,7 @@ int spool_lock_open(const char *dir, struct err *e)
 		err_set(e, ERR_TOOBIG, "spool path too long");
 	else if ((fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			    0640)) < 0)
-		err_sys(e, "cannot open %s", p.s);
+		xio_err_path(e, "cannot open", p.s);
 	buf_release(&p);
 	return fd;
 }

@@ -5,7 +5,8 @@
 # delivery's "202 accepted" line is in exactly one of the files (nothing
 # lost, nothing doubled), the lines after the rotation are in the new file
 # without any signal, SIGHUP reopens too, and a manual run from a terminal
-# prints its errors there as well as in the log.
+# prints its errors there as well as in the log; a directory of another
+# account in the way is named with its owner and the fix.
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_DIR/lib/web.sh"
 . "$T_DIR/lib/bot.sh"
@@ -97,4 +98,19 @@ like "a manual run: the error on the terminal" "$(cat "$T_TMP/tty.out")" 'error 
 like "a manual run: and in the log" "$(cat "$D/manager.log")" 'error .*/proc/no-such-dir'
 "$BIN/eessi-bot-manager" -c "$T_TMP/broken.cfg" >"$T_TMP/notty.out" 2>&1 </dev/null
 is "not a terminal (cron): nothing on stderr, the log has it" "$(cat "$T_TMP/notty.out")" ""
+# a directory of another account in the way: its owner and the fix named
+need runuser
+N=$T_TMP/nb
+mkdir -p "$N/ids" "$N/spool" && chown -R nobody "$N" && chown root "$N/ids" &&
+	chmod 0755 "$T_TMP" "$T_TMP/bin" "$N" "$N/ids"
+sed -e "s|job_ids_dir = \"$D/jobs/ids\"|job_ids_dir = \"$N/ids\"|" \
+	-e "s|spool_dir = \"$D/spool\"|spool_dir = \"$N/spool\"|" \
+	-e "s|log_file = \"$D/manager.log\"|log_file = \"$N/manager.log\"|" \
+	-e "s|log_file = \"$D/bot.log\"|log_file = \"$N/bot.log\"|" "$D/app.cfg" >"$N/app.cfg"
+chmod 0644 "$N/app.cfg"
+script -qec "runuser -u nobody -- $BIN/eessi-bot-manager -c $N/app.cfg" /dev/null \
+	>"$T_TMP/owner.out" 2>&1
+WANT="$N/ids belongs to root, not to this account \\(nobody\\); fix: chown -R nobody $N/ids"
+like "another account's directory: owner and fix on the terminal" "$(cat "$T_TMP/owner.out")" "$WANT"
+like "another account's directory: and in the log" "$(cat "$N/manager.log" 2>&1)" "$WANT"
 done_testing
