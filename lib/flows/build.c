@@ -915,6 +915,13 @@ int build_cache_dir(const struct conf *c, struct buf *out)
 		       : buf_addf(out, "%s/.git-cache", c->buildenv.jobs_base_dir);
 }
 
+int build_trash_dir(const struct conf *c, struct buf *out)
+{
+	return c->clean_up.trash_bin_dir
+		       ? buf_adds(out, c->clean_up.trash_bin_dir)
+		       : buf_addf(out, "%s/trash_bin", c->buildenv.jobs_base_dir);
+}
+
 static void plan_release(struct job_plan *p)
 {
 	buf_release(&p->run_dir);

@@ -129,4 +129,9 @@ int build_resubmit(const struct conf *c, struct build_resubmit *r,
  * appended to out.  0, or -1 (out's cap).  Also what retention prunes. */
 int build_cache_dir(const struct conf *c, struct buf *out);
 
+/* The trash (clean_up.trash_bin_dir, or JOBS/trash_bin), appended to out.
+ * 0, or -1 (out's cap).  Where closed PRs' directories go
+ * (lib/flows/lifecycle.h) and what retention empties. */
+int build_trash_dir(const struct conf *c, struct buf *out);
+
 #endif

@@ -239,9 +239,7 @@ int instance_check(const struct conf *c, const char *home, const char *user,
 	directory(&k, "github.token_cache_dir", c->github.token_cache_dir);
 	if (build_cache_dir(c, &cache) == 0)
 		directory(&k, "buildenv.git_cache_dir", cache.s);
-	if ((c->clean_up.trash_bin_dir ? buf_adds(&trash, c->clean_up.trash_bin_dir)
-				       : buf_addf(&trash, "%s/trash_bin",
-						  c->buildenv.jobs_base_dir)) == 0)
+	if (build_trash_dir(c, &trash) == 0)
 		directory(&k, "clean_up.trash_bin_dir", trash.s);
 	log_dir(&k, "event_handler.log_file", c->event_handler.log_file);
 	log_dir(&k, "job_manager.log_file", c->job_manager.log_file);

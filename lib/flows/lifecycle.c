@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "build.h"
 #include "cancel.h"
 #include "conf.h"
 #include "deploy.h"
@@ -226,7 +227,7 @@ out:
 }
 
 /* Renames every entry of from into to (made).  *moved counts them.  -2
- * (e set) when to is on another file system (EXDEV: never to work). */
+ * (e set) when to lies on another mount (EXDEV: never to work). */
 static int move_entries(const char *from, const char *to, unsigned *moved,
 			struct err *e)
 {
@@ -324,9 +325,7 @@ static int sweep_one(const struct conf *c, const char *repo, long long pr,
 		buf_clear(&to);
 		if (buf_addf(&from, "%s/%s/%s/pr_%lld", c->buildenv.jobs_base_dir,
 			     de->d_name, repo, pr) < 0 ||
-		    (c->clean_up.trash_bin_dir
-			     ? buf_addf(&to, "%s", c->clean_up.trash_bin_dir)
-			     : buf_addf(&to, "%s/trash_bin", c->buildenv.jobs_base_dir)) < 0 ||
+		    build_trash_dir(c, &to) < 0 ||
 		    buf_addf(&to, "/%s/%s/pr_%lld", day, repo, pr) < 0)
 			rc = err_set(e, ERR_TOOBIG, "path too long: %s", repo);
 		else if ((r = move_entries(from.s, to.s, moved, e)) < 0)

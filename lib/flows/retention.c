@@ -95,9 +95,7 @@ static int sweep_trash(const struct conf *c, long long now, unsigned *n,
 
 	if (c->clean_up.keep_trash_days == 0)
 		goto out;
-	if ((c->clean_up.trash_bin_dir ? buf_adds(&root, c->clean_up.trash_bin_dir)
-				      : buf_addf(&root, "%s/trash_bin",
-						 c->buildenv.jobs_base_dir)) < 0) {
+	if (build_trash_dir(c, &root) < 0) {
 		rc = err_set(e, ERR_TOOBIG, "trash path too long");
 		goto out;
 	}
@@ -255,9 +253,7 @@ static int borrowed(const struct conf *c, struct shas *s, struct err *e)
 	struct buf trash = BUF_INIT(PATH_MAX);
 	int rc;
 
-	if ((c->clean_up.trash_bin_dir ? buf_adds(&trash, c->clean_up.trash_bin_dir)
-				      : buf_addf(&trash, "%s/trash_bin",
-						 c->buildenv.jobs_base_dir)) < 0)
+	if (build_trash_dir(c, &trash) < 0)
 		rc = err_set(e, ERR_TOOBIG, "trash path too long");
 	else
 		rc = find_jobs(c->buildenv.jobs_base_dir, 0, 1, s, e) < 0 ||
